@@ -75,6 +75,22 @@ func (c Config) String() string {
 // show the token.
 func (c Config) Format(f fmt.State, verb rune) { io.WriteString(f, c.String()) }
 
+// MarshalJSON encodes the configuration with the API token redacted, so that
+// a Config dumped as JSON does not carry the secret either.
+func (c Config) MarshalJSON() ([]byte, error) {
+	tok := ""
+	if c.APIToken != "" {
+		tok = redacted
+	}
+	return json.Marshal(struct {
+		BaseURL               string
+		AppID                 int64
+		APIToken              string
+		AllowInsecureLoopback bool
+		Timeout               time.Duration
+	}{c.BaseURL, c.AppID, tok, c.AllowInsecureLoopback, c.Timeout})
+}
+
 // LogValue logs the configuration without the API token.
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
@@ -152,8 +168,9 @@ func validateToken(tok string) error {
 	return nil
 }
 
-// Format prints the client without its API token, whatever the verb.
-func (c *Client) Format(f fmt.State, verb rune) {
+// Format prints the client without its API token, whatever the verb. It has
+// a value receiver so that a dereferenced Client is covered too.
+func (c Client) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, "kintone.Client{BaseURL: %q, AppID: %d, APIToken: %q}", c.base.String(), c.appID, redacted)
 }
 

@@ -131,11 +131,11 @@ func (s *Server) AddApp(base string, cfg AppConfig) *App {
 		nextID:   1,
 		requests: make(map[string]int),
 	}
-	for _, f := range a.fields {
-		if f.Label == "" {
-			f.Label = f.Code
+	for i := range a.fields {
+		if a.fields[i].Label == "" {
+			a.fields[i].Label = a.fields[i].Code
 		}
-		a.byCode[f.Code] = f
+		a.byCode[a.fields[i].Code] = a.fields[i]
 	}
 	apps[id] = a
 	return a
@@ -184,17 +184,17 @@ func (a *App) URL() string { return a.s.srv.URL + "/org/" + a.base }
 // ID returns the app ID.
 func (a *App) ID() int64 { return a.id }
 
-// Records returns all records, ordered by record ID. Each holds the field
-// values as Kintone stores them (strings, or []string for check box and
-// multi-select fields; dates and datetimes normalised) plus "$id" and
-// "$revision" as strings.
+// Records returns all records, ordered by record ID. Each holds every field
+// of the form with its value as Kintone stores it (a string, "" when unset,
+// or a []string for check box and multi-select fields; dates and datetimes
+// normalised) plus "$id" and "$revision" as strings.
 func (a *App) Records() []kintone.Record {
 	a.s.mu.Lock()
 	defer a.s.mu.Unlock()
 	ids := slices.Sorted(maps.Keys(a.records))
 	out := make([]kintone.Record, 0, len(ids))
 	for _, id := range ids {
-		out = append(out, a.records[id].export())
+		out = append(out, a.records[id].export(a.fields))
 	}
 	return out
 }
@@ -211,13 +211,22 @@ func (a *App) Record(id string) (kintone.Record, bool) {
 	if !ok {
 		return nil, false
 	}
-	return r.export(), true
+	return r.export(a.fields), true
 }
 
-func (r *storedRecord) export() kintone.Record {
-	rec := make(kintone.Record, len(r.values)+2)
-	for k, v := range r.clone().values {
-		rec[k] = v
+func (r *storedRecord) export(fields []FieldDef) kintone.Record {
+	rec := make(kintone.Record, len(fields)+2)
+	values := r.clone().values
+	for _, f := range fields {
+		v, ok := values[f.Code]
+		switch {
+		case ok:
+			rec[f.Code] = v
+		case multiTypes[f.Type]:
+			rec[f.Code] = []string{}
+		default:
+			rec[f.Code] = ""
+		}
 	}
 	rec["$id"] = strconv.FormatInt(r.id, 10)
 	rec["$revision"] = strconv.FormatInt(r.revision, 10)

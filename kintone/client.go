@@ -41,8 +41,9 @@ type Config struct {
 	// Defaults to 30 seconds.
 	Timeout time.Duration
 
-	// Transport sends the requests. Defaults to a clone of
-	// http.DefaultTransport.
+	// Transport sends the requests. Clients that share a Transport share its
+	// connection pool, so set it when creating a client per tenant or per
+	// job. Defaults to a clone of http.DefaultTransport.
 	Transport http.RoundTripper
 
 	// OnRequest, if set, is called after every HTTP request with the
@@ -569,7 +570,14 @@ func (c *Client) finish(ctx context.Context, op string, status int, elapsed time
 		if errors.As(err, &apiErr) {
 			attrs = append(attrs, slog.Any("error", apiErr))
 		} else {
-			attrs = append(attrs, slog.String("error", err.Error()))
+			// A *url.Error quotes the request URL, whose query can hold a
+			// searched value; log only what went wrong.
+			msg := err.Error()
+			var urlErr *url.Error
+			if errors.As(err, &urlErr) {
+				msg = urlErr.Err.Error()
+			}
+			attrs = append(attrs, slog.String("error", msg))
 		}
 		attrs = append(attrs, slog.String("class", Classify(err).String()))
 	}

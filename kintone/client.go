@@ -451,6 +451,7 @@ func (c *Client) FindIDs(ctx context.Context, field, value string) ([]string, er
 	cond := field + " = " + quoteQueryString(value)
 	var ids []string
 	last := ""
+	var prev int64
 	for {
 		q := cond
 		if last != "" {
@@ -475,14 +476,28 @@ func (c *Client) FindIDs(ctx context.Context, field, value string) ([]string, er
 			if err := json.Unmarshal(r["$id"].Value, &id); err != nil || !validRecordID(id) {
 				return nil, fmt.Errorf("kintone: query: record without a valid $id")
 			}
+			// Each page must continue after the last, or a server that
+			// ignored the "$id >" condition would keep this loop going.
+			n, _ := strconv.ParseInt(id, 10, 64)
+			if n <= prev {
+				return nil, fmt.Errorf("kintone: query: records are not in ascending $id order")
+			}
+			prev = n
 			ids = append(ids, id)
 		}
 		if len(resp.Records) < queryPageSize {
 			return ids, nil
 		}
+		if len(ids) >= maxQueryResults {
+			return nil, fmt.Errorf("%w: more than %d records match %s", ErrInvalidInput, maxQueryResults, field)
+		}
 		last = ids[len(ids)-1]
 	}
 }
+
+// maxQueryResults bounds FindIDs. Kintone itself stops filtering when a query
+// matches 100,000 records or more.
+const maxQueryResults = 100_000
 
 func utf8ValidNoNUL(s string) bool {
 	return !strings.ContainsRune(s, 0) && strings.ToValidUTF8(s, "\uFFFD") == s

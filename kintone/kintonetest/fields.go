@@ -4,22 +4,23 @@ import "fmt"
 
 // FieldDef defines one field of a test app's form.
 type FieldDef struct {
-	// Code is the field code.
+	// Code is the field code. Required.
 	Code string
 
 	// Type is the Kintone field type. Supported: SINGLE_LINE_TEXT,
 	// MULTI_LINE_TEXT, NUMBER, DATE, DATETIME, DROP_DOWN, RADIO_BUTTON,
-	// CHECK_BOX, MULTI_SELECT and LINK.
+	// CHECK_BOX, MULTI_SELECT and LINK. Required.
 	Type string
 
 	// Label is the field name shown to users. Defaults to Code.
 	Label string
 
-	// Required is the "Required field" option.
+	// Required is the "Required field" option. Defaults to false.
 	Required bool
 
 	// Unique is the "Prohibit duplicate values" option, available for
-	// SINGLE_LINE_TEXT, NUMBER, DATE, DATETIME and LINK fields.
+	// SINGLE_LINE_TEXT, NUMBER, DATE, DATETIME and LINK fields. Defaults to
+	// false.
 	Unique bool
 
 	// MaxLength limits SINGLE_LINE_TEXT and LINK values, counted in UTF-16
@@ -27,7 +28,7 @@ type FieldDef struct {
 	MaxLength int
 
 	// Options are the choices of a DROP_DOWN, RADIO_BUTTON, CHECK_BOX or
-	// MULTI_SELECT field, in display order.
+	// MULTI_SELECT field, in display order. Required for those types.
 	Options []string
 }
 

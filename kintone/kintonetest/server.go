@@ -291,7 +291,9 @@ const (
 
 	// FaultDropAfterCommit processes the request, commits any write, then
 	// closes the connection without a response: the client cannot know
-	// whether its write happened.
+	// whether its write happened. A request that fails is answered as
+	// usual. Use it on writes: Go's HTTP client may resend a GET whose
+	// connection dropped.
 	FaultDropAfterCommit
 
 	// FaultLatency delays the response by Fault.Latency, then processes the

@@ -1,0 +1,188 @@
+package jobs
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/koeiq/syncd/migrate"
+)
+
+// Config configures a Client. The zero value is valid.
+type Config struct {
+	// Schema is the schema holding syncd's and River's tables; the pool's
+	// connections must use it as search_path. Defaults to "syncd".
+	Schema string
+
+	// Logger receives the client's logs. Defaults to discarding.
+	Logger *slog.Logger
+
+	// DispatchBatchSize is how many outbox rows one dispatch transaction
+	// claims. Defaults to 500.
+	DispatchBatchSize int
+
+	// DispatchInterval is how often the periodic dispatch job runs as a
+	// safety net for lost notifications. Defaults to 10 seconds.
+	DispatchInterval time.Duration
+
+	// SalesforceWorkers is how many Salesforce push jobs this client works
+	// at once. Defaults to 50.
+	SalesforceWorkers int
+
+	// KintoneWorkers is how many Kintone push jobs this client works at
+	// once. Defaults to 10.
+	KintoneWorkers int
+
+	// FetchCooldown is the shortest time between two fetches of new jobs by
+	// one queue; it bounds how soon a just-dispatched push starts. Defaults
+	// to 20 milliseconds.
+	FetchCooldown time.Duration
+
+	// SoftStopTimeout is how long Stop lets running jobs finish before it
+	// cancels them; cancelled pushes are released to run again. Defaults to
+	// 30 seconds.
+	SoftStopTimeout time.Duration
+}
+
+func (c *Config) withDefaults() (*Config, error) {
+	out := &Config{}
+	if c != nil {
+		*out = *c
+	}
+	out.Schema = cmp.Or(out.Schema, migrate.DefaultSchema)
+	if out.Logger == nil {
+		out.Logger = slog.New(slog.DiscardHandler)
+	}
+	out.DispatchBatchSize = cmp.Or(out.DispatchBatchSize, 500)
+	out.DispatchInterval = cmp.Or(out.DispatchInterval, 10*time.Second)
+	out.SalesforceWorkers = cmp.Or(out.SalesforceWorkers, 50)
+	out.KintoneWorkers = cmp.Or(out.KintoneWorkers, 10)
+	out.FetchCooldown = cmp.Or(out.FetchCooldown, 20*time.Millisecond)
+	out.SoftStopTimeout = cmp.Or(out.SoftStopTimeout, 30*time.Second)
+
+	if err := migrate.ValidateSchema(out.Schema); err != nil {
+		return nil, err
+	}
+	if out.DispatchBatchSize < 1 || out.SalesforceWorkers < 1 || out.KintoneWorkers < 1 {
+		return nil, errors.New("jobs: DispatchBatchSize, SalesforceWorkers and KintoneWorkers must be positive")
+	}
+	if out.DispatchInterval < time.Second {
+		return nil, errors.New("jobs: DispatchInterval must be at least one second")
+	}
+	return out, nil
+}
+
+// Client runs syncd's River client together with the outbox listener that
+// dispatches as soon as a pipeline commits.
+type Client struct {
+	cfg    *Config
+	pool   *pgxpool.Pool
+	logger *slog.Logger
+	river  *river.Client[pgx.Tx]
+
+	wakeCh chan struct{}
+
+	mu     sync.Mutex
+	cancel context.CancelFunc // stops the listener and dispatch loop
+	done   sync.WaitGroup
+}
+
+// NewClient returns a Client working on pool, whose connections must use
+// cfg.Schema as search_path. It does not start anything.
+func NewClient(pool *pgxpool.Pool, cfg *Config) (*Client, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		cfg:    cfg,
+		pool:   pool,
+		logger: cfg.Logger,
+		wakeCh: make(chan struct{}, 1),
+	}
+
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &DispatchWorker{client: c})
+	river.AddWorker(workers, &SalesforcePushWorker{client: c})
+	river.AddWorker(workers, &KintonePushWorker{client: c})
+
+	c.river, err = river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Schema:        cfg.Schema,
+		Logger:        cfg.Logger.With("component", "river"),
+		Workers:       workers,
+		FetchCooldown: cfg.FetchCooldown,
+		Queues: map[string]river.QueueConfig{
+			QueueSalesforce:  {MaxWorkers: cfg.SalesforceWorkers},
+			QueueKintone:     {MaxWorkers: cfg.KintoneWorkers},
+			QueueMaintenance: {MaxWorkers: 2},
+		},
+		PeriodicJobs: []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(cfg.DispatchInterval),
+				func() (river.JobArgs, *river.InsertOpts) { return DispatchArgs{}, nil },
+				&river.PeriodicJobOpts{ID: "dispatch", RunOnStart: true}),
+		},
+		SoftStopTimeout: cfg.SoftStopTimeout,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: river client: %w", err)
+	}
+	return c, nil
+}
+
+// River returns the underlying River client, for the River UI and for
+// inserting jobs.
+func (c *Client) River() *river.Client[pgx.Tx] { return c.river }
+
+// Start starts River and the outbox listener. ctx bounds only the start;
+// use Stop to stop.
+func (c *Client) Start(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cancel != nil {
+		return errors.New("jobs: client already started")
+	}
+	// River stops when the context given to Start ends; Stop decides that.
+	if err := c.river.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("jobs: start river: %w", err)
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	c.cancel = cancel
+	c.done.Add(2)
+	go func() { defer c.done.Done(); c.listen(runCtx) }()
+	go func() { defer c.done.Done(); c.dispatchLoop(runCtx) }()
+	return nil
+}
+
+// Stop stops dispatching, then stops River: running jobs may finish for up
+// to SoftStopTimeout, after which they are cancelled and released to run
+// again. If ctx ends first, running jobs are cancelled at once.
+func (c *Client) Stop(ctx context.Context) error {
+	c.mu.Lock()
+	cancel := c.cancel
+	c.mu.Unlock()
+	if cancel == nil {
+		return nil
+	}
+	cancel()
+	c.done.Wait()
+
+	err := c.river.Stop(ctx)
+	if err != nil && ctx.Err() != nil {
+		hardCtx, hardCancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer hardCancel()
+		err = c.river.StopAndCancel(hardCtx)
+	}
+	if err != nil {
+		return fmt.Errorf("jobs: stop: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,366 @@
+package salesforcetest
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/koeiq/syncd/salesforce"
+)
+
+const opToken = "token"
+
+// Server is an in-memory Salesforce that serves any number of orgs, each under
+// its own base URL (see [Server.AddOrg]).
+type Server struct {
+	ts *httptest.Server
+
+	mu   sync.Mutex
+	orgs map[string]*Org
+}
+
+// NewServer starts a Server on a loopback address (127.0.0.1). Close it when
+// done.
+func NewServer() *Server {
+	s := &Server{orgs: make(map[string]*Org)}
+	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	return s
+}
+
+// Close shuts the server down, waiting for requests in flight.
+func (s *Server) Close() { s.ts.Close() }
+
+// URL returns the server's base URL, http://127.0.0.1:PORT.
+func (s *Server) URL() string { return s.ts.URL }
+
+var orgName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
+
+// AddOrg adds an org, served at URL() + "/org/" + name, and returns it. Name
+// must be 1 to 40 lower-case letters, digits and hyphens. AddOrg panics on a
+// name that is invalid or taken, or on invalid object definitions.
+func (s *Server) AddOrg(name string, cfg OrgConfig) *Org {
+	if !orgName.MatchString(name) {
+		panic(fmt.Sprintf("salesforcetest: AddOrg: invalid org name %q", name))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, dup := s.orgs[name]; dup {
+		panic(fmt.Sprintf("salesforcetest: AddOrg: org %q exists", name))
+	}
+	o, err := newOrg(name, s.ts.URL+"/org/"+name, len(s.orgs), cfg)
+	if err != nil {
+		panic("salesforcetest: AddOrg: " + err.Error())
+	}
+	s.orgs[name] = o
+	return o
+}
+
+// reply is an answer to write: status, JSON body (none when nil) and
+// whether to drop the connection instead (FaultDropAfterCommit).
+type reply struct {
+	status int
+	body   any
+}
+
+type restError struct {
+	Message   string   `json:"message"`
+	ErrorCode string   `json:"errorCode"`
+	Fields    []string `json:"fields,omitempty"`
+}
+
+func errorReply(e *sfError) reply {
+	return reply{status: e.status, body: []restError{{Message: e.msg, ErrorCode: e.code, Fields: e.fields}}}
+}
+
+func notFound() reply {
+	return errorReply(newError(http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist"))
+}
+
+func writeReply(w http.ResponseWriter, rep reply) {
+	if rep.body == nil {
+		w.WriteHeader(rep.status)
+		return
+	}
+	b, err := json.Marshal(rep.body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(rep.status)
+	w.Write(b)
+}
+
+// drop closes the connection without answering.
+func drop(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
+}
+
+// wait sleeps for d or until the client goes away, and reports whether the
+// request should go on.
+func wait(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+// splitPath splits an escaped path into unescaped segments, so that an
+// external ID containing "%2F" stays one segment. One trailing slash is
+// ignored.
+func splitPath(escaped string) ([]string, bool) {
+	escaped = strings.TrimPrefix(escaped, "/")
+	escaped = strings.TrimSuffix(escaped, "/")
+	if escaped == "" {
+		return nil, true
+	}
+	segs := strings.Split(escaped, "/")
+	for i, s := range segs {
+		u, err := url.PathUnescape(s)
+		if err != nil {
+			return nil, false
+		}
+		segs[i] = u
+	}
+	return segs, true
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	segs, ok := splitPath(r.URL.EscapedPath())
+	if !ok || len(segs) < 2 || segs[0] != "org" {
+		writeReply(w, notFound())
+		return
+	}
+	s.mu.Lock()
+	o := s.orgs[segs[1]]
+	s.mu.Unlock()
+	if o == nil {
+		writeReply(w, notFound())
+		return
+	}
+	rest := segs[2:]
+	switch {
+	case len(rest) == 3 && rest[0] == "services" && rest[1] == "oauth2" && rest[2] == "token":
+		o.serveToken(w, r)
+	case len(rest) == 2 && rest[0] == "services" && rest[1] == "data":
+		o.serveVersions(w, r)
+	case len(rest) >= 3 && rest[0] == "services" && rest[1] == "data":
+		o.serveAPI(w, r, rest[2], rest[3:])
+	default:
+		writeReply(w, notFound())
+	}
+}
+
+// serveVersions answers GET /services/data/, which needs no authentication
+// and does not count against the limit.
+func (o *Org) serveVersions(w http.ResponseWriter, r *http.Request) {
+	o.mu.Lock()
+	o.counts["versions"]++
+	o.mu.Unlock()
+	if r.Method != http.MethodGet {
+		writeReply(w, methodNotAllowed(r.Method, "GET"))
+		return
+	}
+	v := strings.TrimPrefix(salesforce.APIVersion, "v")
+	writeReply(w, reply{status: http.StatusOK, body: []map[string]string{
+		{"label": "Summer '26", "url": "/services/data/" + salesforce.APIVersion, "version": v},
+	}})
+}
+
+func methodNotAllowed(method, allowed string) reply {
+	return errorReply(newError(http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED",
+		fmt.Sprintf("HTTP Method '%s' not allowed. Allowed are %s", method, allowed)))
+}
+
+type oauthError struct {
+	Error            string `json:"error"`
+	ErrorDescription string `json:"error_description"`
+}
+
+// serveToken is the OAuth 2.0 client credentials token endpoint.
+func (o *Org) serveToken(w http.ResponseWriter, r *http.Request) {
+	o.mu.Lock()
+	o.counts[opToken]++
+	fault, faulted := o.takeFault(opToken)
+	o.mu.Unlock()
+
+	if faulted && !wait(r, fault.Latency) {
+		return
+	}
+	oauthFail := func(code, desc string) {
+		writeReply(w, reply{status: http.StatusBadRequest, body: oauthError{code, desc}})
+	}
+	if faulted {
+		switch fault.Kind {
+		case Fault503:
+			writeReply(w, errorReply(newError(http.StatusServiceUnavailable, "SERVER_UNAVAILABLE", "Server temporarily unavailable")))
+			return
+		case FaultRequestLimit:
+			oauthFail("rate_limit_exceeded", "rate limit exceeded")
+			return
+		}
+	}
+	if r.Method != http.MethodPost {
+		oauthFail("invalid_request", "must use HTTP POST")
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		oauthFail("invalid_request", "malformed request body")
+		return
+	}
+	form := r.PostForm
+	if form.Get("grant_type") != "client_credentials" {
+		oauthFail("unsupported_grant_type", "grant type not supported")
+		return
+	}
+	id, secret := form.Get("client_id"), form.Get("client_secret")
+	if u, p, ok := r.BasicAuth(); ok {
+		// RFC 6749 §2.3.1: form-encoded before Basic encoding.
+		id, _ = url.QueryUnescape(u)
+		secret, _ = url.QueryUnescape(p)
+	}
+
+	o.mu.Lock()
+	var fail *oauthError
+	switch {
+	case id != o.clientID:
+		fail = &oauthError{"invalid_client_id", "client identifier invalid"}
+	case subtle.ConstantTimeCompare([]byte(secret), []byte(o.clientSecret)) != 1:
+		fail = &oauthError{"invalid_client", "invalid client credentials"}
+	case o.tokenError != "":
+		fail = &oauthError{o.tokenError, o.tokenErrorDesc}
+	}
+	var body map[string]string
+	if fail == nil {
+		token := o.orgID[:15] + "!" + randomString(40)
+		o.tokens[token] = true
+		issuedAt := strconv.FormatInt(time.Now().UnixMilli(), 10)
+		identity := "https://login.salesforce.com/id/" + o.orgID + "/" + o.userID
+		mac := hmac.New(sha256.New, []byte(o.clientSecret))
+		mac.Write([]byte(identity + issuedAt))
+		body = map[string]string{
+			"access_token": token,
+			"signature":    base64.StdEncoding.EncodeToString(mac.Sum(nil)),
+			"scope":        "api",
+			"instance_url": o.url,
+			"id":           identity,
+			"token_type":   "Bearer",
+			"issued_at":    issuedAt,
+		}
+	}
+	o.mu.Unlock()
+
+	if fail != nil {
+		oauthFail(fail.Error, fail.ErrorDescription)
+		return
+	}
+	if faulted && fault.Kind == FaultDropAfterCommit {
+		drop(w)
+		return
+	}
+	writeReply(w, reply{status: http.StatusOK, body: body})
+}
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)[:n]
+}
+
+// serveAPI handles a request under /services/data/{version}/: it counts it,
+// authenticates it, charges it to the daily limit, applies latency and
+// faults, and hands it to the operation.
+func (o *Org) serveAPI(w http.ResponseWriter, r *http.Request, version string, rest []string) {
+	op, handle := o.route(r.Method, version, rest)
+	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<20))
+	if err != nil {
+		return
+	}
+
+	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if t, ok := strings.CutPrefix(r.Header.Get("Authorization"), "OAuth "); ok {
+		token = t
+	}
+	o.mu.Lock()
+	o.counts[op]++
+	authed := token != "" && o.tokens[token]
+	overLimit := false
+	var fault Fault
+	faulted := false
+	if authed {
+		if o.used >= o.limit {
+			overLimit = true
+		} else {
+			o.used++
+			fault, faulted = o.takeFault(op)
+		}
+	}
+	latency := o.latency
+	w.Header().Set("Sforce-Limit-Info", fmt.Sprintf("api-usage=%d/%d", o.used, o.limit))
+	o.mu.Unlock()
+
+	switch {
+	case !authed:
+		writeReply(w, errorReply(newError(http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid")))
+		return
+	case overLimit:
+		writeReply(w, errorReply(newError(http.StatusForbidden, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")))
+		return
+	}
+	if faulted {
+		latency += fault.Latency
+	}
+	if !wait(r, latency) {
+		return
+	}
+	if faulted {
+		switch fault.Kind {
+		case Fault503:
+			writeReply(w, errorReply(newError(http.StatusServiceUnavailable, "SERVER_UNAVAILABLE", "Server temporarily unavailable")))
+			return
+		case FaultLockRow:
+			writeReply(w, errorReply(newError(http.StatusBadRequest, "UNABLE_TO_LOCK_ROW",
+				"unable to obtain exclusive access to this record or 1 records")))
+			return
+		case FaultRequestLimit:
+			writeReply(w, errorReply(newError(http.StatusForbidden, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")))
+			return
+		case FaultInvalidSession:
+			writeReply(w, errorReply(newError(http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid")))
+			return
+		}
+	}
+
+	rep := handle(r, body)
+	if faulted && fault.Kind == FaultDropAfterCommit {
+		drop(w)
+		return
+	}
+	writeReply(w, rep)
+}

@@ -234,8 +234,8 @@ func (o *Org) Record(sobject, id string) (salesforce.Fields, bool) {
 	return salesforce.Fields(maps.Clone(rec)), true
 }
 
-// PutRecord stores a record as given, without validation, and returns its new
-// ID: seed data, including states the API would refuse (two records with the
+// PutRecord stores a record as given (plus field defaults and system fields),
+// without validation, and returns its new ID: seed data, including states the API would refuse (two records with the
 // same external ID, for a 300 on upsert). Values are normalised through
 // encoding/json. It panics if the object does not exist or a value cannot be
 // encoded.
@@ -247,6 +247,11 @@ func (o *Org) PutRecord(sobject string, f salesforce.Fields) string {
 		panic("salesforcetest: PutRecord: no object " + sobject)
 	}
 	rec := make(map[string]any, len(f)+5)
+	for _, fd := range obj.fields {
+		if fd.Default != nil {
+			rec[fd.Name] = fd.Default
+		}
+	}
 	for k, v := range f {
 		name := k
 		if fd := obj.field(k); fd != nil {

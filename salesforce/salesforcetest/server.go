@@ -68,8 +68,7 @@ func (s *Server) AddOrg(name string, cfg OrgConfig) *Org {
 	return o
 }
 
-// reply is an answer to write: status, JSON body (none when nil) and
-// whether to drop the connection instead (FaultDropAfterCommit).
+// reply is an answer to write: status and JSON body (none when nil).
 type reply struct {
 	status int
 	body   any

@@ -1,0 +1,82 @@
+// Package salesforcetest is an in-memory Salesforce for tests and demos: an
+// HTTP server on a loopback address that behaves like the parts of the
+// Salesforce REST API that package
+// [github.com/koeiq/syncd/salesforce] uses, closely enough that passing
+// against it should mean passing against a real org.
+//
+// # Orgs
+//
+// One [Server] serves any number of orgs, each under its own base URL,
+// Server.URL() + "/org/" + name, with its own client credentials, tokens,
+// objects, records, daily API limit, latency, faults and request counts:
+//
+//	srv := salesforcetest.NewServer()
+//	defer srv.Close()
+//	org := srv.AddOrg("acme", salesforcetest.OrgConfig{
+//		ClientID:     "id",
+//		ClientSecret: "secret",
+//		Objects:      []salesforcetest.ObjectDef{salesforcetest.CustomCallObject("Call_Recording__c")},
+//	})
+//	client, err := salesforce.NewClient(&salesforce.Config{
+//		InstanceURL:           org.URL(),
+//		ClientID:              "id",
+//		ClientSecret:          "secret",
+//		AllowInsecureLoopback: true,
+//	})
+//
+// # What is enforced
+//
+//   - The client credentials token endpoint, POST /services/oauth2/token, with
+//     credentials in the form or in Basic auth: a wrong secret answers
+//     400 invalid_client, an unknown client ID invalid_client_id, another
+//     grant type unsupported_grant_type. The response has no expires_in, and
+//     its instance_url is the org's URL.
+//   - Opaque bearer tokens, per org, that [Org.ExpireTokens] invalidates
+//     (401 INVALID_SESSION_ID).
+//   - Only API version [salesforce.APIVersion]; GET /services/data/ lists it
+//     without authentication.
+//   - 18-character record IDs with the object's key prefix (00T for Task) and
+//     the case-safe checksum suffix; 15-character IDs are accepted.
+//   - Objects and their fields, case-insensitively ([TaskObject],
+//     [CustomCallObject], or your own [ObjectDef]): unknown field →
+//     INVALID_FIELD, a value of the wrong JSON type or a bad date →
+//     JSON_PARSER_ERROR, text longer than the field in UTF-16 units →
+//     STRING_TOO_LONG (quoting the value), restricted picklist →
+//     INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST, read-only field →
+//     INVALID_FIELD_FOR_INSERT_UPDATE, required field missing →
+//     REQUIRED_FIELD_MISSING, a unique value taken → DUPLICATE_VALUE, Id in
+//     the body → INVALID_FIELD, unknown object → 404 NOT_FOUND.
+//   - Create (201), update by ID (204; ENTITY_IS_DELETED for a record in the
+//     recycle bin, NOT_FOUND once purged), retrieve and delete by ID, upsert
+//     by external ID (201 created, 200 updated, 300 when several records
+//     match, 404 when the field is not an external ID), describe.
+//   - sObject Collections create and upsert: at most 200 records
+//     (EXCEEDED_ID_LIMIT); problems reading a record (unknown field, wrong JSON
+//     type) fail the whole request with 400, save errors come back per record
+//     with statusCode in a 200; allOrNone rolls back.
+//   - A SOQL subset: SELECT fields FROM object [WHERE f = v | f != v |
+//     f IN (...) [AND ...]] [ORDER BY f [ASC|DESC]] [LIMIT n], with SOQL's
+//     string escapes and case-insensitive comparisons; long text fields
+//     cannot be filtered; pages of OrgConfig.QueryBatchSize records with
+//     nextRecordsUrl. Anything else is MALFORMED_QUERY.
+//   - Sforce-Limit-Info: api-usage=USED/MAX on every API response. Each
+//     authenticated API request counts one (not token requests, not the
+//     versions list); once the daily limit is spent requests answer
+//     403 REQUEST_LIMIT_EXCEEDED.
+//
+// # Faults
+//
+// [Org.InjectFault] queues failures for the next requests of an operation:
+// 503s, lock errors, request-limit errors, expired sessions, latency, and
+// dropped connections after the write happened (the client sees a network
+// error, the record exists). [Org.SetLatency] slows every API request, and
+// [Org.SetTokenError] makes the token endpoint refuse correct credentials
+// (invalid_grant, ...).
+//
+// # Observing
+//
+// [Org.Requests] and [Org.RequestCounts] count requests by operation, token
+// requests included, so tests and benchmarks can assert how many calls were
+// made; [Org.Records] and [Org.Record] show the data, and [Org.PutRecord]
+// seeds it.
+package salesforcetest

@@ -1,0 +1,352 @@
+package jobs_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/koeiq/syncd/internal/pgtest"
+	"github.com/koeiq/syncd/jobs"
+	"github.com/koeiq/syncd/outbox"
+)
+
+type testBundle struct {
+	pool *pgxpool.Pool
+}
+
+func setup(t *testing.T) *testBundle {
+	t.Helper()
+	return &testBundle{pool: pgtest.Pool(t)}
+}
+
+// newClient returns a started client on the bundle's database, stopped when
+// the test ends.
+func (b *testBundle) newClient(t *testing.T, cfg *jobs.Config) *jobs.Client {
+	t.Helper()
+	c, err := jobs.NewClient(b.pool, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := c.Stop(ctx); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	})
+	return c
+}
+
+// exec runs SQL that must succeed.
+func (b *testBundle) exec(t *testing.T, sql string, args ...any) {
+	t.Helper()
+	if _, err := b.pool.Exec(context.Background(), sql, args...); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+func (b *testBundle) count(t *testing.T, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := b.pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+type tenant struct {
+	id              string
+	pack, analytics bool
+	salesforce      *bool // nil: no settings row
+	kintone         *bool
+}
+
+func (b *testBundle) addTenant(t *testing.T, tn tenant) {
+	t.Helper()
+	b.exec(t, "INSERT INTO tenants (id, audit_export_pack, analytics_enabled) VALUES ($1, $2, $3)", tn.id, tn.pack, tn.analytics)
+	if tn.salesforce != nil {
+		b.exec(t, `INSERT INTO salesforce_settings (tenant_id, enabled, instance_url, client_id, client_secret_encrypted)
+			VALUES ($1, $2, 'https://acme.my.salesforce.com', 'id', '\x00')`, tn.id, *tn.salesforce)
+	}
+	if tn.kintone != nil {
+		b.exec(t, `INSERT INTO kintone_settings (tenant_id, enabled, base_url, app_id, api_token_encrypted)
+			VALUES ($1, $2, 'https://acme.cybozu.com', 7, '\x00')`, tn.id, *tn.kintone)
+	}
+}
+
+// enqueue commits one event for the call.
+func (b *testBundle) enqueue(t *testing.T, tenantID, callID string, typ outbox.EventType) int64 {
+	t.Helper()
+	id, err := outbox.Enqueue(context.Background(), b.pool, outbox.Event{
+		TenantID: tenantID,
+		CallID:   callID,
+		Type:     typ,
+		Payload:  outbox.Payload{StartedAt: time.Now(), DurationSeconds: 60},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// waitFor polls cond until it holds, failing the test after timeout.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		<-tick.C
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestTriggerRule(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+
+	b.addTenant(t, tenant{id: "analytics", pack: true, analytics: true, salesforce: ptr(true)})
+	b.addTenant(t, tenant{id: "transcripts", pack: true, analytics: false, salesforce: ptr(true)})
+	b.addTenant(t, tenant{id: "nopack", pack: false, analytics: true, salesforce: ptr(true)})
+	b.addTenant(t, tenant{id: "nosettings", pack: true, analytics: true})
+	b.addTenant(t, tenant{id: "disabled", pack: true, analytics: true, salesforce: ptr(false), kintone: ptr(false)})
+	b.addTenant(t, tenant{id: "both", pack: true, analytics: true, salesforce: ptr(true), kintone: ptr(true)})
+	b.addTenant(t, tenant{id: "kintone", pack: true, analytics: true, salesforce: ptr(false), kintone: ptr(true)})
+
+	tests := []struct {
+		tenant, call string
+		event        outbox.EventType
+		outcome      string
+		job          string // push job kind, "" for none
+	}{
+		{"analytics", "a1", outbox.CallAnalysed, "queued", "salesforce_push"},
+		{"analytics", "a2", outbox.CallTranscribed, "ignored", ""},
+		{"transcripts", "t1", outbox.CallTranscribed, "queued", "salesforce_push"},
+		{"transcripts", "t2", outbox.CallAnalysed, "ignored", ""},
+		{"nopack", "n1", outbox.CallAnalysed, "skipped: tenant has no Audit & Export Pack", ""},
+		{"nosettings", "s1", outbox.CallAnalysed, "skipped: no integration enabled", ""},
+		{"disabled", "d1", outbox.CallAnalysed, "skipped: no integration enabled", ""},
+		{"both", "b1", outbox.CallAnalysed, "queued", "salesforce_push"},
+		{"kintone", "k1", outbox.CallAnalysed, "queued", "kintone_push"},
+		{"unknown", "u1", outbox.CallAnalysed, "skipped: unknown tenant", ""},
+	}
+	ids := make([]int64, len(tests))
+	for i, tt := range tests {
+		ids[i] = b.enqueue(t, tt.tenant, tt.call, tt.event)
+	}
+
+	c, err := jobs.NewClient(b.pool, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Dispatch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Claimed != len(tests) || res.Pushes != 4 {
+		t.Errorf("Dispatch = %+v, want %d claimed and 4 pushes", res, len(tests))
+	}
+
+	for i, tt := range tests {
+		var outcome string
+		var dispatched bool
+		err := b.pool.QueryRow(ctx, "SELECT outcome, dispatched_at IS NOT NULL FROM outbox WHERE id = $1", ids[i]).Scan(&outcome, &dispatched)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if outcome != tt.outcome || !dispatched {
+			t.Errorf("%s %s %s: outcome %q (dispatched %v), want %q", tt.tenant, tt.call, tt.event, outcome, dispatched, tt.outcome)
+		}
+		jobsForCall := b.count(t, "SELECT count(*) FROM river_job WHERE args->>'call_id' = $1", tt.call)
+		kindJobs := 0
+		if tt.job != "" {
+			kindJobs = b.count(t, "SELECT count(*) FROM river_job WHERE args->>'call_id' = $1 AND kind = $2 AND args->>'tenant_id' = $3 AND (args->>'outbox_id')::bigint = $4",
+				tt.call, tt.job, tt.tenant, ids[i])
+		}
+		if want := min(len(tt.job), 1); jobsForCall != want || kindJobs != want {
+			t.Errorf("%s %s: %d jobs (%d of kind %q with its IDs), want %d", tt.tenant, tt.call, jobsForCall, kindJobs, tt.job, want)
+		}
+		records := b.count(t, "SELECT count(*) FROM sync_records WHERE call_id = $1 AND state = 'pending'", tt.call)
+		if want := min(len(tt.job), 1); records != want {
+			t.Errorf("%s %s: %d pending sync records, want %d", tt.tenant, tt.call, records, want)
+		}
+	}
+
+	// Nothing is dispatched twice.
+	res, err = c.Dispatch(ctx)
+	if err != nil || res.Claimed != 0 {
+		t.Fatalf("second Dispatch = %+v, %v; want nothing claimed", res, err)
+	}
+}
+
+func TestReanalysisInOneBatchOwesOnePush(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+
+	b.enqueue(t, "t1", "c1", outbox.CallAnalysed)
+	newest := b.enqueue(t, "t1", "c1", outbox.CallAnalysed)
+
+	c, err := jobs.NewClient(b.pool, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Dispatch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Claimed != 2 || res.Pushes != 1 {
+		t.Errorf("Dispatch = %+v, want 2 claimed, 1 push", res)
+	}
+	if n := b.count(t, "SELECT count(*) FROM outbox WHERE outcome = 'queued'"); n != 2 {
+		t.Errorf("%d rows queued, want 2", n)
+	}
+	if n := b.count(t, "SELECT count(*) FROM sync_records WHERE call_id = 'c1' AND queued_outbox_id = $1", newest); n != 1 {
+		t.Errorf("sync record does not point at the newest row %d", newest)
+	}
+
+	// A later re-analysis while the first push still waits adds no job.
+	b.enqueue(t, "t1", "c1", outbox.CallAnalysed)
+	if _, err := c.Dispatch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := b.count(t, "SELECT count(*) FROM river_job WHERE kind = 'salesforce_push'"); n != 1 {
+		t.Errorf("%d push jobs, want 1", n)
+	}
+}
+
+func TestCommittedEnqueueDispatchedOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b.newClient(t, nil)
+
+	committed := b.enqueue(t, "t1", "c1", outbox.CallAnalysed)
+
+	tx, err := b.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := outbox.Enqueue(ctx, tx, outbox.Event{TenantID: "t1", CallID: "rolled-back", Type: outbox.CallAnalysed,
+		Payload: outbox.Payload{StartedAt: time.Now(), DurationSeconds: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	waitFor(t, 10*time.Second, "the push job to complete", func() bool {
+		return b.count(t, "SELECT count(*) FROM river_job WHERE kind = 'salesforce_push' AND state = 'completed'") == 1
+	})
+	if n := b.count(t, "SELECT count(*) FROM outbox WHERE id = $1 AND outcome = 'queued'", committed); n != 1 {
+		t.Error("committed row not queued")
+	}
+	if n := b.count(t, "SELECT count(*) FROM river_job WHERE args->>'call_id' = 'c1'"); n != 1 {
+		t.Errorf("%d jobs for the committed call, want 1", n)
+	}
+	if n := b.count(t, "SELECT count(*) FROM outbox WHERE call_id = 'rolled-back'") +
+		b.count(t, "SELECT count(*) FROM river_job WHERE args->>'call_id' = 'rolled-back'"); n != 0 {
+		t.Errorf("rolled-back event left %d rows or jobs", n)
+	}
+}
+
+func TestTwoClientsDispatchEachRowOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	// A row dispatched a second time would fail this trigger, and with it
+	// the dispatch transaction.
+	b.exec(t, `CREATE FUNCTION forbid_second_dispatch() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN RAISE EXCEPTION 'outbox row % dispatched twice', OLD.id; END $$`)
+	b.exec(t, `CREATE TRIGGER forbid_second_dispatch BEFORE UPDATE OF dispatched_at ON outbox
+		FOR EACH ROW WHEN (OLD.dispatched_at IS NOT NULL) EXECUTE FUNCTION forbid_second_dispatch()`)
+
+	cfg := &jobs.Config{DispatchBatchSize: 50}
+	b.newClient(t, cfg)
+	b.newClient(t, cfg)
+
+	const rows = 1000
+	for batch := range rows / 100 {
+		tx, err := b.pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 100 {
+			callID := fmt.Sprintf("c-%04d", batch*100+i)
+			if _, err := outbox.Enqueue(ctx, tx, outbox.Event{TenantID: "t1", CallID: callID, Type: outbox.CallAnalysed,
+				Payload: outbox.Payload{StartedAt: time.Now(), DurationSeconds: i}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	waitFor(t, 60*time.Second, "all rows dispatched and their jobs finished", func() bool {
+		return b.count(t, "SELECT count(*) FROM outbox WHERE dispatched_at IS NULL") == 0 &&
+			b.count(t, "SELECT count(*) FROM river_job WHERE kind = 'salesforce_push' AND state <> 'completed'") == 0
+	})
+	if n := b.count(t, "SELECT count(*) FROM river_job WHERE kind = 'salesforce_push'"); n != rows {
+		t.Errorf("%d push jobs, want exactly %d", n, rows)
+	}
+	if n := b.count(t, "SELECT count(DISTINCT args->>'call_id') FROM river_job WHERE kind = 'salesforce_push'"); n != rows {
+		t.Errorf("%d distinct calls in jobs, want %d", n, rows)
+	}
+	if n := b.count(t, "SELECT count(*) FROM outbox WHERE outcome = 'queued'"); n != rows {
+		t.Errorf("%d rows queued, want %d", n, rows)
+	}
+}
+
+func TestDispatchIsDrivenByNotify(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+
+	// The periodic safety net runs once at start, then not for an hour.
+	c := b.newClient(t, &jobs.Config{DispatchInterval: time.Hour})
+	events, cancel := c.River().Subscribe("job_completed")
+	defer cancel()
+	select {
+	case <-events:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the start-up dispatch job did not complete")
+	}
+
+	// Committed now, dispatched within seconds: only the notification can
+	// have done it.
+	dispatchedQuickly := func(callID string) {
+		t.Helper()
+		b.enqueue(t, "t1", callID, outbox.CallAnalysed)
+		waitFor(t, 5*time.Second, callID+" dispatched", func() bool {
+			return b.count(t, "SELECT count(*) FROM outbox WHERE call_id = $1 AND dispatched_at IS NOT NULL", callID) == 1
+		})
+	}
+	dispatchedQuickly("c1")
+
+	// The listener comes back when its connection is killed.
+	b.exec(t, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE datname = current_database() AND query LIKE 'LISTEN%'`)
+	waitFor(t, 10*time.Second, "the listener to reconnect", func() bool {
+		return b.count(t, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`) == 1
+	})
+	dispatchedQuickly("c2")
+
+	if n := b.count(t, "SELECT count(*) FROM river_job WHERE kind = 'dispatch'"); n != 1 {
+		t.Errorf("%d dispatch jobs, want only the start-up one", n)
+	}
+}

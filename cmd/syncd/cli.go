@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+const usage = `syncd puts analysed phone calls from KoeIQ into the customer's CRM.
+
+Usage:
+  syncd migrate      bring the database schema up to date
+  syncd run          run the daemon
+
+Environment:
+  DATABASE_URL       PostgreSQL connection string (default: libpq defaults and PG* variables)
+  SYNCD_SCHEMA       schema for syncd's and River's tables (default: syncd)
+  LOG_LEVEL          debug, info, warn or error (default: info)
+  LOG_FORMAT         text or json (default: text on a terminal, json otherwise)
+`
+
+// errUsage marks an error in how syncd was called (exit status 2).
+var errUsage = errors.New("usage")
+
+type command struct {
+	name string
+	run  func(ctx context.Context, e *env, args []string) error
+}
+
+// run runs the syncd command line and returns the exit status.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	commands := []command{
+		{"migrate", cmdMigrate},
+		{"run", cmdRun},
+	}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, e, args[1:])
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.Is(err, errUsage):
+			fmt.Fprintf(stderr, "syncd %s: %v\n", c.name, err)
+			return 2
+		default:
+			fmt.Fprintf(stderr, "syncd %s: %s\n", c.name, oneLine(err.Error()))
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "syncd: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+// oneLine folds a multi-line error message into one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// newFlagSet returns a flag set that reports errors instead of exiting.
+func newFlagSet(e *env, name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("syncd "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	return fs
+}
+
+// parseFlags parses args into fs and rejects positional arguments.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	return nil
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/lmittmann/tint"
+
+	"github.com/koeiq/syncd/migrate"
+)
+
+// config is what syncd reads from the environment.
+type config struct {
+	databaseURL string
+	schema      string
+	logLevel    slog.Level
+	logFormat   string
+}
+
+func loadConfig(e *env) (*config, error) {
+	c := &config{
+		databaseURL: e.getenv("DATABASE_URL"),
+		schema:      cmp.Or(e.getenv("SYNCD_SCHEMA"), migrate.DefaultSchema),
+		logFormat:   strings.ToLower(e.getenv("LOG_FORMAT")),
+	}
+	if err := migrate.ValidateSchema(c.schema); err != nil {
+		return nil, fmt.Errorf("SYNCD_SCHEMA: %w", err)
+	}
+	if lvl := e.getenv("LOG_LEVEL"); lvl != "" {
+		if err := c.logLevel.UnmarshalText([]byte(lvl)); err != nil {
+			return nil, fmt.Errorf("LOG_LEVEL %q: use debug, info, warn or error", lvl)
+		}
+	}
+	switch c.logFormat {
+	case "":
+		c.logFormat = "json"
+		if isTerminal(e.stderr) {
+			c.logFormat = "text"
+		}
+	case "text", "json":
+	default:
+		return nil, fmt.Errorf("LOG_FORMAT %q: use text or json", c.logFormat)
+	}
+	return c, nil
+}
+
+// logger returns the slog logger: tint for text, JSON otherwise.
+func (c *config) logger(w io.Writer) *slog.Logger {
+	if c.logFormat == "text" {
+		return slog.New(tint.NewHandler(w, &tint.Options{
+			Level:      c.logLevel,
+			TimeFormat: time.TimeOnly,
+			NoColor:    !isTerminal(w),
+		}))
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: c.logLevel}))
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// openPool connects to DATABASE_URL (libpq defaults when empty) with syncd's
+// schema as search_path, and checks that the server answers.
+func (c *config) openPool(ctx context.Context) (*pgxpool.Pool, error) {
+	pcfg, err := pgxpool.ParseConfig(c.databaseURL)
+	if err != nil {
+		// pgx quotes the connection string in some parse errors; never show it.
+		return nil, fmt.Errorf("DATABASE_URL is not a valid PostgreSQL connection string")
+	}
+	pcfg.ConnConfig.RuntimeParams["search_path"] = c.schema
+	pcfg.ConnConfig.RuntimeParams["application_name"] = "syncd"
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("cannot reach the database (host %s, database %s): %w", pcfg.ConnConfig.Host, pcfg.ConnConfig.Database, err)
+	}
+	return pool, nil
+}

@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/koeiq/syncd/internal/pgtest"
+)
+
+// When SYNCD_TEST_MAIN is set the test binary is syncd itself, so tests can
+// send it real signals.
+func TestMain(m *testing.M) {
+	if os.Getenv("SYNCD_TEST_MAIN") == "1" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// syncd runs the command line in-process with the given environment.
+func syncd(t *testing.T, ctx context.Context, environ map[string]string, stdin string, args ...string) result {
+	t.Helper()
+	var stdout, stderr syncBuffer
+	code := run(ctx, args, func(k string) string { return environ[k] }, strings.NewReader(stdin), &stdout, &stderr)
+	return result{code, stdout.String(), stderr.String()}
+}
+
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		<-tick.C
+	}
+}
+
+func TestUsage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	if r := syncd(t, ctx, nil, "", "frobnicate"); r.code != 2 || !strings.Contains(r.stderr, `unknown command "frobnicate"`) {
+		t.Errorf("unknown command: %+v", r)
+	}
+	if r := syncd(t, ctx, nil, "", "--help"); r.code != 0 || !strings.Contains(r.stdout, "syncd migrate") {
+		t.Errorf("--help: %+v", r)
+	}
+	if r := syncd(t, ctx, nil, "", "run", "extra"); r.code != 2 {
+		t.Errorf("run extra: %+v", r)
+	}
+}
+
+func TestBadConfig(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, tt := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+		{map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT"},
+		{map[string]string{"SYNCD_SCHEMA": "Bad-Schema"}, "SYNCD_SCHEMA"},
+		{map[string]string{"DATABASE_URL": "postgres://u:s3cret@[::1"}, "DATABASE_URL"},
+	} {
+		r := syncd(t, ctx, tt.env, "", "run")
+		if r.code != 1 || !strings.Contains(r.stderr, tt.want) || strings.Count(r.stderr, "\n") != 1 || strings.Contains(r.stderr, "s3cret") {
+			t.Errorf("env %v: exit %d, stderr %q; want 1 and one line naming %s", tt.env, r.code, r.stderr, tt.want)
+		}
+	}
+}
+
+func TestRunUnreachableDatabase(t *testing.T) {
+	t.Parallel()
+	r := syncd(t, context.Background(), map[string]string{"DATABASE_URL": "postgres://syncd:pw@127.0.0.1:1/x?connect_timeout=2"}, "", "run")
+	if r.code != 1 || !strings.HasPrefix(r.stderr, "syncd run: cannot reach the database") || strings.Count(r.stderr, "\n") != 1 {
+		t.Fatalf("exit %d, stderr %q; want 1 and one line", r.code, r.stderr)
+	}
+}
+
+func TestRunUnmigrated(t *testing.T) {
+	t.Parallel()
+	r := syncd(t, context.Background(), map[string]string{"DATABASE_URL": pgtest.EmptyConnString(t)}, "", "run")
+	if r.code != 1 || !strings.Contains(r.stderr, "not migrated") || !strings.Contains(r.stderr, "syncd migrate") || strings.Count(r.stderr, "\n") != 1 {
+		t.Fatalf("exit %d, stderr %q; want 1 and one line telling to migrate", r.code, r.stderr)
+	}
+}
+
+func TestMigrateThenRun(t *testing.T) {
+	t.Parallel()
+	environ := map[string]string{"DATABASE_URL": pgtest.EmptyConnString(t), "SYNCD_SCHEMA": "crm", "LOG_FORMAT": "json"}
+
+	r := syncd(t, context.Background(), environ, "", "migrate")
+	if r.code != 0 {
+		t.Fatalf("migrate: %+v", r)
+	}
+	// Every log line is JSON.
+	for line := range strings.Lines(r.stderr) {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			t.Errorf("log line %q is not JSON: %v", line, err)
+		}
+	}
+	if r := syncd(t, context.Background(), environ, "", "migrate"); r.code != 0 {
+		t.Fatalf("second migrate: %+v", r)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"run"}, func(k string) string { return environ[k] }, strings.NewReader(""), io.Discard, &stderr)
+	}()
+	waitFor(t, 20*time.Second, "syncd running", func() bool { return strings.Contains(stderr.String(), "syncd running") })
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("run exited %d: %s", code, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not stop")
+	}
+	if !strings.Contains(stderr.String(), "syncd stopped") {
+		t.Errorf("no stop message in %s", stderr.String())
+	}
+}
+
+func TestRunStopsOnSIGTERM(t *testing.T) {
+	t.Parallel()
+	connString := pgtest.ConnString(t)
+
+	cmd := exec.Command(os.Args[0], "run")
+	cmd.Env = append(os.Environ(), "SYNCD_TEST_MAIN=1", "DATABASE_URL="+connString, "LOG_FORMAT=text")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	timeout := time.After(30 * time.Second)
+	waitLine := func(want string) {
+		t.Helper()
+		for {
+			select {
+			case line, ok := <-lines:
+				if !ok {
+					t.Fatalf("syncd exited before logging %q", want)
+				}
+				if strings.Contains(line, want) {
+					return
+				}
+			case <-timeout:
+				_ = cmd.Process.Kill()
+				t.Fatalf("timed out waiting for %q", want)
+			}
+		}
+	}
+	waitLine("syncd running")
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitLine("syncd stopped")
+	for range lines {
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("syncd exited with %v after SIGTERM, want status 0", err)
+	}
+}

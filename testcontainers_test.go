@@ -1,0 +1,102 @@
+// The shared PostgreSQL test harness of syncd's end-to-end tests.
+//
+// Every test gets a fresh database with syncd's schema migrated, from the
+// server named by TEST_DATABASE_URL, else a testcontainers PostgreSQL when a
+// Docker daemon is reachable, else the local default server; package
+// internal/pgtest does the provisioning so that every package's tests share
+// it (Go cannot import a _test.go file). The end-to-end tests here run the
+// daemon's code against that database the way a pipeline and an operator
+// would.
+package syncd_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/koeiq/syncd/internal/pgtest"
+	"github.com/koeiq/syncd/jobs"
+)
+
+// stack is a running syncd on its own database.
+type stack struct {
+	pool *pgxpool.Pool
+	jobs *jobs.Client
+}
+
+// newStack starts syncd's jobs client on a fresh database; it stops when the
+// test ends.
+func newStack(t *testing.T) *stack {
+	t.Helper()
+	s := &stack{pool: pgtest.Pool(t)}
+	var err error
+	s.jobs, err = jobs.NewClient(s.pool, &jobs.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.jobs.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := s.jobs.Stop(ctx); err != nil {
+			t.Errorf("stop jobs: %v", err)
+		}
+	})
+	return s
+}
+
+func (s *stack) exec(t *testing.T, sql string, args ...any) {
+	t.Helper()
+	if _, err := s.pool.Exec(context.Background(), sql, args...); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+func (s *stack) count(t *testing.T, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := s.pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+// waitFor polls cond until it holds, failing the test after timeout.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		<-tick.C
+	}
+}
+
+func TestHarnessIsolatesTests(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a, b := pgtest.Pool(t), pgtest.Pool(t)
+	if _, err := a.Exec(ctx, "INSERT INTO tenants (id) VALUES ('only-in-a')"); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := b.QueryRow(ctx, "SELECT count(*) FROM tenants").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatalf("database b sees %d tenants of database a", n)
+	}
+	var dbA, dbB string
+	_ = a.QueryRow(ctx, "SELECT current_database()").Scan(&dbA)
+	_ = b.QueryRow(ctx, "SELECT current_database()").Scan(&dbB)
+	if dbA == dbB {
+		t.Fatalf("both tests got database %s", dbA)
+	}
+}

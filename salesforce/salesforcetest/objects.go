@@ -435,7 +435,7 @@ func (f *field) decodeValue(raw json.RawMessage) (any, *sfError) {
 // length, ID format. They come back per record in a collection.
 func (f *field) checkValue(v any) *sfError {
 	s, ok := v.(string)
-	if !ok {
+	if !ok || f.kind != kindText {
 		return nil
 	}
 	if f.Restricted && !containsString(f.Picklist, s) {

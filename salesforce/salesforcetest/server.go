@@ -209,6 +209,9 @@ func (o *Org) serveToken(w http.ResponseWriter, r *http.Request) {
 	fault, faulted := o.takeFault(opToken)
 	o.mu.Unlock()
 
+	// Read the body before waiting: only then does the server notice a
+	// client that gives up.
+	formErr := r.ParseForm()
 	if faulted && !wait(r, fault.Latency) {
 		return
 	}
@@ -229,7 +232,7 @@ func (o *Org) serveToken(w http.ResponseWriter, r *http.Request) {
 		oauthFail("invalid_request", "must use HTTP POST")
 		return
 	}
-	if err := r.ParseForm(); err != nil {
+	if formErr != nil {
 		oauthFail("invalid_request", "malformed request body")
 		return
 	}

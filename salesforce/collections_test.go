@@ -1,0 +1,177 @@
+package salesforce_test
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/koeiq/syncd/salesforce"
+	"github.com/koeiq/syncd/salesforce/salesforcetest"
+)
+
+func TestCreateMany(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+
+	t.Run("mixed good and bad records", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, salesforcetest.OrgConfig{})
+		records := []salesforce.Fields{
+			task("good-1"),
+			{"Subject": strings.Repeat("x", 256)},
+			{"Subject": "bad picklist", "CallType": "Sideways"},
+			{"Subject": "read-only", "IsClosed": true},
+			task("good-2"),
+		}
+		results, err := b.client.CreateMany(ctx, "Task", records)
+		if err != nil {
+			t.Fatalf("CreateMany: %v", err)
+		}
+		if len(results) != len(records) {
+			t.Fatalf("%d results for %d records", len(results), len(records))
+		}
+		wantCodes := []string{"", "STRING_TOO_LONG", "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", "INVALID_FIELD_FOR_INSERT_UPDATE", ""}
+		for i, r := range results {
+			if want := wantCodes[i]; want == "" {
+				if !r.Success || len(r.ID) != 18 || len(r.Errors) != 0 {
+					t.Errorf("result %d = %+v, want success", i, r)
+				}
+				if rec, ok := b.org.Record("Task", r.ID); !ok || rec["Subject"] != records[i]["Subject"] {
+					t.Errorf("result %d: record %s = %v", i, r.ID, rec)
+				}
+			} else if r.Success || r.ID != "" || len(r.Errors) != 1 || r.Errors[0].StatusCode != want || r.Errors[0].Class() != salesforce.ClassData {
+				t.Errorf("result %d = %+v, want failure %s (data)", i, r, want)
+			}
+		}
+		if f := results[1].Errors[0].Fields; !slices.Equal(f, []string{"Subject"}) {
+			t.Errorf("STRING_TOO_LONG fields = %q, want [Subject]", f)
+		}
+		if got := len(b.org.Records("Task")); got != 2 {
+			t.Errorf("records = %d, want 2", got)
+		}
+		if got := b.org.Requests("collection_create"); got != 1 {
+			t.Errorf("collection_create requests = %d, want 1", got)
+		}
+		if u, _ := b.client.APIUsage(); u.Used != 1 {
+			t.Errorf("API usage = %d, want 1 for the whole batch", u.Used)
+		}
+	})
+
+	t.Run("deserialization error fails the whole request", func(t *testing.T) {
+		t.Parallel()
+		tests := []struct {
+			name     string
+			bad      salesforce.Fields
+			wantCode string
+		}{
+			{"unknown field", salesforce.Fields{"Subject": "x", "Foo__c": 1}, "INVALID_FIELD"},
+			{"bad date", salesforce.Fields{"ActivityDate": "tomorrow"}, "JSON_PARSER_ERROR"},
+			{"wrong JSON type", salesforce.Fields{"CallDurationInSeconds": "long"}, "JSON_PARSER_ERROR"},
+			{"object for a string", salesforce.Fields{"Subject": map[string]any{"a": 1}}, "JSON_PARSER_ERROR"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				b := setup(t, salesforcetest.OrgConfig{})
+				_, err := b.client.CreateMany(ctx, "Task", []salesforce.Fields{task("good-1"), tt.bad, task("good-2")})
+				ae := apiError(t, err)
+				if ae.StatusCode != http.StatusBadRequest || ae.ErrorCode != tt.wantCode || salesforce.Classify(err) != salesforce.ClassData {
+					t.Errorf("error = %v, want 400 %s, data", ae, tt.wantCode)
+				}
+				if got := len(b.org.Records("Task")); got != 0 {
+					t.Errorf("records = %d, want 0", got)
+				}
+			})
+		}
+	})
+
+	t.Run("sizes", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, salesforcetest.OrgConfig{})
+		results, err := b.client.CreateMany(ctx, "Task", nil)
+		if err != nil || results != nil {
+			t.Errorf("CreateMany(nil) = %v, %v; want nil, nil", results, err)
+		}
+		many := make([]salesforce.Fields, salesforce.MaxCollectionSize+1)
+		for i := range many {
+			many[i] = task(fmt.Sprint("c-", i))
+		}
+		_, err = b.client.CreateMany(ctx, "Task", many)
+		if ae := apiError(t, err); ae.StatusCode != 0 || ae.ErrorCode != "EXCEEDED_ID_LIMIT" {
+			t.Errorf("201 records: error = %v, want EXCEEDED_ID_LIMIT not sent", ae)
+		}
+		if got := b.org.Requests("token"); got != 0 {
+			t.Errorf("requests made: token = %d", got)
+		}
+		results, err = b.client.CreateMany(ctx, "Task", many[:salesforce.MaxCollectionSize])
+		if err != nil || len(results) != salesforce.MaxCollectionSize {
+			t.Fatalf("200 records: %d results, %v", len(results), err)
+		}
+		if got := len(b.org.Records("Task")); got != salesforce.MaxCollectionSize {
+			t.Errorf("records = %d, want %d", got, salesforce.MaxCollectionSize)
+		}
+	})
+
+	t.Run("does not modify the caller's records", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, salesforcetest.OrgConfig{})
+		rec := task("c-1")
+		if _, err := b.client.CreateMany(ctx, "Task", []salesforce.Fields{rec}); err != nil {
+			t.Fatalf("CreateMany: %v", err)
+		}
+		if _, ok := rec["attributes"]; ok {
+			t.Error("CreateMany added attributes to the caller's map")
+		}
+	})
+}
+
+func TestUpsertMany(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	b := setup(t, salesforcetest.OrgConfig{Objects: []salesforcetest.ObjectDef{salesforcetest.CustomCallObject("Call_Recording__c")}})
+
+	existing, err := b.client.Upsert(ctx, "Call_Recording__c", "call_id__c", "c-1", salesforce.Fields{"Name": "one"})
+	if err != nil {
+		t.Fatalf("Upsert: %v", err)
+	}
+	records := []salesforce.Fields{
+		{"call_id__c": "c-1", "Name": "one again", "call_duration_seconds__c": 60},
+		{"call_id__c": "c-2", "Name": "two", "call_date__c": "2026-01-15"},
+		{"Name": "no call id"},
+		{"call_id__c": "c-3", "Name": "twice"},
+		{"call_id__c": "c-3", "Name": "twice"},
+		{"call_id__c": "c-4"}, // Name missing
+	}
+	results, err := b.client.UpsertMany(ctx, "Call_Recording__c", "call_id__c", records)
+	if err != nil {
+		t.Fatalf("UpsertMany: %v", err)
+	}
+	if len(results) != len(records) {
+		t.Fatalf("%d results for %d records", len(results), len(records))
+	}
+	if r := results[0]; !r.Success || r.Created || r.ID != existing.ID {
+		t.Errorf("result 0 = %+v, want updated %s", r, existing.ID)
+	}
+	if r := results[1]; !r.Success || !r.Created || r.ID == "" {
+		t.Errorf("result 1 = %+v, want created", r)
+	}
+	for i, want := range map[int]string{2: "MISSING_ARGUMENT", 3: "DUPLICATE_EXTERNAL_ID", 4: "DUPLICATE_EXTERNAL_ID", 5: "REQUIRED_FIELD_MISSING"} {
+		if r := results[i]; r.Success || len(r.Errors) == 0 || r.Errors[0].StatusCode != want {
+			t.Errorf("result %d = %+v, want %s", i, r, want)
+		}
+	}
+	recs := b.org.Records("Call_Recording__c")
+	if len(recs) != 2 || recs[0]["Name"] != "one again" || recs[0]["call_duration_seconds__c"] != 60.0 {
+		t.Errorf("records = %v, want c-1 updated and c-2 created", recs)
+	}
+	if got := b.org.Requests("collection_upsert"); got != 1 {
+		t.Errorf("collection_upsert requests = %d, want 1", got)
+	}
+
+	_, err = b.client.UpsertMany(ctx, "Call_Recording__c", "Name", records[:1])
+	if ae := apiError(t, err); ae.StatusCode != http.StatusBadRequest || ae.ErrorCode != "INVALID_FIELD" {
+		t.Errorf("UpsertMany by a field that is no external ID: error = %v, want 400 INVALID_FIELD", ae)
+	}
+}

@@ -18,6 +18,12 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(newFlagSet(e, "run"), args); err != nil {
 		return err
 	}
+	// The first signal (or the end of ctx) stops gracefully, a second one
+	// at once.
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(signals)
+
 	cfg, err := loadConfig(e)
 	if err != nil {
 		return err
@@ -41,11 +47,6 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	}
 	logger.InfoContext(ctx, "syncd running", "schema", cfg.schema)
 
-	// The first signal (or the end of ctx) stops gracefully, a second one
-	// at once.
-	signals := make(chan os.Signal, 2)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(signals)
 	select {
 	case <-ctx.Done():
 	case <-signals:

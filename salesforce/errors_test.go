@@ -1,0 +1,589 @@
+package salesforce_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/koeiq/syncd/salesforce"
+	"github.com/koeiq/syncd/salesforce/salesforcetest"
+)
+
+func TestClassify(t *testing.T) {
+	t.Parallel()
+	api := func(op string, status int, code string) error {
+		return &salesforce.APIError{Op: op, StatusCode: status, ErrorCode: code, Message: "m"}
+	}
+	tests := []struct {
+		name string
+		err  error
+		want salesforce.Class
+	}{
+		{"nil", nil, 0},
+		{"network", errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), salesforce.ClassRetryable},
+		{"canceled", fmt.Errorf("salesforce: create Task: %w", context.Canceled), salesforce.ClassRetryable},
+		{"deadline", context.DeadlineExceeded, salesforce.ClassRetryable},
+		{"500", api("create Task", 500, ""), salesforce.ClassRetryable},
+		{"502 html", api("create Task", 502, ""), salesforce.ClassRetryable},
+		{"429", api("create Task", 429, ""), salesforce.ClassRetryable},
+		{"lock 400", api("create Task", 400, "UNABLE_TO_LOCK_ROW"), salesforce.ClassRetryable},
+		{"lock 500", api("create Task", 500, "UNABLE_TO_LOCK_ROW"), salesforce.ClassRetryable},
+		{"server unavailable", api("create Task", 503, "SERVER_UNAVAILABLE"), salesforce.ClassRetryable},
+		{"session after retry", api("create Task", 401, "INVALID_SESSION_ID"), salesforce.ClassRetryable},
+		{"401 without code", api("create Task", 401, ""), salesforce.ClassRetryable},
+		{"unreadable success", api("create Task", 201, ""), salesforce.ClassRetryable},
+		{"query timeout", api("query", 400, "QUERY_TIMEOUT"), salesforce.ClassRetryable},
+		{"request limit", api("create Task", 403, "REQUEST_LIMIT_EXCEEDED"), salesforce.ClassRateLimited},
+		{"concurrent limit", api("create Task", 400, "REQUEST_LIMIT_EXCEEDED"), salesforce.ClassRateLimited},
+		{"login rate limit", api("token", 400, "rate_limit_exceeded"), salesforce.ClassRateLimited},
+		{"invalid_client", api("token", 400, "invalid_client"), salesforce.ClassAuth},
+		{"invalid_client_id", api("token", 400, "invalid_client_id"), salesforce.ClassAuth},
+		{"invalid_grant", api("token", 400, "invalid_grant"), salesforce.ClassAuth},
+		{"invalid_app_access", api("token", 400, "invalid_app_access"), salesforce.ClassAuth},
+		{"unauthorized_client", api("token", 400, "unauthorized_client"), salesforce.ClassAuth},
+		{"unsupported_grant_type", api("token", 400, "unsupported_grant_type"), salesforce.ClassAuth},
+		{"inactive_user", api("token", 400, "inactive_user"), salesforce.ClassAuth},
+		{"inactive_org", api("token", 400, "inactive_org"), salesforce.ClassAuth},
+		{"other token 4xx", api("token", 400, "invalid_request"), salesforce.ClassAuth},
+		{"token 404 html", api("token", 404, ""), salesforce.ClassAuth},
+		{"token redirect", api("token", 302, ""), salesforce.ClassAuth},
+		{"token unusable", api("token", 200, ""), salesforce.ClassAuth},
+		{"token 503", api("token", 503, ""), salesforce.ClassRetryable},
+		{"api disabled", api("create Task", 403, "API_DISABLED_FOR_ORG"), salesforce.ClassAuth},
+		{"redirect", api("create Task", 302, ""), salesforce.ClassAuth},
+		{"multiple choices", api("upsert Task", 300, "MULTIPLE_CHOICES"), salesforce.ClassData},
+		{"string too long", api("create Task", 400, "STRING_TOO_LONG"), salesforce.ClassData},
+		{"invalid field", api("create Task", 400, "INVALID_FIELD"), salesforce.ClassData},
+		{"insert update", api("create Task", 400, "INVALID_FIELD_FOR_INSERT_UPDATE"), salesforce.ClassData},
+		{"required", api("create Task", 400, "REQUIRED_FIELD_MISSING"), salesforce.ClassData},
+		{"validation rule", api("create Task", 400, "FIELD_CUSTOM_VALIDATION_EXCEPTION"), salesforce.ClassData},
+		{"not found", api("create Nope__c", 404, "NOT_FOUND"), salesforce.ClassData},
+		{"invalid type", api("query", 400, "INVALID_TYPE"), salesforce.ClassData},
+		{"malformed id", api("update Task", 400, "MALFORMED_ID"), salesforce.ClassData},
+		{"json parser", api("create Task", 400, "JSON_PARSER_ERROR"), salesforce.ClassData},
+		{"picklist", api("create Task", 400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"), salesforce.ClassData},
+		{"duplicate", api("create Task", 400, "DUPLICATE_VALUE"), salesforce.ClassData},
+		{"insufficient access", api("create Task", 403, "INSUFFICIENT_ACCESS_OR_READONLY"), salesforce.ClassData},
+		{"gone", api("create Task", 410, ""), salesforce.ClassData},
+		{"other 4xx", api("create Task", 400, ""), salesforce.ClassData},
+		{"not sent", api("update Task", 0, "MALFORMED_ID"), salesforce.ClassData},
+		{"wrapped", fmt.Errorf("push call c-1: %w", api("token", 400, "invalid_grant")), salesforce.ClassAuth},
+	}
+	for _, tt := range tests {
+		if got := salesforce.Classify(tt.err); got != tt.want {
+			t.Errorf("%s: Classify(%v) = %v, want %v", tt.name, tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestRecordErrorClass(t *testing.T) {
+	t.Parallel()
+	tests := map[string]salesforce.Class{
+		"UNABLE_TO_LOCK_ROW":                salesforce.ClassRetryable,
+		"ALL_OR_NONE_OPERATION_ROLLED_BACK": salesforce.ClassRetryable,
+		"REQUEST_LIMIT_EXCEEDED":            salesforce.ClassRateLimited,
+		"STRING_TOO_LONG":                   salesforce.ClassData,
+		"DUPLICATE_VALUE":                   salesforce.ClassData,
+		"MISSING_ARGUMENT":                  salesforce.ClassData,
+		"":                                  salesforce.ClassData,
+	}
+	for code, want := range tests {
+		if got := (salesforce.RecordError{StatusCode: code}).Class(); got != want {
+			t.Errorf("RecordError{%q}.Class() = %v, want %v", code, got, want)
+		}
+	}
+}
+
+func TestClassString(t *testing.T) {
+	t.Parallel()
+	for c, want := range map[salesforce.Class]string{
+		salesforce.ClassRetryable: "retryable", salesforce.ClassRateLimited: "rate_limited",
+		salesforce.ClassAuth: "auth", salesforce.ClassData: "data", 0: "Class(0)",
+	} {
+		if got := c.String(); got != want {
+			t.Errorf("Class(%d).String() = %q, want %q", int(c), got, want)
+		}
+	}
+}
+
+func TestIsDeleted(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{&salesforce.APIError{StatusCode: 404, ErrorCode: "ENTITY_IS_DELETED"}, true},
+		{&salesforce.APIError{StatusCode: 404, ErrorCode: "NOT_FOUND"}, true},
+		{fmt.Errorf("x: %w", &salesforce.APIError{StatusCode: 404, ErrorCode: "NOT_FOUND"}), true},
+		{&salesforce.APIError{StatusCode: 0, ErrorCode: "NOT_FOUND"}, false},
+		{&salesforce.APIError{StatusCode: 400, ErrorCode: "MALFORMED_ID"}, false},
+		{errors.New("EOF"), false},
+		{nil, false},
+	}
+	for _, tt := range tests {
+		if got := salesforce.IsDeleted(tt.err); got != tt.want {
+			t.Errorf("IsDeleted(%v) = %t, want %t", tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestAPIErrorFormatting(t *testing.T) {
+	t.Parallel()
+	const content = "the customer said their card number is 4111"
+	ae := &salesforce.APIError{
+		Op: "create Task", StatusCode: 400, ErrorCode: "STRING_TOO_LONG",
+		Message: "Subject: data value too large: " + content + " (max length=255)", Fields: []string{"Subject"},
+	}
+	want := "salesforce: create Task: HTTP 400 STRING_TOO_LONG: Subject: data value too large: " + content + " (max length=255) (fields: Subject)"
+	if got := ae.Error(); got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	notSent := &salesforce.APIError{Op: "update Task", ErrorCode: "MALFORMED_ID", Message: "bad"}
+	if got := notSent.Error(); got != "salesforce: update Task: not sent MALFORMED_ID: bad" {
+		t.Errorf("Error() = %q", got)
+	}
+
+	for name, h := range map[string]func(io.Writer) slog.Handler{
+		"json": func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, nil) },
+		"text": func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) },
+	} {
+		var buf bytes.Buffer
+		slog.New(h(&buf)).Error("push failed", "error", ae)
+		out := buf.String()
+		for _, s := range []string{"create Task", "400", "STRING_TOO_LONG", "Subject", "data"} {
+			if !strings.Contains(out, s) {
+				t.Errorf("%s log %q lacks %q", name, out, s)
+			}
+		}
+		if strings.Contains(out, content) || strings.Contains(out, "data value too large") {
+			t.Errorf("%s log %q contains the message", name, out)
+		}
+	}
+}
+
+// fakeSalesforce is a hand-written server for behaviour the test server does
+// not have: redirects, odd bodies, odd token responses.
+func fakeSalesforce(t *testing.T, token func(w http.ResponseWriter, r *http.Request, self string), api http.HandlerFunc) *httptest.Server {
+	t.Helper()
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/services/oauth2/token" {
+			if token != nil {
+				token(w, r, srv.URL)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(map[string]string{"access_token": "fake-token", "instance_url": srv.URL, "token_type": "Bearer"})
+			return
+		}
+		api(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func fakeClient(t *testing.T, instanceURL string, mod ...func(*salesforce.Config)) *salesforce.Client {
+	t.Helper()
+	cfg := &salesforce.Config{InstanceURL: instanceURL, ClientID: testClientID, ClientSecret: testClientSecret, AllowInsecureLoopback: true}
+	for _, m := range mod {
+		m(cfg)
+	}
+	c, err := salesforce.NewClient(cfg)
+	if err != nil {
+		t.Fatalf("NewClient: %v", err)
+	}
+	return c
+}
+
+// evilServer counts requests that reach it and remembers any secret they carry.
+type evilServer struct {
+	*httptest.Server
+	hits    atomic.Int32
+	mu      sync.Mutex
+	carried []string
+}
+
+func newEvilServer(t *testing.T) *evilServer {
+	e := &evilServer{}
+	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.hits.Add(1)
+		body, _ := io.ReadAll(r.Body)
+		e.mu.Lock()
+		e.carried = append(e.carried, r.Header.Get("Authorization"), string(body))
+		e.mu.Unlock()
+	}))
+	t.Cleanup(e.Close)
+	return e
+}
+
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	t.Parallel()
+
+	t.Run("API request", func(t *testing.T) {
+		t.Parallel()
+		evil := newEvilServer(t)
+		fake := fakeSalesforce(t, nil, func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, evil.URL+"/steal", http.StatusFound)
+		})
+		client := fakeClient(t, fake.URL)
+		_, err := client.Create(t.Context(), "Task", task("c-1"))
+		ae := apiError(t, err)
+		if ae.StatusCode != http.StatusFound || salesforce.Classify(err) != salesforce.ClassAuth {
+			t.Errorf("error = %v, want 302, auth", ae)
+		}
+		if n := evil.hits.Load(); n != 0 {
+			t.Errorf("the other host got %d requests (%q)", n, evil.carried)
+		}
+	})
+
+	t.Run("token request", func(t *testing.T) {
+		t.Parallel()
+		evil := newEvilServer(t)
+		for _, status := range []int{http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+			fake := fakeSalesforce(t, func(w http.ResponseWriter, r *http.Request, _ string) {
+				http.Redirect(w, r, evil.URL+"/services/oauth2/token", status)
+			}, nil)
+			err := fakeClient(t, fake.URL).CheckCredentials(t.Context())
+			ae := apiError(t, err)
+			if ae.Op != "token" || ae.StatusCode != status || salesforce.Classify(err) != salesforce.ClassAuth {
+				t.Errorf("error = %v, want token %d, auth", ae, status)
+			}
+		}
+		if n := evil.hits.Load(); n != 0 {
+			t.Errorf("the other host got %d requests (%q)", n, evil.carried)
+		}
+	})
+}
+
+func TestTokenInstanceURL(t *testing.T) {
+	t.Parallel()
+
+	t.Run("refused when not allowed", func(t *testing.T) {
+		t.Parallel()
+		for _, instanceURL := range []string{"https://evil.example", "https://login.salesforce.com", "http://169.254.169.254:80", "https://acme.my.salesforce.com.evil.example"} {
+			var apiCalls atomic.Int32
+			fake := fakeSalesforce(t, func(w http.ResponseWriter, r *http.Request, _ string) {
+				w.Header().Set("Content-Type", "application/json")
+				json.NewEncoder(w).Encode(map[string]string{"access_token": "tok", "instance_url": instanceURL})
+			}, func(http.ResponseWriter, *http.Request) { apiCalls.Add(1) })
+			_, err := fakeClient(t, fake.URL).Describe(t.Context(), "Task")
+			ae := apiError(t, err)
+			if ae.Op != "token" || !strings.Contains(ae.Message, "instance_url") || salesforce.Classify(err) != salesforce.ClassAuth {
+				t.Errorf("instance_url %s: error = %v, want a token error about instance_url, auth", instanceURL, ae)
+			}
+			if n := apiCalls.Load(); n != 0 {
+				t.Errorf("instance_url %s: %d API calls made", instanceURL, n)
+			}
+		}
+	})
+
+	t.Run("API calls go to it", func(t *testing.T) {
+		t.Parallel()
+		var path, auth string
+		fake := fakeSalesforce(t, func(w http.ResponseWriter, r *http.Request, self string) {
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(map[string]string{"access_token": "tok-123", "instance_url": self + "/pod7/"})
+		}, func(w http.ResponseWriter, r *http.Request) {
+			path, auth = r.URL.Path, r.Header.Get("Authorization")
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusCreated)
+			io.WriteString(w, `{"id":"00T000000000001AAA","success":true,"errors":[]}`)
+		})
+		client := fakeClient(t, fake.URL)
+		id, err := client.Create(t.Context(), "Task", task("c-1"))
+		if err != nil || id != "00T000000000001AAA" {
+			t.Fatalf("Create = %q, %v", id, err)
+		}
+		if want := "/pod7/services/data/" + salesforce.APIVersion + "/sobjects/Task/"; path != want || auth != "Bearer tok-123" {
+			t.Errorf("request to %q with %q, want %q with the token", path, auth, want)
+		}
+		if got := client.InstanceURL(); got != fake.URL+"/pod7" {
+			t.Errorf("InstanceURL() = %q", got)
+		}
+	})
+
+	t.Run("token response without access_token", func(t *testing.T) {
+		t.Parallel()
+		fake := fakeSalesforce(t, func(w http.ResponseWriter, r *http.Request, self string) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"instance_url":"`+self+`"}`)
+		}, nil)
+		err := fakeClient(t, fake.URL).CheckCredentials(t.Context())
+		if ae := apiError(t, err); ae.Op != "token" || ae.StatusCode != 200 || salesforce.Classify(err) != salesforce.ClassAuth {
+			t.Errorf("error = %v, want a token error, auth", ae)
+		}
+	})
+}
+
+func TestOddResponseBodies(t *testing.T) {
+	t.Parallel()
+	html := "<html><head><title>502 Bad Gateway</title></head><body>" + strings.Repeat("upstream unreachable ", 100) + "</body></html>"
+	tests := []struct {
+		name      string
+		status    int
+		body      string
+		wantCode  string
+		wantMsg   string
+		wantClass salesforce.Class
+	}{
+		{"html 502", 502, html, "", "Bad Gateway: <html>", salesforce.ClassRetryable},
+		{"plain 400", 400, "Bad Request", "", "Bad Request: Bad Request", salesforce.ClassData},
+		{"empty 500", 500, "", "", "Internal Server Error", salesforce.ClassRetryable},
+		{"single error object", 404, `{"errorCode":"NOT_FOUND","message":"The requested resource does not exist"}`, "NOT_FOUND", "does not exist", salesforce.ClassData},
+		{"several errors", 400, `[{"errorCode":"STRING_TOO_LONG","message":"a","fields":["Subject"]},{"errorCode":"INVALID_FIELD","message":"b"}]`,
+			"STRING_TOO_LONG", "a; INVALID_FIELD: b", salesforce.ClassData},
+		{"oauth shape on the API", 401, `{"error":"invalid_token","error_description":"expired"}`, "invalid_token", "expired", salesforce.ClassRetryable},
+		{"garbage success", 201, "<html>ok</html>", "", "cannot read the response", salesforce.ClassRetryable},
+		{"success without id", 201, `{"success":true,"errors":[]}`, "", "no record ID", salesforce.ClassRetryable},
+		{"binary 500", 500, "\x00\x01\xff\xfe secret?", "", "Internal Server Error", salesforce.ClassRetryable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fake := fakeSalesforce(t, nil, func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(tt.status)
+				io.WriteString(w, tt.body)
+			})
+			_, err := fakeClient(t, fake.URL).Create(t.Context(), "Task", task("c-1"))
+			ae := apiError(t, err)
+			if ae.StatusCode != tt.status || ae.ErrorCode != tt.wantCode || !strings.Contains(ae.Message, tt.wantMsg) {
+				t.Errorf("error = %#v, want %d %q with message containing %q", ae, tt.status, tt.wantCode, tt.wantMsg)
+			}
+			if len(ae.Message) > 400 {
+				t.Errorf("Message is %d bytes long, want it truncated", len(ae.Message))
+			}
+			if c := salesforce.Classify(err); c != tt.wantClass {
+				t.Errorf("Classify = %v, want %v", c, tt.wantClass)
+			}
+		})
+	}
+}
+
+func TestNextRecordsURLMustStayOnTheInstance(t *testing.T) {
+	t.Parallel()
+	evil := newEvilServer(t)
+	for _, next := range []string{evil.URL + "/services/data/v67.0/query/x", "//evil.example/services/data/x", "/services/data/../../x", "/elsewhere", "/services/data/v67.0/query/x?y=1"} {
+		fake := fakeSalesforce(t, nil, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(map[string]any{"done": false, "nextRecordsUrl": next, "records": []any{}})
+		})
+		_, err := fakeClient(t, fake.URL).Query(t.Context(), "SELECT Id FROM Task")
+		if ae := apiError(t, err); !strings.Contains(ae.Message, "nextRecordsUrl") {
+			t.Errorf("nextRecordsUrl %q: error = %v", next, ae)
+		}
+	}
+	if n := evil.hits.Load(); n != 0 {
+		t.Errorf("the other host got %d requests", n)
+	}
+}
+
+func TestOnRequestOperations(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	b := setup(t, salesforcetest.OrgConfig{Objects: []salesforcetest.ObjectDef{salesforcetest.CustomCallObject("Call_Recording__c")}})
+	id, err := b.client.Create(ctx, "Task", task("c-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []error{
+		b.client.Update(ctx, "Task", id, salesforce.Fields{"Subject": "c-2"}),
+		func() error {
+			_, err := b.client.Upsert(ctx, "Call_Recording__c", "call_id__c", "c-1", salesforce.Fields{"Name": "n"})
+			return err
+		}(),
+		func() error { _, err := b.client.Query(ctx, "SELECT Id FROM Task"); return err }(),
+		func() error { _, err := b.client.Describe(ctx, "Task"); return err }(),
+		func() error { _, err := b.client.CreateMany(ctx, "Task", []salesforce.Fields{task("c-3")}); return err }(),
+		func() error {
+			_, err := b.client.UpsertMany(ctx, "Call_Recording__c", "call_id__c", []salesforce.Fields{{"call_id__c": "c-2", "Name": "n"}})
+			return err
+		}(),
+	}
+	for i, err := range steps {
+		if err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+	}
+	want := []string{"token 200", "create 201", "update 204", "upsert 201", "query 200", "describe 200", "collection_create 200", "collection_upsert 200"}
+	if got := b.ops.list(); !slices.Equal(got, want) {
+		t.Errorf("OnRequest saw %q, want %q", got, want)
+	}
+}
+
+// syncBuffer is a bytes.Buffer for concurrent log writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// tokenRecorder records the bearer tokens the client sends.
+type tokenRecorder struct {
+	base   http.RoundTripper
+	mu     sync.Mutex
+	tokens []string
+}
+
+func (r *tokenRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	if tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer "); ok {
+		r.mu.Lock()
+		r.tokens = append(r.tokens, tok)
+		r.mu.Unlock()
+	}
+	return r.base.RoundTrip(req)
+}
+
+func TestSecretsNeverLeak(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	const (
+		wrongSecret = "WRONG-s3cr3t-value-9d8e"
+		content     = "CALL-CONTENT-the-caller-said-xyz"
+	)
+
+	var logs syncBuffer
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	textLogger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	rec := &tokenRecorder{base: http.DefaultTransport}
+	withLogs := func(l *slog.Logger) func(*salesforce.Config) {
+		return func(c *salesforce.Config) { c.Logger = l; c.Transport = rec }
+	}
+	b := setup(t, salesforcetest.OrgConfig{}, withLogs(logger))
+
+	var outputs []string // every error string and formatting that could reach a person
+	collect := func(err error) {
+		if err == nil {
+			return
+		}
+		outputs = append(outputs, err.Error(), fmt.Sprintf("%v|%+v|%#v|%s", err, err, err, err))
+		var ae *salesforce.APIError
+		if errors.As(err, &ae) {
+			outputs = append(outputs, fmt.Sprintf("%v|%+v|%#v", *ae, *ae, *ae))
+		}
+		logger.Error("operation failed", "error", err)
+		textLogger.Error("operation failed", "error", err)
+	}
+
+	// Token failures: a wrong secret, a rotated secret, a 503.
+	wrong := fakeClientFor(t, b.org, wrongSecret, withLogs(logger))
+	_, err := wrong.Create(ctx, "Task", task("c-0"))
+	if salesforce.Classify(err) != salesforce.ClassAuth {
+		t.Fatalf("wrong secret: error %v, want auth", err)
+	}
+	collect(err)
+	collect(wrong.CheckCredentials(ctx))
+
+	// Successes, a refresh, and errors that quote call content.
+	if _, err := b.client.Create(ctx, "Task", task("c-1")); err != nil {
+		t.Fatal(err)
+	}
+	b.org.ExpireTokens()
+	if _, err := b.client.Create(ctx, "Task", task("c-2")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.client.Create(ctx, "Task", salesforce.Fields{"Subject": content + strings.Repeat("!", 255)})
+	if !strings.Contains(fmt.Sprint(err), content) {
+		t.Fatalf("error %v does not carry the message (it must, to be stored for the tenant)", err)
+	}
+	collect(err)
+	results, err := b.client.CreateMany(ctx, "Task", []salesforce.Fields{task("c-3"), {"CallType": content}})
+	if err != nil || results[1].Success {
+		t.Fatalf("CreateMany = %+v, %v", results, err)
+	}
+	outputs = append(outputs, fmt.Sprintf("%v|%+v|%#v", results, results, results))
+	b.org.InjectFault(salesforcetest.Fault{Op: "token", Kind: salesforcetest.Fault503})
+	collect(b.client.CheckCredentials(ctx))
+	b.org.SetClientSecret("rotated-" + testClientSecret)
+	b.org.ExpireTokens()
+	_, err = b.client.Describe(ctx, "Task")
+	if salesforce.Classify(err) != salesforce.ClassAuth {
+		t.Fatalf("after rotation: error %v, want auth", err)
+	}
+	collect(err)
+
+	// A hostile token endpoint and API that echo what they were sent.
+	echo := fakeSalesforce(t, func(w http.ResponseWriter, r *http.Request, _ string) {
+		r.ParseForm()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		json.NewEncoder(w).Encode(map[string]string{"error": "invalid_client", "error_description": "you sent " + r.PostForm.Encode()})
+	}, nil)
+	collect(fakeClient(t, echo.URL, withLogs(logger)).CheckCredentials(ctx))
+	echo2 := fakeSalesforce(t, func(w http.ResponseWriter, r *http.Request, _ string) {
+		r.ParseForm()
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, "<html>you sent "+r.PostForm.Encode()+"</html>")
+	}, nil)
+	collect(fakeClient(t, echo2.URL, withLogs(logger)).CheckCredentials(ctx))
+	echo3 := fakeSalesforce(t, nil, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		json.NewEncoder(w).Encode([]map[string]string{{"errorCode": "INVALID_FIELD", "message": "you sent " + r.Header.Get("Authorization")}})
+	})
+	collect(func() error { _, err := fakeClient(t, echo3.URL, withLogs(logger)).Create(ctx, "Task", task("c-1")); return err }())
+
+	cfg := salesforce.Config{InstanceURL: b.org.URL(), ClientID: testClientID, ClientSecret: testClientSecret}
+	outputs = append(outputs,
+		fmt.Sprintf("%v|%+v|%#v|%s", cfg, cfg, cfg, cfg),
+		fmt.Sprintf("%v|%+v|%#v|%s", &cfg, &cfg, &cfg, &cfg),
+		fmt.Sprintf("%v|%+v|%#v|%s", b.client, b.client, b.client, b.client),
+		fmt.Sprintf("%v|%+v|%#v", wrong, wrong, wrong))
+	logger.Info("config", "cfg", cfg, "client", b.client)
+	textLogger.Info("config", "cfg", cfg, "client", b.client)
+
+	rec.mu.Lock()
+	secrets := append([]string{testClientSecret, wrongSecret, "rotated-" + testClientSecret, "fake-token"}, rec.tokens...)
+	rec.mu.Unlock()
+	if len(secrets) < 6 {
+		t.Fatalf("only %d secrets and tokens recorded; the scenario did not run", len(secrets))
+	}
+	logged := logs.String()
+	for _, want := range []string{`"level":"DEBUG"`, "invalid_client", `"op":"create"`, "STRING_TOO_LONG"} {
+		if !strings.Contains(logged, want) {
+			t.Errorf("logs lack %q; the scenario did not log what it should:\n%s", want, logged)
+		}
+	}
+	for _, s := range secrets {
+		if strings.Contains(logged, s) {
+			t.Errorf("logs contain secret or token %q", s)
+		}
+		for _, out := range outputs {
+			if strings.Contains(out, s) {
+				t.Errorf("output %q contains secret or token %q", out, s)
+			}
+		}
+	}
+	if strings.Contains(logged, content) {
+		t.Errorf("logs contain Salesforce's message quoting call content")
+	}
+	if !strings.Contains(strings.Join(outputs, "\n"), "[REDACTED]") {
+		t.Error("the echoed secret was not redacted")
+	}
+}
+
+// fakeClientFor returns a client for org with the given secret.
+func fakeClientFor(t *testing.T, org *salesforcetest.Org, secret string, mod ...func(*salesforce.Config)) *salesforce.Client {
+	t.Helper()
+	return fakeClient(t, org.URL(), append(mod, func(c *salesforce.Config) { c.ClientSecret = secret })...)
+}

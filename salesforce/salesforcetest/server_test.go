@@ -1,0 +1,537 @@
+package salesforcetest_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/koeiq/syncd/salesforce"
+	"github.com/koeiq/syncd/salesforce/salesforcetest"
+)
+
+const (
+	id     = "client-id"
+	secret = "client-secret"
+)
+
+func newOrg(t *testing.T, cfg salesforcetest.OrgConfig) *salesforcetest.Org {
+	t.Helper()
+	srv := salesforcetest.NewServer()
+	t.Cleanup(srv.Close)
+	cfg.ClientID, cfg.ClientSecret = id, secret
+	return srv.AddOrg("acme", cfg)
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (r response) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(r.body), v); err != nil {
+		t.Fatalf("body %q: %v", r.body, err)
+	}
+}
+
+func send(t *testing.T, req *http.Request) response {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{resp.StatusCode, resp.Header, string(b)}
+}
+
+func postToken(t *testing.T, org *salesforcetest.Org, form url.Values) response {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, org.URL()+"/services/oauth2/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return send(t, req)
+}
+
+func getToken(t *testing.T, org *salesforcetest.Org) string {
+	t.Helper()
+	r := postToken(t, org, url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}})
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	r.json(t, &tok)
+	if r.status != http.StatusOK || tok.AccessToken == "" {
+		t.Fatalf("token: %d %s", r.status, r.body)
+	}
+	return tok.AccessToken
+}
+
+// api sends an API request; path is appended to /services/data/vXX.X.
+func api(t *testing.T, org *salesforcetest.Org, token, method, path, body string) response {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), method, org.URL()+"/services/data/"+salesforce.APIVersion+path, rd)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	return send(t, req)
+}
+
+func errorCode(t *testing.T, r response) string {
+	t.Helper()
+	var errs []struct {
+		ErrorCode string `json:"errorCode"`
+		Message   string `json:"message"`
+	}
+	r.json(t, &errs)
+	if len(errs) == 0 {
+		t.Fatalf("no errors in %q", r.body)
+	}
+	return errs[0].ErrorCode
+}
+
+func TestTokenEndpoint(t *testing.T) {
+	t.Parallel()
+	org := newOrg(t, salesforcetest.OrgConfig{})
+
+	r := postToken(t, org, url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}})
+	var tok map[string]any
+	r.json(t, &tok)
+	if r.status != http.StatusOK {
+		t.Fatalf("status %d: %s", r.status, r.body)
+	}
+	for _, k := range []string{"access_token", "signature", "scope", "instance_url", "id", "token_type", "issued_at"} {
+		if _, ok := tok[k].(string); !ok {
+			t.Errorf("token response lacks string %q: %s", k, r.body)
+		}
+	}
+	for _, k := range []string{"expires_in", "refresh_token"} {
+		if _, ok := tok[k]; ok {
+			t.Errorf("token response has %q, which Salesforce does not send", k)
+		}
+	}
+	if tok["instance_url"] != org.URL() || tok["token_type"] != "Bearer" {
+		t.Errorf("instance_url, token_type = %v, %v", tok["instance_url"], tok["token_type"])
+	}
+	if _, err := strconv.ParseInt(fmt.Sprint(tok["issued_at"]), 10, 64); err != nil {
+		t.Errorf("issued_at %v is not milliseconds", tok["issued_at"])
+	}
+	if !strings.HasSuffix(fmt.Sprint(tok["id"]), "/"+org.ID()+"/"+org.UserID()) {
+		t.Errorf("id = %v", tok["id"])
+	}
+
+	// Basic auth.
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, org.URL()+"/services/oauth2/token", strings.NewReader("grant_type=client_credentials"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(id, secret)
+	if r := send(t, req); r.status != http.StatusOK {
+		t.Errorf("Basic auth: %d %s", r.status, r.body)
+	}
+
+	tests := []struct {
+		name     string
+		form     url.Values
+		wantCode string
+	}{
+		{"wrong secret", url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {"nope"}}, "invalid_client"},
+		{"no secret", url.Values{"grant_type": {"client_credentials"}, "client_id": {id}}, "invalid_client"},
+		{"unknown client", url.Values{"grant_type": {"client_credentials"}, "client_id": {"nope"}, "client_secret": {secret}}, "invalid_client_id"},
+		{"password grant", url.Values{"grant_type": {"password"}, "client_id": {id}, "client_secret": {secret}}, "unsupported_grant_type"},
+		{"no grant", url.Values{"client_id": {id}, "client_secret": {secret}}, "unsupported_grant_type"},
+	}
+	for _, tt := range tests {
+		r := postToken(t, org, tt.form)
+		var e struct {
+			Error            string `json:"error"`
+			ErrorDescription string `json:"error_description"`
+		}
+		r.json(t, &e)
+		if r.status != http.StatusBadRequest || e.Error != tt.wantCode || e.ErrorDescription == "" {
+			t.Errorf("%s: %d %s, want 400 %s", tt.name, r.status, r.body, tt.wantCode)
+		}
+	}
+
+	get, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, org.URL()+"/services/oauth2/token", nil)
+	if r := send(t, get); r.status != http.StatusBadRequest || !strings.Contains(r.body, "invalid_request") {
+		t.Errorf("GET token: %d %s", r.status, r.body)
+	}
+
+	org.SetTokenError("invalid_grant", "no client credentials user enabled")
+	r = postToken(t, org, url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}})
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, `"error":"invalid_grant"`) || !strings.Contains(r.body, "no client credentials user enabled") {
+		t.Errorf("with SetTokenError: %d %s", r.status, r.body)
+	}
+
+	if got := org.Requests("token"); got != 2+len(tests)+2 {
+		t.Errorf("token requests = %d, want %d", got, 2+len(tests)+2)
+	}
+	if used, _ := org.APIUsage(); used != 0 {
+		t.Errorf("API usage = %d after token requests only, want 0", used)
+	}
+}
+
+func TestAuthenticationAndVersions(t *testing.T) {
+	t.Parallel()
+	srv := salesforcetest.NewServer()
+	t.Cleanup(srv.Close)
+	acme := srv.AddOrg("acme", salesforcetest.OrgConfig{ClientID: id, ClientSecret: secret})
+	other := srv.AddOrg("other", salesforcetest.OrgConfig{ClientID: id, ClientSecret: secret})
+
+	// The versions list needs no token and is not counted.
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, acme.URL()+"/services/data/", nil)
+	r := send(t, req)
+	var versions []map[string]string
+	r.json(t, &versions)
+	if r.status != http.StatusOK || len(versions) == 0 || versions[0]["url"] != "/services/data/"+salesforce.APIVersion {
+		t.Errorf("versions: %d %s", r.status, r.body)
+	}
+
+	for name, token := range map[string]string{"no token": "", "made-up token": "00D!forged", "another org's token": getToken(t, other)} {
+		r := api(t, acme, token, http.MethodGet, "/sobjects/Task/describe", "")
+		if r.status != http.StatusUnauthorized || r.body != `[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]` {
+			t.Errorf("%s: %d %s", name, r.status, r.body)
+		}
+	}
+
+	token := getToken(t, acme)
+	if r := api(t, acme, token, http.MethodGet, "/sobjects/Task/describe", ""); r.status != http.StatusOK {
+		t.Errorf("describe: %d %s", r.status, r.body)
+	}
+	acme.ExpireTokens()
+	if r := api(t, acme, token, http.MethodGet, "/sobjects/Task/describe", ""); r.status != http.StatusUnauthorized || errorCode(t, r) != "INVALID_SESSION_ID" {
+		t.Errorf("after ExpireTokens: %d %s", r.status, r.body)
+	}
+	token = getToken(t, acme)
+
+	// Only the pinned version is served.
+	req, _ = http.NewRequestWithContext(t.Context(), http.MethodGet, acme.URL()+"/services/data/v58.0/sobjects/Task/describe", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if r := send(t, req); r.status != http.StatusNotFound || errorCode(t, r) != "NOT_FOUND" {
+		t.Errorf("v58.0: %d %s", r.status, r.body)
+	}
+	req, _ = http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL()+"/org/nope/services/data/", nil)
+	if r := send(t, req); r.status != http.StatusNotFound {
+		t.Errorf("unknown org: %d %s", r.status, r.body)
+	}
+	if got := acme.Requests("versions"); got != 1 {
+		t.Errorf("versions requests = %d, want 1", got)
+	}
+}
+
+func TestDailyLimit(t *testing.T) {
+	t.Parallel()
+	org := newOrg(t, salesforcetest.OrgConfig{DailyAPILimit: 3})
+	token := getToken(t, org)
+	for i := 1; i <= 5; i++ {
+		r := api(t, org, token, http.MethodGet, "/sobjects/Task/describe", "")
+		wantUsed := min(i, 3)
+		if got := r.header.Get("Sforce-Limit-Info"); got != fmt.Sprintf("api-usage=%d/3", wantUsed) {
+			t.Errorf("request %d: Sforce-Limit-Info = %q", i, got)
+		}
+		if i <= 3 && r.status != http.StatusOK {
+			t.Errorf("request %d: %d %s", i, r.status, r.body)
+		}
+		if i > 3 && (r.status != http.StatusForbidden || r.body != `[{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]`) {
+			t.Errorf("request %d: %d %s, want 403 REQUEST_LIMIT_EXCEEDED", i, r.status, r.body)
+		}
+	}
+	org.SetDailyAPILimit(4)
+	if r := api(t, org, token, http.MethodGet, "/sobjects/Task/describe", ""); r.status != http.StatusOK || r.header.Get("Sforce-Limit-Info") != "api-usage=4/4" {
+		t.Errorf("after SetDailyAPILimit: %d %q", r.status, r.header.Get("Sforce-Limit-Info"))
+	}
+	if got := org.Requests("describe"); got != 6 {
+		t.Errorf("describe requests = %d, want 6 (refused ones count)", got)
+	}
+}
+
+func TestWireShapes(t *testing.T) {
+	t.Parallel()
+	org := newOrg(t, salesforcetest.OrgConfig{Objects: []salesforcetest.ObjectDef{salesforcetest.CustomCallObject("Call_Recording__c")}})
+	token := getToken(t, org)
+
+	r := api(t, org, token, http.MethodPost, "/sobjects/Task/", `{"Subject":"x"}`)
+	var created map[string]any
+	r.json(t, &created)
+	if r.status != http.StatusCreated || created["success"] != true || len(created) != 3 || fmt.Sprint(created["errors"]) != "[]" {
+		t.Errorf("create: %d %s", r.status, r.body)
+	}
+	taskID := created["id"].(string)
+
+	if r := api(t, org, token, http.MethodPatch, "/sobjects/Task/"+taskID, `{"Subject":"y"}`); r.status != http.StatusNoContent || r.body != "" {
+		t.Errorf("update: %d %q", r.status, r.body)
+	}
+	r = api(t, org, token, http.MethodGet, "/sobjects/task/"+strings.ToLower(taskID), "")
+	var got map[string]any
+	r.json(t, &got)
+	if r.status != http.StatusOK || got["Subject"] != "y" || got["Id"] != taskID {
+		t.Errorf("retrieve (case-insensitive): %d %s", r.status, r.body)
+	}
+
+	// Upsert: the external ID is percent-decoded from the path.
+	r = api(t, org, token, http.MethodPatch, "/sobjects/Call_Recording__c/call_id__c/a%2Fb%20c", `{"Name":"n"}`)
+	r.json(t, &created)
+	if r.status != http.StatusCreated || created["created"] != true {
+		t.Errorf("upsert create: %d %s", r.status, r.body)
+	}
+	r = api(t, org, token, http.MethodPatch, "/sobjects/Call_Recording__c/call_id__c/a%2Fb%20c", `{"Name":"m","call_id__c":"a/b c"}`)
+	r.json(t, &created)
+	if r.status != http.StatusOK || created["created"] != false {
+		t.Errorf("upsert update: %d %s", r.status, r.body)
+	}
+	recs := org.Records("Call_Recording__c")
+	if len(recs) != 1 || recs[0]["call_id__c"] != "a/b c" || recs[0]["Name"] != "m" {
+		t.Errorf("records = %v", recs)
+	}
+	if r := api(t, org, token, http.MethodPatch, "/sobjects/Call_Recording__c/call_id__c/x", `{"call_id__c":"y"}`); r.status != http.StatusBadRequest {
+		t.Errorf("contradicting external ID: %d %s", r.status, r.body)
+	}
+
+	// 300 lists the matching records.
+	org.PutRecord("Call_Recording__c", salesforce.Fields{"Name": "dup", "call_id__c": "d"})
+	org.PutRecord("Call_Recording__c", salesforce.Fields{"Name": "dup", "call_id__c": "d"})
+	r = api(t, org, token, http.MethodPatch, "/sobjects/Call_Recording__c/call_id__c/d", `{"Name":"x"}`)
+	var urls []string
+	r.json(t, &urls)
+	if r.status != http.StatusMultipleChoices || len(urls) != 2 || !strings.HasPrefix(urls[0], "/services/data/"+salesforce.APIVersion+"/sobjects/Call_Recording__c/a0") {
+		t.Errorf("300: %d %s", r.status, r.body)
+	}
+
+	// Delete, then the recycle bin.
+	if r := api(t, org, token, http.MethodDelete, "/sobjects/Task/"+taskID, ""); r.status != http.StatusNoContent {
+		t.Errorf("delete: %d %s", r.status, r.body)
+	}
+	for _, method := range []string{http.MethodGet, http.MethodPatch, http.MethodDelete} {
+		r := api(t, org, token, method, "/sobjects/Task/"+taskID, `{}`)
+		if r.status != http.StatusNotFound || errorCode(t, r) != "ENTITY_IS_DELETED" {
+			t.Errorf("%s deleted: %d %s", method, r.status, r.body)
+		}
+	}
+	org.EmptyRecycleBin()
+	if r := api(t, org, token, http.MethodPatch, "/sobjects/Task/"+taskID, `{}`); r.status != http.StatusNotFound || errorCode(t, r) != "NOT_FOUND" {
+		t.Errorf("purged: %d %s", r.status, r.body)
+	}
+	if r := api(t, org, token, http.MethodPatch, "/sobjects/Task/001D000000IqhSLIAZ", `{}`); r.status != http.StatusBadRequest || errorCode(t, r) != "MALFORMED_ID" {
+		t.Errorf("other key prefix: %d %s", r.status, r.body)
+	}
+	if r := api(t, org, token, http.MethodPost, "/sobjects/Task/", `not json`); r.status != http.StatusBadRequest || errorCode(t, r) != "JSON_PARSER_ERROR" {
+		t.Errorf("not JSON: %d %s", r.status, r.body)
+	}
+	if r := api(t, org, token, http.MethodPut, "/sobjects/Task/"+taskID, `{}`); r.status != http.StatusMethodNotAllowed {
+		t.Errorf("PUT: %d %s", r.status, r.body)
+	}
+}
+
+func TestFieldLengthsCountUTF16Units(t *testing.T) {
+	t.Parallel()
+	org := newOrg(t, salesforcetest.OrgConfig{})
+	token := getToken(t, org)
+	tests := []struct {
+		name  string
+		value string
+		ok    bool
+	}{
+		{"255 ASCII", strings.Repeat("a", 255), true},
+		{"256 ASCII", strings.Repeat("a", 256), false},
+		{"255 accented (1 unit each)", strings.Repeat("é", 255), true},
+		{"127 emoji and one letter", strings.Repeat("😀", 127) + "a", true},
+		{"128 emoji", strings.Repeat("😀", 128), false},
+	}
+	for _, tt := range tests {
+		body, _ := json.Marshal(map[string]string{"CallDisposition": tt.value})
+		r := api(t, org, token, http.MethodPost, "/sobjects/Task/", string(body))
+		if tt.ok != (r.status == http.StatusCreated) {
+			t.Errorf("%s: %d %.200s", tt.name, r.status, r.body)
+		}
+		if !tt.ok && errorCode(t, r) != "STRING_TOO_LONG" {
+			t.Errorf("%s: %s, want STRING_TOO_LONG", tt.name, r.body)
+		}
+	}
+}
+
+func TestCollections(t *testing.T) {
+	t.Parallel()
+
+	t.Run("more than 200 records", func(t *testing.T) {
+		t.Parallel()
+		org := newOrg(t, salesforcetest.OrgConfig{})
+		recs := make([]string, 201)
+		for i := range recs {
+			recs[i] = `{"attributes":{"type":"Task"},"Subject":"x"}`
+		}
+		r := api(t, org, getToken(t, org), http.MethodPost, "/composite/sobjects", `{"allOrNone":false,"records":[`+strings.Join(recs, ",")+`]}`)
+		if r.status != http.StatusBadRequest || errorCode(t, r) != "EXCEEDED_ID_LIMIT" {
+			t.Errorf("%d %s", r.status, r.body)
+		}
+		if n := len(org.Records("Task")); n != 0 {
+			t.Errorf("records = %d", n)
+		}
+	})
+
+	t.Run("allOrNone rolls back", func(t *testing.T) {
+		t.Parallel()
+		org := newOrg(t, salesforcetest.OrgConfig{})
+		body := `{"allOrNone":true,"records":[
+			{"attributes":{"type":"Task"},"Subject":"good"},
+			{"attributes":{"type":"Task"},"Subject":"bad","CallType":"Sideways"}]}`
+		r := api(t, org, getToken(t, org), http.MethodPost, "/composite/sobjects", body)
+		var results []salesforce.Result
+		r.json(t, &results)
+		if r.status != http.StatusOK || len(results) != 2 || results[0].Success || results[1].Success ||
+			results[0].Errors[0].StatusCode != "ALL_OR_NONE_OPERATION_ROLLED_BACK" ||
+			results[1].Errors[0].StatusCode != "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST" {
+			t.Errorf("%d %s", r.status, r.body)
+		}
+		if n := len(org.Records("Task")); n != 0 {
+			t.Errorf("records = %d, want 0 after the rollback", n)
+		}
+	})
+
+	t.Run("missing type", func(t *testing.T) {
+		t.Parallel()
+		org := newOrg(t, salesforcetest.OrgConfig{})
+		r := api(t, org, getToken(t, org), http.MethodPost, "/composite/sobjects", `{"records":[{"Subject":"x"}]}`)
+		if r.status != http.StatusBadRequest || errorCode(t, r) != "INVALID_TYPE" {
+			t.Errorf("%d %s", r.status, r.body)
+		}
+	})
+}
+
+func TestFaults(t *testing.T) {
+	t.Parallel()
+	org := newOrg(t, salesforcetest.OrgConfig{})
+	token := getToken(t, org)
+	org.InjectFault(salesforcetest.Fault{Op: "create", Kind: salesforcetest.Fault503, Count: 2})
+	org.InjectFault(salesforcetest.Fault{Kind: salesforcetest.FaultLockRow})
+	org.InjectFault(salesforcetest.Fault{Op: "query", Kind: salesforcetest.FaultRequestLimit})
+
+	create := func() response { return api(t, org, token, http.MethodPost, "/sobjects/Task/", `{"Subject":"x"}`) }
+	for i, want := range []string{"SERVER_UNAVAILABLE", "SERVER_UNAVAILABLE", "UNABLE_TO_LOCK_ROW", ""} {
+		r := create()
+		switch {
+		case want == "" && r.status != http.StatusCreated:
+			t.Errorf("create %d: %d %s, want success", i, r.status, r.body)
+		case want != "" && errorCode(t, r) != want:
+			t.Errorf("create %d: %d %s, want %s", i, r.status, r.body, want)
+		}
+	}
+	if n := len(org.Records("Task")); n != 1 {
+		t.Errorf("records = %d, want 1 (faults do not write)", n)
+	}
+	// The query fault is still queued, and a token request is unaffected by
+	// faults without Op "token".
+	org.InjectFault(salesforcetest.Fault{Kind: salesforcetest.Fault503})
+	getToken(t, org)
+	if r := api(t, org, token, http.MethodGet, "/query?q="+url.QueryEscape("SELECT Id FROM Task"), ""); r.status != http.StatusForbidden || errorCode(t, r) != "REQUEST_LIMIT_EXCEEDED" {
+		t.Errorf("query: %d %s", r.status, r.body)
+	}
+	if r := api(t, org, token, http.MethodGet, "/query?q="+url.QueryEscape("SELECT Id FROM Task"), ""); r.status != http.StatusServiceUnavailable {
+		t.Errorf("query after: %d %s, want the queued 503", r.status, r.body)
+	}
+
+	counts := org.RequestCounts()
+	if counts["create"] != 4 || counts["query"] != 2 || counts["token"] != 2 {
+		t.Errorf("RequestCounts = %v", counts)
+	}
+	for op, n := range counts {
+		if org.Requests(op) != n {
+			t.Errorf("Requests(%q) = %d, RequestCounts says %d", op, org.Requests(op), n)
+		}
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	t.Parallel()
+	org := newOrg(t, salesforcetest.OrgConfig{})
+	client, err := salesforce.NewClient(&salesforce.Config{InstanceURL: org.URL(), ClientID: id, ClientSecret: secret, AllowInsecureLoopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers, each = 8, 25
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*each)
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				_, err := client.Create(t.Context(), "Task", salesforce.Fields{"Subject": fmt.Sprintf("w%d-%d", w, i)})
+				if salesforce.Classify(err) == salesforce.ClassRetryable {
+					// A 503 or lock from the faults injected below: try again.
+					_, err = client.Create(t.Context(), "Task", salesforce.Fields{"Subject": fmt.Sprintf("w%d-%d", w, i)})
+				}
+				errs <- err
+			}
+		})
+	}
+	wg.Go(func() {
+		for range 20 {
+			org.ExpireTokens()
+			org.InjectFault(salesforcetest.Fault{Op: "create", Kind: salesforcetest.FaultLockRow})
+			org.Records("Task")
+			org.RequestCounts()
+		}
+	})
+	wg.Wait()
+	close(errs)
+	failed := 0
+	for err := range errs {
+		if err != nil {
+			failed++
+		}
+	}
+	recs := org.Records("Task")
+	ids := make(map[string]bool)
+	for _, r := range recs {
+		ids[r["Id"].(string)] = true
+	}
+	if len(ids) != len(recs) {
+		t.Errorf("%d records but %d distinct IDs", len(recs), len(ids))
+	}
+	if len(recs) != workers*each-failed {
+		t.Errorf("%d records, %d creates failed, want %d in all", len(recs), failed, workers*each)
+	}
+	if len(recs) < workers*each/2 {
+		t.Errorf("only %d of %d creates succeeded", len(recs), workers*each)
+	}
+}
+
+func TestAddOrgPanics(t *testing.T) {
+	t.Parallel()
+	srv := salesforcetest.NewServer()
+	t.Cleanup(srv.Close)
+	srv.AddOrg("acme", salesforcetest.OrgConfig{})
+	for name, f := range map[string]func(){
+		"duplicate name": func() { srv.AddOrg("acme", salesforcetest.OrgConfig{}) },
+		"bad name":       func() { srv.AddOrg("Acme/../x", salesforcetest.OrgConfig{}) },
+		"bad object": func() {
+			srv.AddOrg("a1", salesforcetest.OrgConfig{Objects: []salesforcetest.ObjectDef{{Name: "no spaces"}}})
+		},
+		"bad field type": func() {
+			srv.AddOrg("a2", salesforcetest.OrgConfig{Objects: []salesforcetest.ObjectDef{{Name: "X__c", Fields: []salesforcetest.FieldDef{{Name: "F__c", Type: "blob"}}}}})
+		},
+		"bad key prefix": func() {
+			srv.AddOrg("a3", salesforcetest.OrgConfig{Objects: []salesforcetest.ObjectDef{{Name: "X__c", KeyPrefix: "a-"}}})
+		},
+		"taken key prefix": func() {
+			srv.AddOrg("a4", salesforcetest.OrgConfig{Objects: []salesforcetest.ObjectDef{{Name: "X__c", KeyPrefix: "00T"}}})
+		},
+		"PutRecord unknown": func() { srv.AddOrg("a5", salesforcetest.OrgConfig{}).PutRecord("Nope__c", nil) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", name)
+				}
+			}()
+			f()
+		}()
+	}
+}

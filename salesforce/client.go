@@ -110,7 +110,7 @@ func (c Config) LogValue() slog.Value {
 type Client struct {
 	instance  *url.URL // validated InstanceURL
 	allowLoop bool
-	creds     clientcredentials.Config
+	creds     *clientcredentials.Config // a pointer, so that even formatting a Client value cannot print the secret
 	timeout   time.Duration
 	hc        *http.Client
 	onRequest func(op string, status int, elapsed time.Duration)
@@ -159,7 +159,7 @@ func NewClient(cfg *Config) (*Client, error) {
 	c := &Client{
 		instance:  instance,
 		allowLoop: cfg.AllowInsecureLoopback,
-		creds: clientcredentials.Config{
+		creds: &clientcredentials.Config{
 			ClientID:     cfg.ClientID,
 			ClientSecret: cfg.ClientSecret,
 			TokenURL:     instance.String() + "/services/oauth2/token",

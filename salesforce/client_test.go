@@ -289,7 +289,9 @@ func TestTokenErrors(t *testing.T) {
 			wantMsg: "client identifier invalid", wantClass: salesforce.ClassAuth, wantAPIErr: true},
 		{name: "no run-as user", org: salesforcetest.OrgConfig{TokenError: "invalid_grant", TokenErrorDescription: "no client credentials user enabled"},
 			wantStatus: 400, wantCode: "invalid_grant", wantMsg: "no client credentials user enabled", wantClass: salesforce.ClassAuth, wantAPIErr: true},
-		{name: "app access", prep: func(o *salesforcetest.Org) { o.SetTokenError("invalid_app_access", "user is not admin approved to access this app") },
+		{name: "app access", prep: func(o *salesforcetest.Org) {
+			o.SetTokenError("invalid_app_access", "user is not admin approved to access this app")
+		},
 			wantStatus: 400, wantCode: "invalid_app_access", wantClass: salesforce.ClassAuth, wantAPIErr: true},
 		{name: "rotated secret", prep: func(o *salesforcetest.Org) { o.SetClientSecret("rotated") },
 			wantStatus: 400, wantCode: "invalid_client", wantClass: salesforce.ClassAuth, wantAPIErr: true},

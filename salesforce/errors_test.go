@@ -541,7 +541,10 @@ func TestSecretsNeverLeak(t *testing.T) {
 		w.WriteHeader(http.StatusBadRequest)
 		json.NewEncoder(w).Encode([]map[string]string{{"errorCode": "INVALID_FIELD", "message": "you sent " + r.Header.Get("Authorization")}})
 	})
-	collect(func() error { _, err := fakeClient(t, echo3.URL, withLogs(logger)).Create(ctx, "Task", task("c-1")); return err }())
+	collect(func() error {
+		_, err := fakeClient(t, echo3.URL, withLogs(logger)).Create(ctx, "Task", task("c-1"))
+		return err
+	}())
 
 	cfg := salesforce.Config{InstanceURL: b.org.URL(), ClientID: testClientID, ClientSecret: testClientSecret}
 	outputs = append(outputs,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"time"
 
@@ -65,8 +64,7 @@ func (c *Client) session(ctx context.Context) (*session, error) {
 func (c *Client) runFetch(ctx context.Context, f *tokenFetch) {
 	sess, err := c.fetchToken(ctx)
 	if err != nil {
-		c.logger.WarnContext(ctx, "salesforce: token request failed", errAttr(err),
-			slog.String("class", Classify(err).String()))
+		c.logger.WarnContext(ctx, "salesforce: token request failed", errAttr(err))
 	} else {
 		c.logger.DebugContext(ctx, "salesforce: got an access token")
 	}

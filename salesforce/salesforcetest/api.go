@@ -533,8 +533,12 @@ func (o *Org) collection(sobject, extField string) handler {
 		extValue := func(vals []fieldVal) string {
 			for _, fv := range vals {
 				if fv.f == ext {
-					s, _ := fv.v.(string)
-					return s
+					switch v := fv.v.(type) {
+					case string:
+						return v
+					case float64:
+						return strconv.FormatFloat(v, 'f', -1, 64)
+					}
 				}
 			}
 			return ""

@@ -90,7 +90,9 @@ type Fault struct {
 	// Op selects the requests the fault applies to: "token", "create",
 	// "update", "upsert", "retrieve", "delete", "query", "describe",
 	// "collection_create" or "collection_upsert". "" means any API request
-	// but not the token endpoint.
+	// but not the token endpoint. On the token endpoint only Fault503,
+	// FaultDropAfterCommit, FaultLatency and FaultRequestLimit apply; a
+	// FaultLockRow or FaultInvalidSession with Op "token" never matches.
 	Op string
 	// Kind is what happens.
 	Kind FaultKind

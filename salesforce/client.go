@@ -77,9 +77,10 @@ type Config struct {
 	// must not block. Defaults to nil.
 	OnRequest func(op string, status int, elapsed time.Duration)
 
-	// Logger receives debug lines per request and warnings about token
-	// failures: operation, status, error code and fields, never secrets,
-	// tokens or Salesforce's messages. Defaults to discarding.
+	// Logger receives a debug line per request, an info line when a session
+	// expired and a warning when a token request fails: operation, status,
+	// error code and fields, never secrets, tokens or Salesforce's messages.
+	// Defaults to discarding.
 	Logger *slog.Logger
 }
 

@@ -10,6 +10,7 @@
 package mapping
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -74,6 +75,23 @@ func LookupValue(objectType, callID string) string {
 		return callID
 	}
 	return cut(Subject(callID), SubjectLength)
+}
+
+// SalesforceFields lists every field Salesforce may receive for objectType
+// (with extIDField, when set): what "Test connection" checks exists and is
+// writable.
+func SalesforceFields(objectType, extIDField string) []string {
+	var fields []string
+	if IsCustomObject(objectType) {
+		fields = []string{"Name", DefaultExternalIDField, "call_date__c", "call_duration_seconds__c", "primary_intent__c",
+			"summary__c", "quality_score__c", "transcript_url__c", "description__c"}
+	} else {
+		fields = []string{"Subject", "Status", "ActivityDate", "CallDurationInSeconds", "CallDisposition", "Description"}
+	}
+	if extIDField != "" && !slices.Contains(fields, extIDField) {
+		fields = append(fields, extIDField)
+	}
+	return fields
 }
 
 // Salesforce returns the fields of the call's record in objectType (Task or
@@ -148,6 +166,16 @@ func Description(p outbox.Payload) string {
 	return cutWithEllipsis(summary, room) + "\n\n" + footer
 }
 
+// KintoneKeyField is the Kintone field that identifies a call's record: a
+// SINGLE_LINE_TEXT field with "Prohibit duplicate values" on.
+const KintoneKeyField = "call_id"
+
+// KintoneFields lists the field codes a Kintone app must have for syncd.
+func KintoneFields() []string {
+	return []string{KintoneKeyField, "subject", "call_date", "started_at", "duration_seconds", "direction",
+		"primary_intent", "summary", "quality_score", "transcript_url"}
+}
+
 // Kintone returns the fields of the call's record in a Kintone app laid out
 // as kintonetest.CallApp describes (call_id, subject, call_date, ...).
 func Kintone(p outbox.Payload, loc *time.Location) map[string]any {
@@ -155,7 +183,7 @@ func Kintone(p outbox.Payload, loc *time.Location) map[string]any {
 		loc = time.UTC
 	}
 	f := map[string]any{
-		"call_id":          p.CallID,
+		KintoneKeyField:    p.CallID,
 		"subject":          cut(Subject(p.CallID), SubjectLength),
 		"call_date":        p.StartedAt.In(loc).Format(time.DateOnly),
 		"started_at":       p.StartedAt.UTC().Format(time.RFC3339),

@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -238,4 +239,27 @@ func FuzzSalesforce(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Every field the mappers write is one SalesforceFields names, so Test
+// connection checks them all.
+func TestSalesforceFieldsCoverTheMapping(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ object, ext string }{{"Task", ""}, {"Task", "Ext__c"}, {"Call_Recording__c", ""}, {"Call_Recording__c", "Other__c"}} {
+		known := SalesforceFields(tt.object, tt.ext)
+		for name := range Salesforce(fullPayload(), tt.object, tt.ext, time.UTC) {
+			if !slices.Contains(known, name) {
+				t.Errorf("%s: mapping writes %s, which SalesforceFields(%q, %q) does not list", tt.object, name, tt.object, tt.ext)
+			}
+		}
+	}
+}
+
+func TestKintoneFieldsCoverTheMapping(t *testing.T) {
+	t.Parallel()
+	for name := range Kintone(fullPayload(), time.UTC) {
+		if !slices.Contains(KintoneFields(), name) {
+			t.Errorf("mapping writes %s, which KintoneFields does not list", name)
+		}
+	}
 }

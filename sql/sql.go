@@ -26,3 +26,9 @@ var Migrations embed.FS
 //
 //go:embed queries/dispatch.sql
 var Dispatch string
+
+// ResumePushes makes a tenant's waiting pushes of one kind due now. $1 is
+// the job kind, $2 the tenant.
+//
+//go:embed queries/resume_pushes.sql
+var ResumePushes string

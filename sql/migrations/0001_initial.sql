@@ -29,7 +29,7 @@ ALTER TABLE tenants ADD CONSTRAINT tenants_timezone_check CHECK (is_timezone(tim
 
 -- How to reach the tenant's Salesforce org (SPEC §5). The client secret is
 -- stored only encrypted with AES-256-GCM under SYNCD_SECRET_KEY
--- (12-byte nonce followed by the sealed secret).
+-- (12-byte nonce followed by the sealed secret); NULL until one is given.
 --
 -- attention is NULL while the integration works; when Salesforce refuses the
 -- credentials it says why, and the tenant's pushes wait until the settings
@@ -39,7 +39,7 @@ CREATE TABLE salesforce_settings (
     enabled                 boolean NOT NULL DEFAULT false,
     instance_url            text NOT NULL,
     client_id               text NOT NULL,
-    client_secret_encrypted bytea NOT NULL,
+    client_secret_encrypted bytea,
     object_type             text NOT NULL DEFAULT 'Task'
         CHECK (object_type = 'Task' OR object_type ~ '^[A-Za-z][A-Za-z0-9_]*__c$'),
     external_id_field       text
@@ -52,13 +52,13 @@ CREATE TABLE salesforce_settings (
 );
 
 -- How to reach the tenant's Kintone app. The API token is stored only
--- encrypted, like the Salesforce client secret.
+-- encrypted, like the Salesforce client secret; NULL until one is given.
 CREATE TABLE kintone_settings (
     tenant_id           text PRIMARY KEY REFERENCES tenants (id) ON DELETE CASCADE,
     enabled             boolean NOT NULL DEFAULT false,
     base_url            text NOT NULL,
     app_id              bigint NOT NULL CHECK (app_id > 0),
-    api_token_encrypted bytea NOT NULL,
+    api_token_encrypted bytea,
     attention           text,
     attention_at        timestamptz,
     created_at          timestamptz NOT NULL DEFAULT now(),

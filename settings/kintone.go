@@ -1,0 +1,255 @@
+package settings
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/koeiq/syncd/kintone"
+	"github.com/koeiq/syncd/mapping"
+	"github.com/koeiq/syncd/secrets"
+	syncdsql "github.com/koeiq/syncd/sql"
+)
+
+// Kintone is a tenant's Kintone settings. The API token is never part of
+// it: APITokenSet says whether one is stored.
+type Kintone struct {
+	TenantID    string     `json:"-"`
+	Enabled     bool       `json:"enabled"`
+	BaseURL     string     `json:"base_url"`
+	AppID       int64      `json:"app_id"`
+	APITokenSet bool       `json:"api_token_set"`
+	Attention   string     `json:"attention,omitempty"`
+	AttentionAt *time.Time `json:"attention_at,omitempty"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	UpdatedBy   string     `json:"updated_by"`
+}
+
+// KintoneInput is a change of Kintone settings.
+type KintoneInput struct {
+	Enabled bool
+	BaseURL string
+	AppID   int64
+	// APIToken replaces the stored token; nil keeps it.
+	APIToken *string
+}
+
+func (s *Store) validateKintone(in KintoneInput) (KintoneInput, error) {
+	u, err := kintone.ValidateBaseURL(strings.TrimSpace(in.BaseURL), s.cfg.AllowInsecureURLs)
+	if err != nil {
+		return in, &ValidationError{"base_url", "must be your Kintone address, such as https://example.cybozu.com"}
+	}
+	in.BaseURL = strings.TrimSuffix(u.String(), "/")
+	if in.AppID <= 0 {
+		return in, &ValidationError{"app_id", "must be the app's number (the N in /k/N/)"}
+	}
+	if in.APIToken != nil {
+		token := strings.TrimSpace(*in.APIToken)
+		if token == "" || len(token) > 1024 || strings.ContainsAny(token, " \t\r\n") {
+			return in, &ValidationError{"api_token", "must be an API token of the app"}
+		}
+		in.APIToken = &token
+	}
+	return in, nil
+}
+
+// SaveKintone validates in, checks the token against the app when
+// in.Enabled, and only then stores the settings, token sealed. Like
+// SaveSalesforce it clears any attention mark and resumes waiting pushes.
+func (s *Store) SaveKintone(ctx context.Context, tenantID string, in KintoneInput, by string) (*Kintone, error) {
+	in, err := s.validateKintone(in)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Tenant(ctx, tenantID); err != nil {
+		return nil, err
+	}
+	if in.Enabled {
+		if err := s.requirePack(ctx, tenantID); err != nil {
+			return nil, err
+		}
+	}
+
+	var sealed []byte
+	var token string
+	if in.APIToken != nil {
+		token = *in.APIToken
+		sealed = s.cfg.Key.Seal(token, secrets.KintoneAPIToken(tenantID))
+	} else if in.Enabled {
+		_, cfg, err := s.KintoneConfig(ctx, tenantID)
+		if errors.Is(err, ErrNotFound) || (err == nil && cfg.APIToken == "") {
+			return nil, &ValidationError{"api_token", "is required to enable the integration"}
+		}
+		if err != nil {
+			return nil, err
+		}
+		token = cfg.APIToken
+	}
+
+	if in.Enabled {
+		client, err := kintone.NewClient(&kintone.Config{
+			BaseURL: in.BaseURL, AppID: in.AppID, APIToken: token,
+			AllowInsecureLoopback: s.cfg.AllowInsecureURLs, Transport: s.cfg.Transport, Timeout: s.cfg.CheckTimeout,
+		})
+		if err != nil {
+			return nil, err
+		}
+		checkCtx, cancel := s.withCheckTimeout(ctx)
+		defer cancel()
+		if _, err := client.Fields(checkCtx); err != nil {
+			return nil, kintoneCheckError(in.BaseURL, err)
+		}
+	}
+
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `
+			INSERT INTO kintone_settings (tenant_id, enabled, base_url, app_id, api_token_encrypted, updated_by)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (tenant_id) DO UPDATE SET
+				enabled             = excluded.enabled,
+				base_url            = excluded.base_url,
+				app_id              = excluded.app_id,
+				api_token_encrypted = coalesce(excluded.api_token_encrypted, kintone_settings.api_token_encrypted),
+				attention           = NULL,
+				attention_at        = NULL,
+				updated_at          = now(),
+				updated_by          = excluded.updated_by`,
+			tenantID, in.Enabled, in.BaseURL, in.AppID, sealed, by)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, syncdsql.ResumePushes, "kintone_push", tenantID)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("settings: save kintone settings of %q: %w", tenantID, err)
+	}
+	return s.Kintone(ctx, tenantID)
+}
+
+// kintoneCheckError explains a failed check against the app to an admin.
+func kintoneCheckError(baseURL string, err error) *CheckError {
+	var ae *kintone.APIError
+	if !errors.As(err, &ae) {
+		return &CheckError{Reason: "unreachable", Err: err,
+			Message: fmt.Sprintf("Could not reach %s. Check the Kintone address.", baseURL)}
+	}
+	switch ae.Code {
+	case "GAIA_IA02", "GAIA_AP15", "CB_AU01", "GAIA_DA03":
+		return &CheckError{Reason: "wrong_token", Err: err,
+			Message: fmt.Sprintf("Kintone refused the API token for this app (%s). Generate a token in the app's settings and save it again.", ae.Code)}
+	case "GAIA_NO01", "CB_NO02":
+		return &CheckError{Reason: "not_authorized", Err: err,
+			Message: fmt.Sprintf("The API token lacks a permission (%s). Give it View, Add and Edit records.", ae.Code)}
+	case "GAIA_AP01":
+		return &CheckError{Reason: "unknown_app", Err: err,
+			Message: "Kintone has no app with this ID (GAIA_AP01)."}
+	}
+	if ae.StatusCode >= 500 {
+		return &CheckError{Reason: "unreachable", Err: err,
+			Message: fmt.Sprintf("%s did not answer properly (HTTP %d). Try again later.", baseURL, ae.StatusCode)}
+	}
+	return &CheckError{Reason: "refused", Err: err, Message: fmt.Sprintf("Kintone refused the request (%s).", ae.Code)}
+}
+
+// Kintone returns the tenant's Kintone settings, or ErrNotFound.
+func (s *Store) Kintone(ctx context.Context, tenantID string) (*Kintone, error) {
+	v, _, err := s.loadKintone(ctx, tenantID)
+	return v, err
+}
+
+// KintoneConfig returns the tenant's settings and a kintone.Config holding
+// its credentials (the token opened).
+func (s *Store) KintoneConfig(ctx context.Context, tenantID string) (*Kintone, kintone.Config, error) {
+	v, sealed, err := s.loadKintone(ctx, tenantID)
+	if err != nil {
+		return nil, kintone.Config{}, err
+	}
+	cfg := kintone.Config{BaseURL: v.BaseURL, AppID: v.AppID, AllowInsecureLoopback: s.cfg.AllowInsecureURLs, Transport: s.cfg.Transport}
+	if sealed != nil {
+		cfg.APIToken, err = s.cfg.Key.Open(sealed, secrets.KintoneAPIToken(tenantID))
+		if err != nil {
+			return nil, kintone.Config{}, fmt.Errorf("settings: kintone api token of %q: %w", tenantID, err)
+		}
+	}
+	return v, cfg, nil
+}
+
+func (s *Store) loadKintone(ctx context.Context, tenantID string) (*Kintone, []byte, error) {
+	v := &Kintone{TenantID: tenantID}
+	var sealed []byte
+	err := s.pool.QueryRow(ctx, `
+		SELECT enabled, base_url, app_id, api_token_encrypted, coalesce(attention, ''), attention_at, updated_at, updated_by
+		FROM kintone_settings WHERE tenant_id = $1`, tenantID).
+		Scan(&v.Enabled, &v.BaseURL, &v.AppID, &sealed, &v.Attention, &v.AttentionAt, &v.UpdatedAt, &v.UpdatedBy)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("settings: kintone settings of %q: %w", tenantID, err)
+	}
+	v.APITokenSet = sealed != nil
+	return v, sealed, nil
+}
+
+// MarkKintoneAttention is MarkSalesforceAttention for Kintone.
+func (s *Store) MarkKintoneAttention(ctx context.Context, tenantID string, version time.Time, reason string) error {
+	_, err := s.pool.Exec(ctx, `
+		UPDATE kintone_settings SET attention = $3, attention_at = now()
+		WHERE tenant_id = $1 AND updated_at = $2 AND attention IS NULL`, tenantID, version, reason)
+	if err != nil {
+		return fmt.Errorf("settings: mark kintone settings of %q: %w", tenantID, err)
+	}
+	return nil
+}
+
+// KintoneReport is what "Test connection" found for Kintone.
+type KintoneReport struct {
+	OK            bool     `json:"ok"`
+	BaseURL       string   `json:"base_url"`
+	AppID         int64    `json:"app_id"`
+	Problems      []string `json:"problems"`
+	MissingFields []string `json:"missing_fields"`
+}
+
+// TestKintone reads the app's form with the stored token and reports the
+// fields syncd writes that the app lacks, and whether call_id can identify a
+// call's record.
+func (s *Store) TestKintone(ctx context.Context, tenantID string) (*KintoneReport, error) {
+	v, cfg, err := s.KintoneConfig(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.APIToken == "" {
+		return nil, &ValidationError{"api_token", "is not set"}
+	}
+	cfg.Timeout = s.cfg.CheckTimeout
+	client, err := kintone.NewClient(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := s.withCheckTimeout(ctx)
+	defer cancel()
+	fields, err := client.Fields(ctx)
+	if err != nil {
+		return nil, kintoneCheckError(v.BaseURL, err)
+	}
+	r := &KintoneReport{BaseURL: v.BaseURL, AppID: v.AppID, Problems: []string{}, MissingFields: []string{}}
+	for _, code := range mapping.KintoneFields() {
+		if _, ok := fields[code]; !ok {
+			r.MissingFields = append(r.MissingFields, code)
+		}
+	}
+	if len(r.MissingFields) > 0 {
+		r.Problems = append(r.Problems, "The app has no field with the code "+strings.Join(r.MissingFields, ", ")+".")
+	}
+	if key, ok := fields[mapping.KintoneKeyField]; ok && (!key.Unique || key.Type != "SINGLE_LINE_TEXT") {
+		r.Problems = append(r.Problems, "The field call_id must be a Text field with \"Prohibit duplicate values\" on, so a call is never written twice.")
+	}
+	r.OK = len(r.Problems) == 0
+	return r, nil
+}

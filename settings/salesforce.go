@@ -1,0 +1,365 @@
+package settings
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/koeiq/syncd/mapping"
+	"github.com/koeiq/syncd/salesforce"
+	"github.com/koeiq/syncd/secrets"
+	syncdsql "github.com/koeiq/syncd/sql"
+)
+
+// Salesforce is a tenant's Salesforce settings. The client secret is never
+// part of it: ClientSecretSet says whether one is stored.
+type Salesforce struct {
+	TenantID        string    `json:"-"`
+	Enabled         bool      `json:"enabled"`
+	InstanceURL     string    `json:"instance_url"`
+	ClientID        string    `json:"client_id"`
+	ClientSecretSet bool      `json:"client_secret_set"`
+	ObjectType      string    `json:"object_type"`
+	ExternalIDField string    `json:"external_id_field"`
+	// Attention, when not empty, says why the tenant's pushes wait for an
+	// admin (Salesforce refused the credentials); saving clears it.
+	Attention   string     `json:"attention,omitempty"`
+	AttentionAt *time.Time `json:"attention_at,omitempty"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	UpdatedBy   string     `json:"updated_by"`
+}
+
+// SalesforceInput is a change of Salesforce settings ("Save Salesforce
+// Settings").
+type SalesforceInput struct {
+	Enabled     bool
+	InstanceURL string
+	ClientID    string
+	// ClientSecret replaces the stored secret; nil keeps it.
+	ClientSecret *string
+	// ObjectType is "Task" or a custom object API name. Defaults to "Task".
+	ObjectType string
+	// ExternalIDField is the custom field holding the call ID, for upserts.
+	// Optional; custom objects use call_id__c when it is empty.
+	ExternalIDField string
+}
+
+var (
+	customObjectRE = regexp.MustCompile(`^(?:[A-Za-z][A-Za-z0-9]*__)?[A-Za-z](?:[A-Za-z0-9]|_[A-Za-z0-9])*__c$`)
+	clientIDRE     = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
+)
+
+// validateSalesforce checks in and returns it normalised.
+func (s *Store) validateSalesforce(in SalesforceInput) (SalesforceInput, error) {
+	u, err := salesforce.ValidateInstanceURL(strings.TrimSpace(in.InstanceURL), s.cfg.AllowInsecureURLs)
+	if err != nil {
+		return in, &ValidationError{"instance_url", "must be your org's My Domain URL, such as https://acme.my.salesforce.com " +
+			"(login.salesforce.com and test.salesforce.com do not support the client credentials flow)"}
+	}
+	in.InstanceURL = strings.TrimSuffix(u.String(), "/")
+	in.ClientID = strings.TrimSpace(in.ClientID)
+	if !clientIDRE.MatchString(in.ClientID) {
+		return in, &ValidationError{"client_id", "must be the Consumer Key of the External Client App (up to 255 characters, no spaces)"}
+	}
+	if in.ClientSecret != nil {
+		secret := strings.TrimSpace(*in.ClientSecret)
+		if secret == "" || len(secret) > 1024 {
+			return in, &ValidationError{"client_secret", "must be the Consumer Secret of the External Client App"}
+		}
+		in.ClientSecret = &secret
+	}
+	in.ObjectType = strings.TrimSpace(in.ObjectType)
+	if in.ObjectType == "" {
+		in.ObjectType = "Task"
+	}
+	if in.ObjectType != "Task" && (!customObjectRE.MatchString(in.ObjectType) || len(in.ObjectType) > 60) {
+		return in, &ValidationError{"object_type", "must be Task or a custom object API name such as Call_Recording__c"}
+	}
+	in.ExternalIDField = strings.TrimSpace(in.ExternalIDField)
+	if in.ExternalIDField != "" && (!customObjectRE.MatchString(in.ExternalIDField) || len(in.ExternalIDField) > 60) {
+		return in, &ValidationError{"external_id_field", "must be the API name of a custom field such as KoeIQ_Call_Id__c"}
+	}
+	return in, nil
+}
+
+// SaveSalesforce validates in, checks the credentials against the org when
+// in.Enabled (fetching a token), and only then stores the settings, sealed
+// secret included. It clears any attention mark and lets the tenant's
+// waiting pushes run at once. by is who saved (the admin's token subject or
+// the operator).
+func (s *Store) SaveSalesforce(ctx context.Context, tenantID string, in SalesforceInput, by string) (*Salesforce, error) {
+	in, err := s.validateSalesforce(in)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Tenant(ctx, tenantID); err != nil {
+		return nil, err
+	}
+	if in.Enabled {
+		if err := s.requirePack(ctx, tenantID); err != nil {
+			return nil, err
+		}
+	}
+
+	var sealed []byte
+	var secret string
+	if in.ClientSecret != nil {
+		secret = *in.ClientSecret
+		sealed = s.cfg.Key.Seal(secret, secrets.SalesforceClientSecret(tenantID))
+	} else if in.Enabled {
+		// Keep the stored secret; the check needs it in clear.
+		_, cfg, err := s.SalesforceConfig(ctx, tenantID)
+		if errors.Is(err, ErrNotFound) || (err == nil && cfg.ClientSecret == "") {
+			return nil, &ValidationError{"client_secret", "is required to enable the integration"}
+		}
+		if err != nil {
+			return nil, err
+		}
+		secret = cfg.ClientSecret
+	}
+
+	if in.Enabled {
+		client, err := salesforce.NewClient(&salesforce.Config{
+			InstanceURL:           in.InstanceURL,
+			ClientID:              in.ClientID,
+			ClientSecret:          secret,
+			AllowInsecureLoopback: s.cfg.AllowInsecureURLs,
+			Transport:             s.cfg.Transport,
+			Timeout:               s.cfg.CheckTimeout,
+		})
+		if err != nil {
+			return nil, err
+		}
+		checkCtx, cancel := s.withCheckTimeout(ctx)
+		defer cancel()
+		if err := client.CheckCredentials(checkCtx); err != nil {
+			return nil, salesforceCheckError(in.InstanceURL, err)
+		}
+	}
+
+	var extField *string
+	if in.ExternalIDField != "" {
+		extField = &in.ExternalIDField
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `
+			INSERT INTO salesforce_settings
+				(tenant_id, enabled, instance_url, client_id, client_secret_encrypted, object_type, external_id_field, updated_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			ON CONFLICT (tenant_id) DO UPDATE SET
+				enabled                 = excluded.enabled,
+				instance_url            = excluded.instance_url,
+				client_id               = excluded.client_id,
+				client_secret_encrypted = coalesce(excluded.client_secret_encrypted, salesforce_settings.client_secret_encrypted),
+				object_type             = excluded.object_type,
+				external_id_field       = excluded.external_id_field,
+				attention               = NULL,
+				attention_at            = NULL,
+				updated_at              = now(),
+				updated_by              = excluded.updated_by`,
+			tenantID, in.Enabled, in.InstanceURL, in.ClientID, sealed, in.ObjectType, extField, by)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, syncdsql.ResumePushes, "salesforce_push", tenantID)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("settings: save salesforce settings of %q: %w", tenantID, err)
+	}
+	return s.Salesforce(ctx, tenantID)
+}
+
+// salesforceCheckError explains a failed token request to an admin.
+func salesforceCheckError(instanceURL string, err error) *CheckError {
+	var ae *salesforce.APIError
+	if !errors.As(err, &ae) {
+		return &CheckError{Reason: "unreachable", Err: err,
+			Message: fmt.Sprintf("Could not reach %s. Check the My Domain URL and that the org is up.", instanceURL)}
+	}
+	switch ae.ErrorCode {
+	case "invalid_client":
+		return &CheckError{Reason: "wrong_secret", Err: err,
+			Message: "Salesforce refused the client secret (invalid_client). Copy the Consumer Secret of the External Client App again."}
+	case "invalid_client_id":
+		return &CheckError{Reason: "unknown_client_id", Err: err,
+			Message: "Salesforce does not know this client ID (invalid_client_id). Copy the Consumer Key again; a new app can take a few minutes to be ready."}
+	case "invalid_grant", "unsupported_grant_type", "unauthorized_client":
+		return &CheckError{Reason: "flow_not_enabled", Err: err,
+			Message: fmt.Sprintf("The client credentials flow is not enabled for this app, or it has no Run As user (%s: %s). "+
+				"In the External Client App, enable the Client Credentials Flow and choose the user it runs as.", ae.ErrorCode, ae.Message)}
+	case "invalid_app_access", "inactive_user", "inactive_org":
+		return &CheckError{Reason: "not_authorized", Err: err,
+			Message: fmt.Sprintf("Salesforce refused the Run As user or the org (%s: %s).", ae.ErrorCode, ae.Message)}
+	}
+	if ae.StatusCode >= 500 || ae.StatusCode == 0 {
+		return &CheckError{Reason: "unreachable", Err: err,
+			Message: fmt.Sprintf("%s did not answer properly (HTTP %d). Try again later.", instanceURL, ae.StatusCode)}
+	}
+	return &CheckError{Reason: "refused", Err: err,
+		Message: fmt.Sprintf("Salesforce refused the credentials (%s %s).", ae.ErrorCode, ae.Message)}
+}
+
+// Salesforce returns the tenant's Salesforce settings, or ErrNotFound.
+func (s *Store) Salesforce(ctx context.Context, tenantID string) (*Salesforce, error) {
+	v, _, err := s.loadSalesforce(ctx, tenantID)
+	return v, err
+}
+
+// SalesforceConfig returns the tenant's settings and a salesforce.Config
+// holding its credentials (the secret opened), ready for
+// salesforce.NewClient once the caller has added Timeout, OnRequest and
+// Logger.
+func (s *Store) SalesforceConfig(ctx context.Context, tenantID string) (*Salesforce, salesforce.Config, error) {
+	v, sealed, err := s.loadSalesforce(ctx, tenantID)
+	if err != nil {
+		return nil, salesforce.Config{}, err
+	}
+	cfg := salesforce.Config{
+		InstanceURL:           v.InstanceURL,
+		ClientID:              v.ClientID,
+		AllowInsecureLoopback: s.cfg.AllowInsecureURLs,
+		Transport:             s.cfg.Transport,
+	}
+	if sealed != nil {
+		cfg.ClientSecret, err = s.cfg.Key.Open(sealed, secrets.SalesforceClientSecret(tenantID))
+		if err != nil {
+			return nil, salesforce.Config{}, fmt.Errorf("settings: salesforce client secret of %q: %w", tenantID, err)
+		}
+	}
+	return v, cfg, nil
+}
+
+func (s *Store) loadSalesforce(ctx context.Context, tenantID string) (*Salesforce, []byte, error) {
+	v := &Salesforce{TenantID: tenantID}
+	var sealed []byte
+	var extField *string
+	err := s.pool.QueryRow(ctx, `
+		SELECT enabled, instance_url, client_id, client_secret_encrypted, object_type, external_id_field,
+			coalesce(attention, ''), attention_at, updated_at, updated_by
+		FROM salesforce_settings WHERE tenant_id = $1`, tenantID).
+		Scan(&v.Enabled, &v.InstanceURL, &v.ClientID, &sealed, &v.ObjectType, &extField,
+			&v.Attention, &v.AttentionAt, &v.UpdatedAt, &v.UpdatedBy)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("settings: salesforce settings of %q: %w", tenantID, err)
+	}
+	v.ClientSecretSet = sealed != nil
+	if extField != nil {
+		v.ExternalIDField = *extField
+	}
+	return v, sealed, nil
+}
+
+// MarkSalesforceAttention records that Salesforce refused the tenant's
+// credentials, unless the settings changed since version (their UpdatedAt)
+// was read: a push that failed with old settings must not park new ones.
+func (s *Store) MarkSalesforceAttention(ctx context.Context, tenantID string, version time.Time, reason string) error {
+	_, err := s.pool.Exec(ctx, `
+		UPDATE salesforce_settings SET attention = $3, attention_at = now()
+		WHERE tenant_id = $1 AND updated_at = $2 AND attention IS NULL`, tenantID, version, reason)
+	if err != nil {
+		return fmt.Errorf("settings: mark salesforce settings of %q: %w", tenantID, err)
+	}
+	return nil
+}
+
+// SalesforceReport is what "Test connection" found.
+type SalesforceReport struct {
+	// OK is true when a push can succeed: the token, the object and every
+	// field syncd writes are there and writable.
+	OK          bool   `json:"ok"`
+	InstanceURL string `json:"instance_url"`
+	ObjectType  string `json:"object_type"`
+	// Problems explains each problem in words an admin understands.
+	Problems []string `json:"problems"`
+	// MissingFields are fields syncd writes that the object lacks (or the
+	// integration user cannot see).
+	MissingFields []string `json:"missing_fields"`
+	// NotCreateable and NotUpdateable are fields the integration user may not
+	// write on create or on update.
+	NotCreateable []string `json:"not_createable_fields"`
+	NotUpdateable []string `json:"not_updateable_fields"`
+	// APIUsage is the org's daily API request usage, when Salesforce said.
+	APIUsage *salesforce.Usage `json:"api_usage,omitempty"`
+}
+
+// TestSalesforce fetches a token and describes the object type, reporting
+// what would stop a push before any call is pushed. Credential failures come
+// back as a *CheckError.
+func (s *Store) TestSalesforce(ctx context.Context, tenantID string) (*SalesforceReport, error) {
+	v, cfg, err := s.SalesforceConfig(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ClientSecret == "" {
+		return nil, &ValidationError{"client_secret", "is not set"}
+	}
+	cfg.Timeout = s.cfg.CheckTimeout
+	client, err := salesforce.NewClient(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := s.withCheckTimeout(ctx)
+	defer cancel()
+	if err := client.CheckCredentials(ctx); err != nil {
+		return nil, salesforceCheckError(v.InstanceURL, err)
+	}
+
+	r := &SalesforceReport{InstanceURL: client.InstanceURL(), ObjectType: v.ObjectType,
+		Problems: []string{}, MissingFields: []string{}, NotCreateable: []string{}, NotUpdateable: []string{}}
+	desc, err := client.Describe(ctx, v.ObjectType)
+	if u, ok := client.APIUsage(); ok {
+		r.APIUsage = &u
+	}
+	if err != nil {
+		var ae *salesforce.APIError
+		if errors.As(err, &ae) && (ae.ErrorCode == "NOT_FOUND" || ae.ErrorCode == "INVALID_TYPE") {
+			r.Problems = append(r.Problems, fmt.Sprintf("The object %s does not exist in the org, or the integration user cannot see it.", v.ObjectType))
+			return r, nil
+		}
+		return nil, fmt.Errorf("describe %s: %w", v.ObjectType, err)
+	}
+	if !desc.Createable {
+		r.Problems = append(r.Problems, fmt.Sprintf("The integration user may not create %s records.", v.ObjectType))
+	}
+	extField := mapping.ExternalIDField(v.ObjectType, v.ExternalIDField)
+	for _, name := range mapping.SalesforceFields(v.ObjectType, v.ExternalIDField) {
+		f, ok := desc.Field(name)
+		switch {
+		case !ok:
+			r.MissingFields = append(r.MissingFields, name)
+		case !f.Createable:
+			r.NotCreateable = append(r.NotCreateable, name)
+		case !f.Updateable && name != extField:
+			r.NotUpdateable = append(r.NotUpdateable, name)
+		}
+	}
+	if len(r.MissingFields) > 0 {
+		r.Problems = append(r.Problems, fmt.Sprintf("%s has no field %s (or the integration user cannot see it).",
+			v.ObjectType, strings.Join(r.MissingFields, ", ")))
+	}
+	if len(r.NotCreateable) > 0 {
+		r.Problems = append(r.Problems, fmt.Sprintf("The integration user may not set %s on new %s records (check field-level security).",
+			strings.Join(r.NotCreateable, ", "), v.ObjectType))
+	}
+	if len(r.NotUpdateable) > 0 {
+		r.Problems = append(r.Problems, fmt.Sprintf("The integration user may not update %s (check field-level security); re-analysed calls would fail.",
+			strings.Join(r.NotUpdateable, ", ")))
+	}
+	if extField != "" && !slices.Contains(r.MissingFields, extField) {
+		if f, _ := desc.Field(extField); !f.ExternalID {
+			r.Problems = append(r.Problems, fmt.Sprintf("%s is not marked External ID, so syncd cannot upsert by it.", extField))
+		}
+	}
+	r.OK = len(r.Problems) == 0
+	return r, nil
+}

@@ -1,0 +1,192 @@
+// Package settings keeps syncd's tenants and their CRM integration
+// settings: what operators set with `syncd tenant set` and
+// `syncd settings ...`, and tenant admins with the admin API.
+//
+// Saving an integration checks everything that can be checked before
+// anything is written: the fields (the instance URL rules of SPEC §5.1, the
+// object type), the tenant's Audit & Export Pack, and, when the integration
+// is enabled, a live token request against the org. A failed check stores
+// nothing and says why in words an admin understands ([*CheckError]).
+// Secrets are stored only sealed (package secrets) and never returned:
+// [Salesforce] and [Kintone] report only whether one is set.
+package settings
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/koeiq/syncd/secrets"
+)
+
+// ErrNotFound is returned for a tenant or settings row that does not exist.
+var ErrNotFound = errors.New("settings: not found")
+
+// ErrPackRequired is returned when a tenant without the Audit & Export Pack
+// tries to enable an integration.
+var ErrPackRequired = errors.New("the Audit & Export Pack is required to enable a CRM integration")
+
+// ValidationError says which field of a change is wrong and why.
+type ValidationError struct {
+	Field   string // JSON name: "instance_url", "timezone", ...
+	Message string
+}
+
+func (e *ValidationError) Error() string { return e.Field + ": " + e.Message }
+
+// CheckError says why the live check against the CRM failed, for an admin.
+type CheckError struct {
+	// Reason is a stable code: "wrong_secret", "unknown_client_id",
+	// "flow_not_enabled", "not_authorized", "unreachable", "refused".
+	Reason string
+	// Message explains it in words an admin understands.
+	Message string
+	// Err is the underlying error.
+	Err error
+}
+
+func (e *CheckError) Error() string { return e.Message }
+func (e *CheckError) Unwrap() error { return e.Err }
+
+// Config configures a Store.
+type Config struct {
+	// Key seals and opens stored secrets. Required.
+	Key *secrets.Key
+
+	// AllowInsecureURLs accepts loopback test servers
+	// (http://127.0.0.1:PORT/...) as instance and base URLs
+	// (SYNCD_INSECURE_INSTANCE_URLS=1). Defaults to false.
+	AllowInsecureURLs bool
+
+	// Transport carries the live checks and the CRM clients built from the
+	// settings. Defaults to a clone of http.DefaultTransport.
+	Transport http.RoundTripper
+
+	// CheckTimeout bounds a live check. Defaults to 15 seconds.
+	CheckTimeout time.Duration
+}
+
+// Store reads and writes tenants and settings. It is safe for concurrent
+// use.
+type Store struct {
+	pool *pgxpool.Pool
+	cfg  Config
+}
+
+// NewStore returns a Store on pool, whose connections use syncd's schema as
+// search_path.
+func NewStore(pool *pgxpool.Pool, cfg *Config) (*Store, error) {
+	if cfg == nil || cfg.Key == nil {
+		return nil, errors.New("settings: Config.Key is required")
+	}
+	c := *cfg
+	c.CheckTimeout = cmp.Or(c.CheckTimeout, 15*time.Second)
+	if c.Transport == nil {
+		c.Transport = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	return &Store{pool: pool, cfg: c}, nil
+}
+
+// Tenant is a tenant of KoeIQ.
+type Tenant struct {
+	ID               string    `json:"id"`
+	Name             string    `json:"name"`
+	AuditExportPack  bool      `json:"audit_export_pack"`
+	AnalyticsEnabled bool      `json:"analytics_enabled"`
+	Timezone         string    `json:"timezone"`
+	CreatedAt        time.Time `json:"created_at"`
+	UpdatedAt        time.Time `json:"updated_at"`
+}
+
+// Location returns the tenant's time zone.
+func (t *Tenant) Location() *time.Location {
+	loc, err := time.LoadLocation(t.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// TenantChange holds the fields to set; nil ones are left as they are (or
+// take their defaults for a new tenant).
+type TenantChange struct {
+	Name             *string
+	AuditExportPack  *bool
+	AnalyticsEnabled *bool
+	Timezone         *string
+}
+
+// SetTenant creates the tenant or changes the given fields.
+func (s *Store) SetTenant(ctx context.Context, id string, ch TenantChange) (*Tenant, error) {
+	if id == "" || len([]rune(id)) > 200 {
+		return nil, &ValidationError{"id", "must be 1 to 200 characters"}
+	}
+	if ch.Timezone != nil {
+		if _, err := time.LoadLocation(*ch.Timezone); err != nil || *ch.Timezone == "" || *ch.Timezone == "Local" {
+			return nil, &ValidationError{"timezone", fmt.Sprintf("%q is not an IANA time zone name such as Asia/Tokyo", *ch.Timezone)}
+		}
+	}
+	row := s.pool.QueryRow(ctx, `
+		INSERT INTO tenants (id, name, audit_export_pack, analytics_enabled, timezone)
+		VALUES ($1, coalesce($2, ''), coalesce($3, false), coalesce($4, true), coalesce($5, 'UTC'))
+		ON CONFLICT (id) DO UPDATE SET
+			name              = coalesce($2, tenants.name),
+			audit_export_pack = coalesce($3, tenants.audit_export_pack),
+			analytics_enabled = coalesce($4, tenants.analytics_enabled),
+			timezone          = coalesce($5, tenants.timezone),
+			updated_at        = now()
+		RETURNING `+tenantColumns,
+		id, ch.Name, ch.AuditExportPack, ch.AnalyticsEnabled, ch.Timezone)
+	t, err := scanTenant(row)
+	if err != nil {
+		return nil, fmt.Errorf("settings: set tenant %q: %w", id, err)
+	}
+	return t, nil
+}
+
+// Tenant returns the tenant, or ErrNotFound.
+func (s *Store) Tenant(ctx context.Context, id string) (*Tenant, error) {
+	t, err := scanTenant(s.pool.QueryRow(ctx, "SELECT "+tenantColumns+" FROM tenants WHERE id = $1", id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("settings: tenant %q: %w", id, err)
+	}
+	return t, nil
+}
+
+const tenantColumns = "id, name, audit_export_pack, analytics_enabled, timezone, created_at, updated_at"
+
+func scanTenant(row pgx.Row) (*Tenant, error) {
+	t := &Tenant{}
+	err := row.Scan(&t.ID, &t.Name, &t.AuditExportPack, &t.AnalyticsEnabled, &t.Timezone, &t.CreatedAt, &t.UpdatedAt)
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// requirePack returns ErrPackRequired unless the tenant has the pack, and
+// ErrNotFound for an unknown tenant.
+func (s *Store) requirePack(ctx context.Context, tenantID string) error {
+	t, err := s.Tenant(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	if !t.AuditExportPack {
+		return ErrPackRequired
+	}
+	return nil
+}
+
+// withCheckTimeout bounds a live check.
+func (s *Store) withCheckTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.cfg.CheckTimeout)
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/koeiq/syncd/migrate"
+	"github.com/koeiq/syncd/settings"
 )
 
 // Config configures a Client. The zero value is valid.
@@ -51,6 +52,37 @@ type Config struct {
 	// cancels them; cancelled pushes are released to run again. Defaults to
 	// 30 seconds.
 	SoftStopTimeout time.Duration
+
+	// Settings reads tenants and their CRM settings. Required.
+	Settings *settings.Store
+
+	// RequestTimeout bounds each request to a CRM. Defaults to 30 seconds.
+	RequestTimeout time.Duration
+
+	// PushTimeout bounds one push attempt. Defaults to 2 minutes.
+	PushTimeout time.Duration
+
+	// ParkSnooze is how long a push waits before looking again when its
+	// tenant's credentials were refused; saving the settings resumes the
+	// tenant's pushes at once. Defaults to 15 minutes.
+	ParkSnooze time.Duration
+
+	// RateLimitSnooze is how long a tenant's pushes pause when its org
+	// answers REQUEST_LIMIT_EXCEEDED. Defaults to 15 minutes.
+	RateLimitSnooze time.Duration
+
+	// LeaseWaitSnooze is how long a push waits when another worker is
+	// pushing the same call. Defaults to 5 seconds.
+	LeaseWaitSnooze time.Duration
+
+	// RetryPolicy schedules retries of failed jobs. Defaults to River's
+	// exponential backoff.
+	RetryPolicy river.ClientRetryPolicy
+
+	// OnSalesforceRequest and OnKintoneRequest, when set, are called after
+	// every request to a CRM (see salesforce.Config.OnRequest). For metrics.
+	OnSalesforceRequest func(op string, status int, elapsed time.Duration)
+	OnKintoneRequest    func(op string, status int, elapsed time.Duration)
 }
 
 func (c *Config) withDefaults() (*Config, error) {
@@ -68,12 +100,20 @@ func (c *Config) withDefaults() (*Config, error) {
 	out.KintoneWorkers = cmp.Or(out.KintoneWorkers, 10)
 	out.FetchCooldown = cmp.Or(out.FetchCooldown, 20*time.Millisecond)
 	out.SoftStopTimeout = cmp.Or(out.SoftStopTimeout, 30*time.Second)
+	out.RequestTimeout = cmp.Or(out.RequestTimeout, 30*time.Second)
+	out.PushTimeout = cmp.Or(out.PushTimeout, 2*time.Minute)
+	out.ParkSnooze = cmp.Or(out.ParkSnooze, 15*time.Minute)
+	out.RateLimitSnooze = cmp.Or(out.RateLimitSnooze, 15*time.Minute)
+	out.LeaseWaitSnooze = cmp.Or(out.LeaseWaitSnooze, 5*time.Second)
 
 	if err := migrate.ValidateSchema(out.Schema); err != nil {
 		return nil, err
 	}
 	if out.DispatchBatchSize < 1 || out.SalesforceWorkers < 1 || out.KintoneWorkers < 1 {
 		return nil, errors.New("jobs: DispatchBatchSize, SalesforceWorkers and KintoneWorkers must be positive")
+	}
+	if out.Settings == nil {
+		return nil, errors.New("jobs: Config.Settings is required")
 	}
 	if out.DispatchInterval < time.Second {
 		return nil, errors.New("jobs: DispatchInterval must be at least one second")
@@ -90,6 +130,9 @@ type Client struct {
 	river  *river.Client[pgx.Tx]
 
 	wakeCh chan struct{}
+
+	salesforce *salesforceTarget
+	kintone    *kintoneTarget
 
 	mu     sync.Mutex
 	cancel context.CancelFunc // stops the listener and dispatch loop
@@ -109,6 +152,8 @@ func NewClient(pool *pgxpool.Pool, cfg *Config) (*Client, error) {
 		logger: cfg.Logger,
 		wakeCh: make(chan struct{}, 1),
 	}
+	c.salesforce = newSalesforceTarget(c)
+	c.kintone = newKintoneTarget(c)
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &DispatchWorker{client: c})
@@ -131,6 +176,10 @@ func NewClient(pool *pgxpool.Pool, cfg *Config) (*Client, error) {
 				&river.PeriodicJobOpts{ID: "dispatch", RunOnStart: true}),
 		},
 		SoftStopTimeout: cfg.SoftStopTimeout,
+		// A push whose worker died is tried again once its lease is over.
+		RescueStuckJobsAfter: cfg.PushTimeout + 5*time.Minute,
+		JobTimeout:           cfg.PushTimeout,
+		RetryPolicy:          cfg.RetryPolicy,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: river client: %w", err)

@@ -32,3 +32,21 @@ var Dispatch string
 //
 //go:embed queries/resume_pushes.sql
 var ResumePushes string
+
+// PushLease takes the lease on a call's sync record and returns what a push
+// needs. $1 tenant, $2 call, $3 target, $4 lease seconds.
+//
+//go:embed queries/push_lease.sql
+var PushLease string
+
+// PushSynced records a successful push. $1 tenant, $2 call, $3 target,
+// $4 record ID, $5 object type, $6 applied outbox row.
+//
+//go:embed queries/push_synced.sql
+var PushSynced string
+
+// PushFailed records a failed push. $1 tenant, $2 call, $3 target, $4 error,
+// $5 applied outbox row, $6 final.
+//
+//go:embed queries/push_failed.sql
+var PushFailed string

@@ -102,7 +102,8 @@ CREATE INDEX outbox_dispatched_at_idx ON outbox (dispatched_at) WHERE dispatched
 -- outbox_id is the newest one applied (pushed). The record is 'pending'
 -- while a push is owed, 'synced' once the CRM holds the newest data and
 -- record_id is its ID, 'failed' when the CRM refused it for good (last_error
--- says why).
+-- says why). lease_until is set while a worker pushes the call, so that two
+-- workers never push one call at once; a crashed worker's lease expires.
 CREATE TABLE sync_records (
     tenant_id        text NOT NULL,
     call_id          text NOT NULL,
@@ -115,6 +116,7 @@ CREATE TABLE sync_records (
     outbox_id        bigint,
     queued_outbox_id bigint NOT NULL,
     synced_at        timestamptz,
+    lease_until      timestamptz,
     created_at       timestamptz NOT NULL DEFAULT now(),
     updated_at       timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant_id, call_id, target)

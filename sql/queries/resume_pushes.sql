@@ -4,7 +4,7 @@
 -- River's scheduler makes them available.
 UPDATE river_job
 SET scheduled_at = now()
-WHERE state IN ('scheduled', 'retryable')
+WHERE state IN ('available', 'scheduled', 'retryable')
   AND kind = $1
   AND args @> jsonb_build_object('tenant_id', $2::text)
   AND scheduled_at > now();

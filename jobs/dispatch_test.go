@@ -6,110 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/koeiq/syncd/internal/pgtest"
 	"github.com/koeiq/syncd/jobs"
 	"github.com/koeiq/syncd/outbox"
 )
-
-type testBundle struct {
-	pool *pgxpool.Pool
-}
-
-func setup(t *testing.T) *testBundle {
-	t.Helper()
-	return &testBundle{pool: pgtest.Pool(t)}
-}
-
-// newClient returns a started client on the bundle's database, stopped when
-// the test ends.
-func (b *testBundle) newClient(t *testing.T, cfg *jobs.Config) *jobs.Client {
-	t.Helper()
-	c, err := jobs.NewClient(b.pool, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := c.Stop(ctx); err != nil {
-			t.Errorf("stop: %v", err)
-		}
-	})
-	return c
-}
-
-// exec runs SQL that must succeed.
-func (b *testBundle) exec(t *testing.T, sql string, args ...any) {
-	t.Helper()
-	if _, err := b.pool.Exec(context.Background(), sql, args...); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-}
-
-func (b *testBundle) count(t *testing.T, sql string, args ...any) int {
-	t.Helper()
-	var n int
-	if err := b.pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	return n
-}
-
-type tenant struct {
-	id              string
-	pack, analytics bool
-	salesforce      *bool // nil: no settings row
-	kintone         *bool
-}
-
-func (b *testBundle) addTenant(t *testing.T, tn tenant) {
-	t.Helper()
-	b.exec(t, "INSERT INTO tenants (id, audit_export_pack, analytics_enabled) VALUES ($1, $2, $3)", tn.id, tn.pack, tn.analytics)
-	if tn.salesforce != nil {
-		b.exec(t, `INSERT INTO salesforce_settings (tenant_id, enabled, instance_url, client_id, client_secret_encrypted)
-			VALUES ($1, $2, 'https://acme.my.salesforce.com', 'id', '\x00')`, tn.id, *tn.salesforce)
-	}
-	if tn.kintone != nil {
-		b.exec(t, `INSERT INTO kintone_settings (tenant_id, enabled, base_url, app_id, api_token_encrypted)
-			VALUES ($1, $2, 'https://acme.cybozu.com', 7, '\x00')`, tn.id, *tn.kintone)
-	}
-}
-
-// enqueue commits one event for the call.
-func (b *testBundle) enqueue(t *testing.T, tenantID, callID string, typ outbox.EventType) int64 {
-	t.Helper()
-	id, err := outbox.Enqueue(context.Background(), b.pool, outbox.Event{
-		TenantID: tenantID,
-		CallID:   callID,
-		Type:     typ,
-		Payload:  outbox.Payload{StartedAt: time.Now(), DurationSeconds: 60},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
-// waitFor polls cond until it holds, failing the test after timeout.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		<-tick.C
-	}
-}
-
-func ptr[T any](v T) *T { return &v }
 
 func TestTriggerRule(t *testing.T) {
 	t.Parallel()
@@ -146,7 +45,7 @@ func TestTriggerRule(t *testing.T) {
 		ids[i] = b.enqueue(t, tt.tenant, tt.call, tt.event)
 	}
 
-	c, err := jobs.NewClient(b.pool, nil)
+	c, err := jobs.NewClient(b.pool, b.config())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +98,7 @@ func TestReanalysisInOneBatchOwesOnePush(t *testing.T) {
 	b.enqueue(t, "t1", "c1", outbox.CallAnalysed)
 	newest := b.enqueue(t, "t1", "c1", outbox.CallAnalysed)
 
-	c, err := jobs.NewClient(b.pool, nil)
+	c, err := jobs.NewClient(b.pool, b.config())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +174,8 @@ func TestTwoClientsDispatchEachRowOnce(t *testing.T) {
 	b.exec(t, `CREATE TRIGGER forbid_second_dispatch BEFORE UPDATE OF dispatched_at ON outbox
 		FOR EACH ROW WHEN (OLD.dispatched_at IS NOT NULL) EXECUTE FUNCTION forbid_second_dispatch()`)
 
-	cfg := &jobs.Config{DispatchBatchSize: 50}
+	cfg := b.config()
+	cfg.DispatchBatchSize = 50
 	b.newClient(t, cfg)
 	b.newClient(t, cfg)
 
@@ -318,7 +218,9 @@ func TestDispatchIsDrivenByNotify(t *testing.T) {
 	b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
 
 	// The periodic safety net runs once at start, then not for an hour.
-	c := b.newClient(t, &jobs.Config{DispatchInterval: time.Hour})
+	cfg := b.config()
+	cfg.DispatchInterval = time.Hour
+	c := b.newClient(t, cfg)
 	events, cancel := c.River().Subscribe("job_completed")
 	defer cancel()
 	select {

@@ -1,0 +1,240 @@
+package jobs_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/koeiq/syncd/internal/pgtest"
+	"github.com/koeiq/syncd/jobs"
+	"github.com/koeiq/syncd/kintone/kintonetest"
+	"github.com/koeiq/syncd/outbox"
+	"github.com/koeiq/syncd/salesforce"
+	"github.com/koeiq/syncd/salesforce/salesforcetest"
+	"github.com/koeiq/syncd/secrets"
+	"github.com/koeiq/syncd/settings"
+)
+
+type testBundle struct {
+	pool    *pgxpool.Pool
+	store   *settings.Store
+	sf      *salesforcetest.Server
+	kintone *kintonetest.Server
+}
+
+func setup(t *testing.T) *testBundle {
+	t.Helper()
+	pool := pgtest.Pool(t)
+	key, err := secrets.ParseKey(secrets.GenerateKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := settings.NewStore(pool, &settings.Config{Key: key, AllowInsecureURLs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sf := salesforcetest.NewServer()
+	t.Cleanup(sf.Close)
+	kt := kintonetest.NewServer()
+	t.Cleanup(kt.Close)
+	return &testBundle{pool: pool, store: store, sf: sf, kintone: kt}
+}
+
+// fastRetry retries failed jobs after 50 ms, so tests need not wait for
+// River's backoff.
+type fastRetry struct{}
+
+func (fastRetry) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(50 * time.Millisecond) }
+
+// config returns a client config for tests: quick retries and snoozes.
+func (b *testBundle) config() *jobs.Config {
+	return &jobs.Config{
+		Settings:        b.store,
+		RetryPolicy:     fastRetry{},
+		LeaseWaitSnooze: 50 * time.Millisecond,
+	}
+}
+
+// newClient returns a started client on the bundle's database, stopped when
+// the test ends. A nil cfg means b.config().
+func (b *testBundle) newClient(t *testing.T, cfg *jobs.Config) *jobs.Client {
+	t.Helper()
+	if cfg == nil {
+		cfg = b.config()
+	}
+	c, err := jobs.NewClient(b.pool, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := c.Stop(ctx); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	})
+	return c
+}
+
+// exec runs SQL that must succeed.
+func (b *testBundle) exec(t *testing.T, sql string, args ...any) {
+	t.Helper()
+	if _, err := b.pool.Exec(context.Background(), sql, args...); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+func (b *testBundle) count(t *testing.T, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := b.pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+type tenant struct {
+	id              string
+	pack, analytics bool
+	salesforce      *bool // nil: no settings row
+	kintone         *bool
+	timezone        string
+	objectType      string // Salesforce object type; Task by default
+	extIDField      string
+}
+
+// addTenant creates the tenant with its own Salesforce org and Kintone app
+// (when configured) and returns the org.
+func (b *testBundle) addTenant(t *testing.T, tn tenant) *salesforcetest.Org {
+	t.Helper()
+	ctx := context.Background()
+	change := settings.TenantChange{AuditExportPack: ptr(true), AnalyticsEnabled: &tn.analytics}
+	if tn.timezone != "" {
+		change.Timezone = &tn.timezone
+	}
+	if _, err := b.store.SetTenant(ctx, tn.id, change); err != nil {
+		t.Fatal(err)
+	}
+	org := b.sf.AddOrg(tn.id, salesforcetest.OrgConfig{
+		ClientSecret: "secret-" + tn.id,
+		Objects:      []salesforcetest.ObjectDef{salesforcetest.CustomCallObject("Call_Recording__c")},
+	})
+	if tn.salesforce != nil {
+		_, err := b.store.SaveSalesforce(ctx, tn.id, settings.SalesforceInput{
+			Enabled: *tn.salesforce, InstanceURL: org.URL(), ClientID: tn.id + "-client-id",
+			ClientSecret: ptr("secret-" + tn.id), ObjectType: tn.objectType, ExternalIDField: tn.extIDField,
+		}, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if tn.kintone != nil {
+		app := b.kintone.AddApp(tn.id, kintonetest.AppConfig{APIToken: "token-" + tn.id})
+		_, err := b.store.SaveKintone(ctx, tn.id, settings.KintoneInput{
+			Enabled: *tn.kintone, BaseURL: app.URL(), AppID: app.ID(), APIToken: ptr("token-" + tn.id),
+		}, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !tn.pack {
+		if _, err := b.store.SetTenant(ctx, tn.id, settings.TenantChange{AuditExportPack: ptr(false)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return org
+}
+
+// enqueue commits one event for the call.
+func (b *testBundle) enqueue(t *testing.T, tenantID, callID string, typ outbox.EventType) int64 {
+	t.Helper()
+	return b.enqueuePayload(t, tenantID, callID, typ, outbox.Payload{StartedAt: time.Now(), DurationSeconds: 60})
+}
+
+func (b *testBundle) enqueuePayload(t *testing.T, tenantID, callID string, typ outbox.EventType, p outbox.Payload) int64 {
+	t.Helper()
+	id, err := outbox.Enqueue(context.Background(), b.pool, outbox.Event{TenantID: tenantID, CallID: callID, Type: typ, Payload: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// syncRecord is a row of sync_records.
+type syncRecord struct {
+	state, recordID, objectType, lastError string
+	attempts                               int
+	outboxID                               *int64
+}
+
+func (b *testBundle) record(t *testing.T, tenantID, callID, target string) syncRecord {
+	t.Helper()
+	var r syncRecord
+	var recordID, objectType, lastError *string
+	err := b.pool.QueryRow(context.Background(), `
+		SELECT state, record_id, object_type, last_error, attempts, outbox_id
+		FROM sync_records WHERE tenant_id = $1 AND call_id = $2 AND target = $3`, tenantID, callID, target).
+		Scan(&r.state, &recordID, &objectType, &lastError, &r.attempts, &r.outboxID)
+	if err != nil {
+		t.Fatalf("sync record %s/%s/%s: %v", tenantID, callID, target, err)
+	}
+	r.recordID, r.objectType, r.lastError = deref(recordID), deref(objectType), deref(lastError)
+	return r
+}
+
+// waitState waits for the call's sync record to reach state.
+func (b *testBundle) waitState(t *testing.T, tenantID, callID, target, state string) syncRecord {
+	t.Helper()
+	waitFor(t, 20*time.Second, callID+" "+state, func() bool {
+		return b.count(t, "SELECT count(*) FROM sync_records WHERE tenant_id = $1 AND call_id = $2 AND target = $3 AND state = $4",
+			tenantID, callID, target, state) == 1
+	})
+	return b.record(t, tenantID, callID, target)
+}
+
+// tasks returns the org's records of object whose lookup field holds the
+// call.
+func tasks(org *salesforcetest.Org, object, field, value string) []salesforce.Fields {
+	var out []salesforce.Fields
+	for _, r := range org.Records(object) {
+		if r[field] == value {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// waitFor polls cond until it holds, failing the test after timeout.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		<-tick.C
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// newUnstarted returns a client that is not started, for calling Dispatch
+// by hand.
+func newUnstarted(b *testBundle) (*jobs.Client, error) {
+	return jobs.NewClient(b.pool, b.config())
+}

@@ -1,0 +1,392 @@
+package jobs_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/koeiq/syncd/outbox"
+	"github.com/koeiq/syncd/salesforce/salesforcetest"
+	"github.com/koeiq/syncd/settings"
+)
+
+func analysed(started time.Time, intent string) outbox.Payload {
+	score := 91.0
+	return outbox.Payload{
+		StartedAt:       started,
+		DurationSeconds: 312,
+		PrimaryIntent:   intent,
+		Summary:         "Asked for a quote.",
+		QualityScore:    &score,
+		TranscriptURL:   "https://app.koeiq.example/t/1",
+	}
+}
+
+func (b *testBundle) jobStates(t *testing.T, callID string) []string {
+	t.Helper()
+	rows, err := b.pool.Query(context.Background(), "SELECT state FROM river_job WHERE args->>'call_id' = $1 ORDER BY id", callID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var states []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		states = append(states, s)
+	}
+	return states
+}
+
+func TestPushTask(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true), timezone: "Asia/Tokyo"})
+	b.newClient(t, nil)
+
+	outboxID := b.enqueuePayload(t, "t1", "c-1", outbox.CallAnalysed, analysed(time.Date(2026, 5, 1, 23, 30, 0, 0, time.UTC), "quote request"))
+	rec := b.waitState(t, "t1", "c-1", "salesforce", "synced")
+
+	records := org.Records("Task")
+	if len(records) != 1 {
+		t.Fatalf("%d Tasks, want 1", len(records))
+	}
+	task := records[0]
+	want := map[string]any{
+		"Id":                    rec.recordID,
+		"Subject":               "KoeIQ Call — c-1",
+		"Status":                "Completed",
+		"ActivityDate":          "2026-05-02",
+		"CallDurationInSeconds": float64(312),
+		"CallDisposition":       "quote request",
+		"Description":           "Asked for a quote.\n\nQuality score: 91 / 100\nTranscript: https://app.koeiq.example/t/1",
+	}
+	for k, v := range want {
+		if task[k] != v {
+			t.Errorf("Task %s = %#v, want %#v", k, task[k], v)
+		}
+	}
+	if len(rec.recordID) != 18 || !strings.HasPrefix(rec.recordID, "00T") || rec.objectType != "Task" || rec.outboxID == nil || *rec.outboxID != outboxID {
+		t.Errorf("sync record = %+v", rec)
+	}
+	waitFor(t, 5*time.Second, "the job to complete", func() bool {
+		s := b.jobStates(t, "c-1")
+		return len(s) == 1 && s[0] == "completed"
+	})
+	if n := org.Requests("token"); n != 2 {
+		t.Errorf("%d token requests, want 2: the settings check, then one for all pushes", n)
+	}
+}
+
+func TestPushAfterLostResponse(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ object, op string }{
+		{"Task", "collection_create"},
+		{"Call_Recording__c", "collection_upsert"},
+	} {
+		t.Run(tt.object, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true), objectType: tt.object})
+			// Salesforce creates the record, then the answer is lost.
+			org.InjectFault(salesforcetest.Fault{Op: tt.op, Kind: salesforcetest.FaultDropAfterCommit})
+			b.newClient(t, nil)
+
+			b.enqueuePayload(t, "t1", "c-1", outbox.CallAnalysed, analysed(time.Now(), "quote"))
+			rec := b.waitState(t, "t1", "c-1", "salesforce", "synced")
+			records := org.Records(tt.object)
+			if len(records) != 1 || records[0]["Id"] != rec.recordID {
+				t.Fatalf("%d records (%v), want exactly one with the stored ID %s", len(records), records, rec.recordID)
+			}
+			if rec.attempts != 2 {
+				t.Errorf("attempts = %d, want 2", rec.attempts)
+			}
+		})
+	}
+}
+
+// A worker that dies after Salesforce created the record but before the ID
+// was stored leaves a record the next attempt must find.
+func TestPushAfterCrashBeforeCommit(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	// A sequence, because the crash rolls back everything transactional.
+	b.exec(t, "CREATE SEQUENCE crashes")
+	b.exec(t, `CREATE FUNCTION crash_once() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF nextval('crashes') = 1 THEN
+				RAISE EXCEPTION 'simulated crash between the Salesforce call and the commit';
+			END IF;
+			RETURN NEW;
+		END $$`)
+	b.exec(t, `CREATE TRIGGER crash_once BEFORE UPDATE OF record_id ON sync_records
+		FOR EACH ROW WHEN (NEW.record_id IS NOT NULL) EXECUTE FUNCTION crash_once()`)
+	b.newClient(t, nil)
+
+	b.enqueuePayload(t, "t1", "c-1", outbox.CallAnalysed, analysed(time.Now(), "quote"))
+	waitFor(t, 20*time.Second, "the crash and the retry", func() bool {
+		return b.count(t, "SELECT last_value FROM crashes") == 2 &&
+			b.count(t, "SELECT count(*) FROM sync_records WHERE state = 'synced'") == 1
+	})
+	rec := b.record(t, "t1", "c-1", "salesforce")
+	if records := org.Records("Task"); len(records) != 1 || records[0]["Id"] != rec.recordID {
+		t.Fatalf("%d Tasks, want exactly one with the stored ID %s", len(records), rec.recordID)
+	}
+}
+
+func TestPushSameCallTwiceAtOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	org.SetLatency(200 * time.Millisecond) // both jobs are in flight together
+	b.enqueuePayload(t, "t1", "c-1", outbox.CallAnalysed, analysed(time.Now(), "quote"))
+	c := b.newClient(t, nil)
+	waitFor(t, 10*time.Second, "the push job", func() bool { return len(b.jobStates(t, "c-1")) == 1 })
+
+	// A second job for the same call, as a rescued "stuck" job or an
+	// operator's manual insert would make, bypassing uniqueness.
+	b.exec(t, `INSERT INTO river_job (args, kind, max_attempts, queue, state)
+		SELECT args, kind, max_attempts, queue, 'available' FROM river_job WHERE kind = 'salesforce_push'`)
+	_ = c
+
+	waitFor(t, 20*time.Second, "both jobs to finish", func() bool {
+		s := b.jobStates(t, "c-1")
+		return len(s) == 2 && s[0] == "completed" && s[1] == "completed"
+	})
+	rec := b.record(t, "t1", "c-1", "salesforce")
+	if records := org.Records("Task"); len(records) != 1 || records[0]["Id"] != rec.recordID {
+		t.Fatalf("%d Tasks, want exactly one with the stored ID %s", len(records), rec.recordID)
+	}
+}
+
+func TestReanalysisUpdatesTheSameRecord(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b.newClient(t, nil)
+
+	b.enqueuePayload(t, "t1", "c-1", outbox.CallAnalysed, analysed(time.Now(), "first intent"))
+	first := b.waitState(t, "t1", "c-1", "salesforce", "synced")
+
+	second := b.enqueuePayload(t, "t1", "c-1", outbox.CallAnalysed, analysed(time.Now(), "second intent"))
+	waitFor(t, 20*time.Second, "the re-analysis to sync", func() bool {
+		r := b.record(t, "t1", "c-1", "salesforce")
+		return r.state == "synced" && r.outboxID != nil && *r.outboxID == second
+	})
+	records := org.Records("Task")
+	if len(records) != 1 || records[0]["Id"] != first.recordID || records[0]["CallDisposition"] != "second intent" {
+		t.Fatalf("Tasks = %v, want the one record %s updated", records, first.recordID)
+	}
+	if rec := b.record(t, "t1", "c-1", "salesforce"); rec.recordID != first.recordID {
+		t.Errorf("record ID changed from %s to %s", first.recordID, rec.recordID)
+	}
+
+	// Deleted in Salesforce: the next analysis creates it again.
+	org.DeleteRecord("Task", first.recordID)
+	third := b.enqueuePayload(t, "t1", "c-1", outbox.CallAnalysed, analysed(time.Now(), "third intent"))
+	waitFor(t, 20*time.Second, "the third analysis to sync", func() bool {
+		r := b.record(t, "t1", "c-1", "salesforce")
+		return r.state == "synced" && r.outboxID != nil && *r.outboxID == third
+	})
+	rec := b.record(t, "t1", "c-1", "salesforce")
+	records = org.Records("Task")
+	if len(records) != 1 || records[0]["Id"] != rec.recordID || rec.recordID == first.recordID {
+		t.Fatalf("after deletion: Tasks %v, stored %s", records, rec.recordID)
+	}
+}
+
+func TestTransientErrorsAreRetried(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	org.InjectFault(salesforcetest.Fault{Op: "query", Kind: salesforcetest.Fault503})
+	org.InjectFault(salesforcetest.Fault{Op: "collection_create", Kind: salesforcetest.FaultLockRow})
+	org.InjectFault(salesforcetest.Fault{Op: "query", Kind: salesforcetest.FaultInvalidSession})
+	b.newClient(t, nil)
+
+	b.enqueuePayload(t, "t1", "c-1", outbox.CallAnalysed, analysed(time.Now(), "quote"))
+	rec := b.waitState(t, "t1", "c-1", "salesforce", "synced")
+	if rec.attempts != 3 || len(org.Records("Task")) != 1 {
+		t.Errorf("attempts %d, %d Tasks; want 3 attempts (503, lock, then success) and 1 Task", rec.attempts, len(org.Records("Task")))
+	}
+	// INVALID_SESSION_ID is answered by a new token within the attempt.
+	if n := org.Requests("token"); n != 3 {
+		t.Errorf("%d token requests, want 3: the settings check, the first and the fresh one", n)
+	}
+}
+
+func TestRequestLimitPausesOnlyThatTenant(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	spent := b.addTenant(t, tenant{id: "spent", pack: true, analytics: true, salesforce: ptr(true)})
+	b.addTenant(t, tenant{id: "fine", pack: true, analytics: true, salesforce: ptr(true)})
+	spent.SetDailyAPILimit(0)
+	cfg := b.config()
+	cfg.RateLimitSnooze = time.Hour
+	b.newClient(t, cfg)
+
+	b.enqueue(t, "spent", "s-1", outbox.CallAnalysed)
+	waitFor(t, 20*time.Second, "the spent tenant's push to be snoozed", func() bool {
+		return b.count(t, `SELECT count(*) FROM river_job WHERE args->>'call_id' = 's-1'
+			AND state = 'scheduled' AND scheduled_at > now() + interval '50 minutes'`) == 1
+	})
+	rec := b.record(t, "spent", "s-1", "salesforce")
+	if rec.state != "pending" || !strings.Contains(rec.lastError, "REQUEST_LIMIT_EXCEEDED") {
+		t.Errorf("spent tenant's record = %+v", rec)
+	}
+
+	// The next call of the spent tenant does not even ask Salesforce.
+	before := spent.Requests("query") + spent.Requests("collection_create")
+	b.enqueue(t, "spent", "s-2", outbox.CallAnalysed)
+	b.enqueue(t, "fine", "f-1", outbox.CallAnalysed)
+	b.waitState(t, "fine", "f-1", "salesforce", "synced")
+	waitFor(t, 20*time.Second, "s-2 to be snoozed", func() bool {
+		return b.count(t, "SELECT count(*) FROM river_job WHERE args->>'call_id' = 's-2' AND state = 'scheduled'") == 1
+	})
+	if after := spent.Requests("query") + spent.Requests("collection_create"); after != before {
+		t.Errorf("the paused tenant made %d more requests", after-before)
+	}
+}
+
+func TestRefusedCredentialsParkTheTenant(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b.addTenant(t, tenant{id: "t2", pack: true, analytics: true, salesforce: ptr(true)})
+	org.SetClientSecret("rotated-by-the-admin")
+	b.newClient(t, nil)
+
+	calls := []string{"c-0", "c-1", "c-2", "c-3", "c-4", "c-5", "c-6", "c-7", "c-8", "c-9"}
+	for _, call := range calls {
+		b.enqueue(t, "t1", call, outbox.CallAnalysed)
+	}
+	b.enqueue(t, "t2", "other", outbox.CallAnalysed)
+	b.waitState(t, "t2", "other", "salesforce", "synced")
+
+	waitFor(t, 20*time.Second, "all pushes to wait", func() bool {
+		return b.count(t, `SELECT count(*) FROM river_job WHERE args->>'tenant_id' = 't1'
+			AND state = 'scheduled' AND scheduled_at > now() + interval '10 minutes'`) == len(calls)
+	})
+	st, err := b.store.Salesforce(ctx, "t1")
+	if err != nil || !strings.Contains(st.Attention, "invalid_client") {
+		t.Fatalf("settings = %+v, %v; want attention naming invalid_client", st, err)
+	}
+	// The settings check, then the refusal: pushes in flight together share
+	// one token request, and later ones do not ask.
+	if n := org.Requests("token"); n > 3 {
+		t.Errorf("%d token requests for %d pushes: parked pushes must not each try", n, len(calls))
+	}
+	if n := b.count(t, "SELECT count(*) FROM sync_records WHERE tenant_id = 't1' AND state = 'failed'"); n != 0 {
+		t.Errorf("%d records failed; parked ones must wait", n)
+	}
+
+	// The admin saves the new secret: the pushes resume.
+	_, err = b.store.SaveSalesforce(ctx, "t1", settings.SalesforceInput{Enabled: true, InstanceURL: org.URL(),
+		ClientID: "t1-client-id", ClientSecret: ptr("rotated-by-the-admin")}, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, call := range calls {
+		b.waitState(t, "t1", call, "salesforce", "synced")
+	}
+	if n := len(org.Records("Task")); n != len(calls) {
+		t.Errorf("%d Tasks, want %d", n, len(calls))
+	}
+}
+
+func TestDataErrorFailsAloneWithoutRetry(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	// The org's Task has no Call Center fields.
+	b.sf.Close()
+	b.sf = salesforcetest.NewServer()
+	t.Cleanup(b.sf.Close)
+	task := salesforcetest.TaskObject()
+	var fields []salesforcetest.FieldDef
+	for _, f := range task.Fields {
+		if f.Name != "CallDisposition" {
+			fields = append(fields, f)
+		}
+	}
+	task.Fields = fields
+	org = b.sf.AddOrg("t1", salesforcetest.OrgConfig{ClientSecret: "secret-t1", Objects: []salesforcetest.ObjectDef{task}})
+	if _, err := b.store.SaveSalesforce(context.Background(), "t1", settings.SalesforceInput{Enabled: true, InstanceURL: org.URL(),
+		ClientID: "t1-client-id", ClientSecret: ptr("secret-t1")}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	b.newClient(t, nil)
+
+	b.enqueuePayload(t, "t1", "bad", outbox.CallAnalysed, analysed(time.Now(), "has an intent"))
+	b.enqueuePayload(t, "t1", "good", outbox.CallAnalysed, analysed(time.Now(), ""))
+
+	b.waitState(t, "t1", "good", "salesforce", "synced")
+	rec := b.waitState(t, "t1", "bad", "salesforce", "failed")
+	if !strings.Contains(rec.lastError, "INVALID_FIELD") || !strings.Contains(rec.lastError, "CallDisposition") || rec.attempts != 1 {
+		t.Errorf("failed record = %+v; want Salesforce's message and one attempt", rec)
+	}
+	waitFor(t, 5*time.Second, "the job to be cancelled", func() bool {
+		s := b.jobStates(t, "bad")
+		return len(s) == 1 && s[0] == "cancelled"
+	})
+	var errs string
+	if err := b.pool.QueryRow(context.Background(), "SELECT errors::text FROM river_job WHERE args->>'call_id' = 'bad'").Scan(&errs); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errs, "INVALID_FIELD") || strings.Contains(errs, "No such column") {
+		t.Errorf("River shows %s; want the code, not Salesforce's message", errs)
+	}
+	if n := len(org.Records("Task")); n != 1 {
+		t.Errorf("%d Tasks, want only the good one", n)
+	}
+}
+
+func TestDisabledAfterDispatchFailsThePush(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b.enqueue(t, "t1", "c-1", outbox.CallAnalysed)
+	c, err := newUnstarted(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Dispatch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.store.SaveSalesforce(ctx, "t1", settings.SalesforceInput{Enabled: false, InstanceURL: org.URL(), ClientID: "x"}, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	b.newClient(t, nil)
+	rec := b.waitState(t, "t1", "c-1", "salesforce", "failed")
+	if !strings.Contains(rec.lastError, "disabled") {
+		t.Errorf("record = %+v", rec)
+	}
+	if n := len(org.Records("Task")); n != 0 {
+		t.Errorf("%d Tasks pushed to a disabled integration", n)
+	}
+}
+
+func TestPushKintone(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.addTenant(t, tenant{id: "t1", pack: true, analytics: false, salesforce: ptr(false), kintone: ptr(true), timezone: "Asia/Tokyo"})
+	b.newClient(t, nil)
+
+	b.enqueuePayload(t, "t1", "c-1", outbox.CallTranscribed, analysed(time.Date(2026, 5, 1, 23, 30, 0, 0, time.UTC), "quote"))
+	first := b.waitState(t, "t1", "c-1", "kintone", "synced")
+	second := b.enqueuePayload(t, "t1", "c-1", outbox.CallTranscribed, analysed(time.Date(2026, 5, 1, 23, 30, 0, 0, time.UTC), "renewal"))
+	waitFor(t, 20*time.Second, "the second push", func() bool {
+		r := b.record(t, "t1", "c-1", "kintone")
+		return r.state == "synced" && *r.outboxID == second
+	})
+	rec := b.record(t, "t1", "c-1", "kintone")
+	if rec.recordID != first.recordID || !strings.HasPrefix(rec.objectType, "app:") {
+		t.Errorf("record = %+v, first %+v", rec, first)
+	}
+}

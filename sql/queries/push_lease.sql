@@ -1,0 +1,16 @@
+-- Take the lease on a call's sync record for one push attempt ($4 seconds)
+-- and return what the push needs: the stored record, the newest queued
+-- payload and the tenant's time zone. Returns no row when the record does not
+-- exist or another worker holds the lease.
+WITH leased AS (
+    UPDATE sync_records
+    SET lease_until = now() + make_interval(secs => $4)
+    WHERE tenant_id = $1 AND call_id = $2 AND target = $3
+      AND (lease_until IS NULL OR lease_until < now())
+    RETURNING tenant_id, record_id, object_type, queued_outbox_id
+)
+SELECT leased.record_id, leased.object_type, leased.queued_outbox_id,
+    outbox.payload, tenants.timezone
+FROM leased
+LEFT JOIN outbox ON outbox.id = leased.queued_outbox_id
+LEFT JOIN tenants ON tenants.id = leased.tenant_id;

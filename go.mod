@@ -11,6 +11,7 @@ require (
 	github.com/testcontainers/testcontainers-go v0.45.0
 	github.com/testcontainers/testcontainers-go/modules/postgres v0.45.0
 	golang.org/x/oauth2 v0.38.0
+	golang.org/x/term v0.47.0
 )
 
 require (

@@ -2,58 +2,218 @@ package syncd_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/koeiq/syncd/kintone"
+	"github.com/koeiq/syncd/kintone/kintonetest"
 	"github.com/koeiq/syncd/outbox"
+	"github.com/koeiq/syncd/salesforce"
+	"github.com/koeiq/syncd/salesforce/salesforcetest"
+	"github.com/koeiq/syncd/settings"
 )
 
-// A pipeline marks calls analysed and enqueues them in the same
-// transaction; committed calls are dispatched once, rolled-back ones leave
-// nothing.
-func TestPipelineTransactions(t *testing.T) {
+// e2eTenant is a tenant of the end-to-end test and what it should get.
+type e2eTenant struct {
+	id                    string
+	pack, analytics       bool
+	timezone              string
+	salesforce, kintoneOn bool
+	objectType            string
+	org                   *salesforcetest.Org
+	app                   *kintonetest.App
+}
+
+func (s *stack) addE2ETenant(t *testing.T, tn *e2eTenant) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := s.store.SetTenant(ctx, tn.id, settings.TenantChange{
+		AuditExportPack: ptr(true), AnalyticsEnabled: &tn.analytics, Timezone: &tn.timezone,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tn.org = s.sf.AddOrg(tn.id, salesforcetest.OrgConfig{ClientSecret: "sf-secret-" + tn.id,
+		Objects: []salesforcetest.ObjectDef{salesforcetest.CustomCallObject("Call_Recording__c")}})
+	tn.app = s.kintone.AddApp(tn.id, kintonetest.AppConfig{APIToken: "kintone-token-" + tn.id})
+	if tn.kintoneOn {
+		if _, err := s.store.SaveKintone(ctx, tn.id, settings.KintoneInput{Enabled: true, BaseURL: tn.app.URL(),
+			AppID: tn.app.ID(), APIToken: ptr("kintone-token-" + tn.id)}, "admin@"+tn.id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if tn.salesforce {
+		if _, err := s.store.SaveSalesforce(ctx, tn.id, settings.SalesforceInput{Enabled: true, InstanceURL: tn.org.URL(),
+			ClientID: tn.id + "-client-id", ClientSecret: ptr("sf-secret-" + tn.id), ObjectType: tn.objectType}, "admin@"+tn.id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !tn.pack {
+		if _, err := s.store.SetTenant(ctx, tn.id, settings.TenantChange{AuditExportPack: ptr(false)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// analyse is the pipeline: it marks the call analysed (or transcribed) and
+// enqueues the event in the same transaction.
+func (s *stack) analyse(t *testing.T, tenantID, callID string, event outbox.EventType, p outbox.Payload) {
+	t.Helper()
+	ctx := context.Background()
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO public.calls (tenant_id, id, state) VALUES ($1, $2, $3)
+			ON CONFLICT (tenant_id, id) DO UPDATE SET state = excluded.state`, tenantID, callID, string(event)); err != nil {
+			return err
+		}
+		_, err := outbox.Enqueue(ctx, tx, outbox.Event{TenantID: tenantID, CallID: callID, Type: event, Payload: p})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestEndToEnd(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := newStack(t)
-	s.exec(t, "CREATE TABLE public.calls (id text PRIMARY KEY, state text NOT NULL)")
-	s.exec(t, "INSERT INTO public.calls VALUES ('c1', 'recorded'), ('c2', 'recorded')")
-	s.exec(t, "INSERT INTO tenants (id, audit_export_pack) VALUES ('t1', true)")
-	s.exec(t, `INSERT INTO salesforce_settings (tenant_id, enabled, instance_url, client_id, client_secret_encrypted)
-		VALUES ('t1', true, 'https://acme.my.salesforce.com', 'id', '\x00')`)
+	s.exec(t, "CREATE TABLE public.calls (tenant_id text, id text, state text NOT NULL, PRIMARY KEY (tenant_id, id))")
 
-	analyse := func(callID string, commit bool) {
+	tenants := []*e2eTenant{
+		{id: "task", pack: true, analytics: true, timezone: "Asia/Tokyo", salesforce: true, objectType: "Task"},
+		{id: "custom", pack: true, analytics: true, timezone: "America/New_York", salesforce: true, objectType: "Call_Recording__c"},
+		{id: "transcripts", pack: true, analytics: false, timezone: "UTC", salesforce: true, objectType: "Task"},
+		{id: "nopack", pack: false, analytics: true, timezone: "UTC", salesforce: true, objectType: "Task"},
+		{id: "both", pack: true, analytics: true, timezone: "UTC", salesforce: true, kintoneOn: true, objectType: "Task"},
+		{id: "kintone", pack: true, analytics: true, timezone: "Asia/Tokyo", kintoneOn: true},
+	}
+	score := 73.5
+	started := time.Date(2026, 5, 1, 23, 30, 0, 0, time.UTC)
+	payload := func(callID string, i int) outbox.Payload {
+		return outbox.Payload{StartedAt: started, DurationSeconds: 100 + i, Direction: "outbound",
+			PrimaryIntent: "intent " + callID, Summary: "Summary of " + callID, QualityScore: &score,
+			TranscriptURL: "https://app.koeiq.example/calls/" + callID}
+	}
+	for _, tn := range tenants {
+		s.addE2ETenant(t, tn)
+		for i := range 3 {
+			callID := fmt.Sprintf("%s-%d", tn.id, i)
+			s.analyse(t, tn.id, callID, outbox.CallTranscribed, payload(callID, i))
+			s.analyse(t, tn.id, callID, outbox.CallAnalysed, payload(callID, i))
+		}
+	}
+
+	waitFor(t, 30*time.Second, "every push to finish", func() bool {
+		return s.count(t, "SELECT count(*) FROM outbox WHERE dispatched_at IS NULL") == 0 &&
+			s.count(t, "SELECT count(*) FROM sync_records WHERE state <> 'synced'") == 0 &&
+			s.count(t, "SELECT count(*) FROM sync_records") == 15
+	})
+
+	stored := func(tenantID, callID, target string) (recordID, objectType string) {
 		t.Helper()
-		tx, err := s.pool.Begin(ctx)
+		err := s.pool.QueryRow(ctx, "SELECT record_id, object_type FROM sync_records WHERE tenant_id = $1 AND call_id = $2 AND target = $3",
+			tenantID, callID, target).Scan(&recordID, &objectType)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s %s %s: %v", tenantID, callID, target, err)
 		}
-		defer tx.Rollback(ctx) //nolint:errcheck
-		if _, err := tx.Exec(ctx, "UPDATE public.calls SET state = 'analysed' WHERE id = $1", callID); err != nil {
-			t.Fatal(err)
+		return recordID, objectType
+	}
+	byID := func(records []salesforce.Fields) map[string]salesforce.Fields {
+		m := map[string]salesforce.Fields{}
+		for _, r := range records {
+			m[r["Id"].(string)] = r
 		}
-		if _, err := outbox.Enqueue(ctx, tx, outbox.Event{TenantID: "t1", CallID: callID, Type: outbox.CallAnalysed,
-			Payload: outbox.Payload{StartedAt: time.Now(), DurationSeconds: 42}}); err != nil {
-			t.Fatal(err)
-		}
-		if commit {
-			if err := tx.Commit(ctx); err != nil {
-				t.Fatal(err)
+		return m
+	}
+	check := func(name string, got salesforce.Fields, want map[string]any) {
+		t.Helper()
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("%s: %s = %#v, want %#v", name, k, got[k], v)
 			}
 		}
 	}
-	analyse("c1", true)
-	analyse("c2", false)
 
-	waitFor(t, 10*time.Second, "c1's push job", func() bool {
-		return s.count(t, "SELECT count(*) FROM river_job WHERE kind = 'salesforce_push' AND args->>'call_id' = 'c1'") == 1
-	})
-	if n := s.count(t, "SELECT count(*) FROM public.calls WHERE state = 'analysed'"); n != 1 {
-		t.Errorf("%d calls analysed, want 1", n)
+	for _, tn := range tenants {
+		tasks := byID(tn.org.Records("Task"))
+		custom := byID(tn.org.Records("Call_Recording__c"))
+		kintoneRecords := tn.app.Records()
+		switch tn.id {
+		case "task", "both":
+			if len(tasks) != 3 || len(custom) != 0 || len(kintoneRecords) != 0 {
+				t.Errorf("%s: %d Tasks, %d custom, %d Kintone records; want 3 Tasks only", tn.id, len(tasks), len(custom), len(kintoneRecords))
+			}
+			date := map[string]string{"task": "2026-05-02", "both": "2026-05-01"}[tn.id] // Tokyo vs UTC
+			for i := range 3 {
+				callID := fmt.Sprintf("%s-%d", tn.id, i)
+				id, object := stored(tn.id, callID, "salesforce")
+				if object != "Task" {
+					t.Errorf("%s: object type %s", callID, object)
+				}
+				check(callID, tasks[id], map[string]any{
+					"Subject": "KoeIQ Call — " + callID, "Status": "Completed", "ActivityDate": date,
+					"CallDurationInSeconds": float64(100 + i), "CallDisposition": "intent " + callID,
+					"Description": "Summary of " + callID + "\n\nQuality score: 73.5 / 100\nTranscript: https://app.koeiq.example/calls/" + callID,
+				})
+			}
+		case "custom":
+			if len(custom) != 3 || len(tasks) != 0 {
+				t.Errorf("custom: %d custom records, %d Tasks; want 3 custom", len(custom), len(tasks))
+			}
+			for i := range 3 {
+				callID := fmt.Sprintf("custom-%d", i)
+				id, object := stored("custom", callID, "salesforce")
+				if object != "Call_Recording__c" {
+					t.Errorf("%s: object type %s", callID, object)
+				}
+				check(callID, custom[id], map[string]any{
+					"Name": "KoeIQ Call — " + callID, "call_id__c": callID, "call_date__c": "2026-05-01", // New York
+					"call_duration_seconds__c": float64(100 + i), "primary_intent__c": "intent " + callID,
+					"summary__c": "Summary of " + callID, "quality_score__c": 73.5,
+					"transcript_url__c": "https://app.koeiq.example/calls/" + callID,
+				})
+			}
+		case "transcripts":
+			// Without analytics the transcription creates the record and
+			// the analysis, arriving later, updates it.
+			if len(tasks) != 3 {
+				t.Errorf("transcripts: %d Tasks, want 3", len(tasks))
+			}
+			if n := s.count(t, "SELECT count(*) FROM outbox WHERE tenant_id = 'transcripts' AND event = 'call.analysed' AND outcome = 'ignored'"); n != 3 {
+				t.Errorf("transcripts: %d analyses ignored, want 3", n)
+			}
+		case "nopack":
+			if len(tasks) != 0 {
+				t.Errorf("nopack: %d Tasks pushed", len(tasks))
+			}
+			if n := s.count(t, "SELECT count(*) FROM outbox WHERE tenant_id = 'nopack' AND outcome LIKE 'skipped: %'"); n != 3 {
+				t.Errorf("nopack: %d rows skipped, want 3", n)
+			}
+		case "kintone":
+			if len(kintoneRecords) != 3 || len(tasks) != 0 {
+				t.Errorf("kintone: %d Kintone records, %d Tasks", len(kintoneRecords), len(tasks))
+			}
+			for i := range 3 {
+				callID := fmt.Sprintf("kintone-%d", i)
+				id, object := stored("kintone", callID, "kintone")
+				rec, ok := tn.app.Record(id)
+				if !ok || object != fmt.Sprintf("app:%d", tn.app.ID()) {
+					t.Errorf("%s: stored %s (%s), not in the app", callID, id, object)
+					continue
+				}
+				want := kintone.Record{"call_id": callID, "call_date": "2026-05-02", "primary_intent": "intent " + callID,
+					"summary": "Summary of " + callID, "transcript_url": "https://app.koeiq.example/calls/" + callID}
+				for k, v := range want {
+					if rec[k] != v {
+						t.Errorf("%s: Kintone %s = %#v, want %#v", callID, k, rec[k], v)
+					}
+				}
+			}
+		}
 	}
-	if n := s.count(t, "SELECT count(*) FROM outbox WHERE call_id = 'c2'") + s.count(t, "SELECT count(*) FROM river_job WHERE args->>'call_id' = 'c2'"); n != 0 {
-		t.Errorf("rolled-back call left %d rows and jobs", n)
-	}
-	if n := s.count(t, "SELECT count(*) FROM sync_records WHERE call_id = 'c1' AND target = 'salesforce' AND object_type = 'Task'"); n != 1 {
-		t.Errorf("%d sync records for c1, want 1", n)
+	if n := s.count(t, "SELECT count(*) FROM public.calls WHERE state = 'call.analysed'"); n != 18 {
+		t.Errorf("%d calls marked analysed, want 18", n)
 	}
 }

@@ -5,12 +5,15 @@
 // Docker daemon is reachable, else the local default server; package
 // internal/pgtest does the provisioning so that every package's tests share
 // it (Go cannot import a _test.go file). The end-to-end tests here run the
-// daemon's code against that database the way a pipeline and an operator
-// would.
+// daemon's code against that database, with the Salesforce and Kintone test
+// servers standing in for the CRMs, the way a pipeline and an operator would.
 package syncd_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,35 +21,62 @@ import (
 
 	"github.com/koeiq/syncd/internal/pgtest"
 	"github.com/koeiq/syncd/jobs"
+	"github.com/koeiq/syncd/kintone/kintonetest"
+	"github.com/koeiq/syncd/salesforce/salesforcetest"
+	"github.com/koeiq/syncd/secrets"
+	"github.com/koeiq/syncd/settings"
 )
 
-// stack is a running syncd on its own database.
+// stack is a running syncd on its own database, with its own CRMs.
 type stack struct {
-	pool *pgxpool.Pool
-	jobs *jobs.Client
+	pool     *pgxpool.Pool
+	store    *settings.Store
+	jobs     *jobs.Client
+	sf       *salesforcetest.Server
+	kintone  *kintonetest.Server
+	logs     *syncBuffer // everything the daemon logged, as JSON
+	logger   *slog.Logger
+	stopOnce sync.Once
 }
 
 // newStack starts syncd's jobs client on a fresh database; it stops when the
 // test ends.
 func newStack(t *testing.T) *stack {
 	t.Helper()
-	s := &stack{pool: pgtest.Pool(t)}
-	var err error
-	s.jobs, err = jobs.NewClient(s.pool, &jobs.Config{})
+	s := &stack{pool: pgtest.Pool(t), logs: &syncBuffer{}}
+	s.logger = slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	key, err := secrets.ParseKey(secrets.GenerateKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.store, err = settings.NewStore(s.pool, &settings.Config{Key: key, AllowInsecureURLs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.sf = salesforcetest.NewServer()
+	t.Cleanup(s.sf.Close)
+	s.kintone = kintonetest.NewServer()
+	t.Cleanup(s.kintone.Close)
+
+	s.jobs, err = jobs.NewClient(s.pool, &jobs.Config{Settings: s.store, Logger: s.logger})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := s.jobs.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
+	t.Cleanup(func() { s.stop(t) })
+	return s
+}
+
+func (s *stack) stop(t *testing.T) {
+	s.stopOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		if err := s.jobs.Stop(ctx); err != nil {
 			t.Errorf("stop jobs: %v", err)
 		}
 	})
-	return s
 }
 
 func (s *stack) exec(t *testing.T, sql string, args ...any) {
@@ -65,6 +95,24 @@ func (s *stack) count(t *testing.T, sql string, args ...any) int {
 	return n
 }
 
+// syncBuffer is a bytes.Buffer safe for concurrent writers and readers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // waitFor polls cond until it holds, failing the test after timeout.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
@@ -78,6 +126,8 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 		<-tick.C
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func TestHarnessIsolatesTests(t *testing.T) {
 	t.Parallel()

@@ -12,14 +12,24 @@ import (
 const usage = `syncd puts analysed phone calls from KoeIQ into the customer's CRM.
 
 Usage:
+  syncd demo         a complete local run against the built-in Salesforce simulator
   syncd migrate      bring the database schema up to date
   syncd run          run the daemon
+  syncd tenant set --id T [--name N] [--pack=true|false] [--analytics=true|false] [--timezone ZONE]
+                     create a tenant or change it
+  syncd settings salesforce --tenant T --enabled=true --instance-url URL --client-id ID
+                     [--object-type Task] [--external-id-field F]   (client secret on standard input)
+  syncd settings kintone --tenant T --enabled=true --base-url URL --app-id N
+                     (API token on standard input)
 
 Environment:
   DATABASE_URL       PostgreSQL connection string (default: libpq defaults and PG* variables)
   SYNCD_SCHEMA       schema for syncd's and River's tables (default: syncd)
   LOG_LEVEL          debug, info, warn or error (default: info)
   LOG_FORMAT         text or json (default: text on a terminal, json otherwise)
+  SYNCD_SECRET_KEY   base64 of 32 bytes that encrypts stored secrets (openssl rand -base64 32)
+  SYNCD_INSECURE_INSTANCE_URLS
+                     1 accepts http://127.0.0.1:PORT test servers as CRM addresses (tests, demos)
 `
 
 // errUsage marks an error in how syncd was called (exit status 2).
@@ -34,8 +44,11 @@ type command struct {
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
 	commands := []command{
+		{"demo", cmdDemo},
 		{"migrate", cmdMigrate},
 		{"run", cmdRun},
+		{"tenant", cmdTenant},
+		{"settings", cmdSettings},
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stdout, usage)

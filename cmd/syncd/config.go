@@ -14,14 +14,18 @@ import (
 	"github.com/lmittmann/tint"
 
 	"github.com/koeiq/syncd/migrate"
+	"github.com/koeiq/syncd/secrets"
+	"github.com/koeiq/syncd/settings"
 )
 
 // config is what syncd reads from the environment.
 type config struct {
-	databaseURL string
-	schema      string
-	logLevel    slog.Level
-	logFormat   string
+	databaseURL  string
+	schema       string
+	logLevel     slog.Level
+	logFormat    string
+	secretKey    string // SYNCD_SECRET_KEY, base64
+	insecureURLs bool   // SYNCD_INSECURE_INSTANCE_URLS=1
 }
 
 func loadConfig(e *env) (*config, error) {
@@ -29,6 +33,14 @@ func loadConfig(e *env) (*config, error) {
 		databaseURL: e.getenv("DATABASE_URL"),
 		schema:      cmp.Or(e.getenv("SYNCD_SCHEMA"), migrate.DefaultSchema),
 		logFormat:   strings.ToLower(e.getenv("LOG_FORMAT")),
+		secretKey:   e.getenv("SYNCD_SECRET_KEY"),
+	}
+	switch v := e.getenv("SYNCD_INSECURE_INSTANCE_URLS"); v {
+	case "", "0", "false":
+	case "1", "true":
+		c.insecureURLs = true
+	default:
+		return nil, fmt.Errorf("SYNCD_INSECURE_INSTANCE_URLS %q: use 1 or 0", v)
 	}
 	if err := migrate.ValidateSchema(c.schema); err != nil {
 		return nil, fmt.Errorf("SYNCD_SCHEMA: %w", err)
@@ -93,4 +105,14 @@ func (c *config) openPool(ctx context.Context) (*pgxpool.Pool, error) {
 		return nil, fmt.Errorf("cannot reach the database (host %s, database %s): %w", pcfg.ConnConfig.Host, pcfg.ConnConfig.Database, err)
 	}
 	return pool, nil
+}
+
+// settingsStore returns the store of tenants and CRM settings, sealing
+// secrets under SYNCD_SECRET_KEY.
+func (c *config) settingsStore(pool *pgxpool.Pool) (*settings.Store, error) {
+	key, err := secrets.ParseKey(c.secretKey)
+	if err != nil {
+		return nil, fmt.Errorf("SYNCD_SECRET_KEY: %w", err)
+	}
+	return settings.NewStore(pool, &settings.Config{Key: key, AllowInsecureURLs: c.insecureURLs})
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/koeiq/syncd/internal/pgtest"
+	"github.com/koeiq/syncd/secrets"
 )
 
 // When SYNCD_TEST_MAIN is set the test binary is syncd itself, so tests can
@@ -121,7 +122,8 @@ func TestRunUnmigrated(t *testing.T) {
 
 func TestMigrateThenRun(t *testing.T) {
 	t.Parallel()
-	environ := map[string]string{"DATABASE_URL": pgtest.EmptyConnString(t), "SYNCD_SCHEMA": "crm", "LOG_FORMAT": "json"}
+	environ := map[string]string{"DATABASE_URL": pgtest.EmptyConnString(t), "SYNCD_SCHEMA": "crm", "LOG_FORMAT": "json",
+		"SYNCD_SECRET_KEY": secrets.GenerateKey()}
 
 	r := syncd(t, context.Background(), environ, "", "migrate")
 	if r.code != 0 {
@@ -164,7 +166,7 @@ func TestRunStopsOnSIGTERM(t *testing.T) {
 	connString := pgtest.ConnString(t)
 
 	cmd := exec.Command(os.Args[0], "run")
-	cmd.Env = append(os.Environ(), "SYNCD_TEST_MAIN=1", "DATABASE_URL="+connString, "LOG_FORMAT=text")
+	cmd.Env = append(os.Environ(), "SYNCD_TEST_MAIN=1", "DATABASE_URL="+connString, "LOG_FORMAT=text", "SYNCD_SECRET_KEY="+secrets.GenerateKey())
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -38,7 +38,11 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
-	client, err := jobs.NewClient(pool, &jobs.Config{Schema: cfg.schema, Logger: logger})
+	store, err := cfg.settingsStore(pool)
+	if err != nil {
+		return err
+	}
+	client, err := jobs.NewClient(pool, &jobs.Config{Schema: cfg.schema, Logger: logger, Settings: store})
 	if err != nil {
 		return err
 	}

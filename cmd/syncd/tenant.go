@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/koeiq/syncd/settings"
+)
+
+// cmdTenant runs `syncd tenant set --id T [--name N] [--pack=true|false]
+// [--analytics=true|false] [--timezone Asia/Tokyo]`: it creates the tenant or
+// changes the given fields, leaving the others as they are.
+func cmdTenant(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || args[0] != "set" {
+		return fmt.Errorf("%w: syncd tenant set --id T [--name N] [--pack=true|false] [--analytics=true|false] [--timezone ZONE]", errUsage)
+	}
+	fs := newFlagSet(e, "tenant set")
+	id := fs.String("id", "", "tenant ID (required)")
+	name := fs.String("name", "", "display name")
+	pack := fs.Bool("pack", false, "whether the tenant has the Audit & Export Pack")
+	analytics := fs.Bool("analytics", true, "whether call.analysed (true) or call.transcribed (false) creates the CRM record")
+	timezone := fs.String("timezone", "", "IANA time zone of the tenant, such as Asia/Tokyo (default UTC)")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	if *id == "" {
+		return fmt.Errorf("%w: --id is required", errUsage)
+	}
+	var ch settings.TenantChange
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "name":
+			ch.Name = name
+		case "pack":
+			ch.AuditExportPack = pack
+		case "analytics":
+			ch.AnalyticsEnabled = analytics
+		case "timezone":
+			ch.Timezone = timezone
+		}
+	})
+
+	return withStore(ctx, e, func(store *settings.Store) error {
+		t, err := store.SetTenant(ctx, *id, ch)
+		if err != nil {
+			return describe(err)
+		}
+		return printJSON(e.stdout, t)
+	})
+}
+
+// cmdSettings runs `syncd settings salesforce ...` and `syncd settings
+// kintone ...`. The secret (client secret, API token) is read from standard
+// input, never from a flag, which ps would show; with nothing on standard
+// input the stored one is kept.
+func cmdSettings(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || (args[0] != "salesforce" && args[0] != "kintone") {
+		return fmt.Errorf("%w: syncd settings salesforce|kintone --tenant T ... (secret on standard input)", errUsage)
+	}
+	which := args[0]
+	fs := newFlagSet(e, "settings "+which)
+	tenant := fs.String("tenant", "", "tenant ID (required)")
+	enabled := fs.Bool("enabled", false, "whether the integration pushes calls")
+	var (
+		instanceURL, clientID, objectType, extIDField, baseURL *string
+		appID                                                  *int64
+	)
+	if which == "salesforce" {
+		instanceURL = fs.String("instance-url", "", "the org's My Domain URL, such as https://acme.my.salesforce.com")
+		clientID = fs.String("client-id", "", "the External Client App's Consumer Key")
+		objectType = fs.String("object-type", "Task", "Task or a custom object API name such as Call_Recording__c")
+		extIDField = fs.String("external-id-field", "", "custom field holding the call ID, for upserts")
+	} else {
+		baseURL = fs.String("base-url", "", "the Kintone address, such as https://example.cybozu.com")
+		appID = fs.Int64("app-id", 0, "the app's number")
+	}
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	if *tenant == "" {
+		return fmt.Errorf("%w: --tenant is required", errUsage)
+	}
+	secret, err := readSecret(e, which)
+	if err != nil {
+		return err
+	}
+
+	return withStore(ctx, e, func(store *settings.Store) error {
+		var saved any
+		var err error
+		if which == "salesforce" {
+			saved, err = store.SaveSalesforce(ctx, *tenant, settings.SalesforceInput{
+				Enabled: *enabled, InstanceURL: *instanceURL, ClientID: *clientID, ClientSecret: secret,
+				ObjectType: *objectType, ExternalIDField: *extIDField,
+			}, "cli")
+		} else {
+			saved, err = store.SaveKintone(ctx, *tenant, settings.KintoneInput{
+				Enabled: *enabled, BaseURL: *baseURL, AppID: *appID, APIToken: secret,
+			}, "cli")
+		}
+		if err != nil {
+			return describe(err)
+		}
+		return printJSON(e.stdout, saved)
+	})
+}
+
+// readSecret reads the secret from standard input: hidden, after a prompt,
+// on a terminal; the first line otherwise. Empty means "keep the stored
+// one".
+func readSecret(e *env, which string) (*string, error) {
+	what := "client secret"
+	if which == "kintone" {
+		what = "API token"
+	}
+	var line string
+	if f, ok := e.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprintf(e.stderr, "%s %s (empty keeps the stored one): ", which, what)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(e.stderr)
+		if err != nil {
+			return nil, fmt.Errorf("read the %s: %w", what, err)
+		}
+		line = string(b)
+	} else {
+		var err error
+		line, err = bufio.NewReader(io.LimitReader(e.stdin, 4096)).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("read the %s from standard input: %w", what, err)
+		}
+	}
+	line = strings.TrimSpace(line)
+	if line == "" {
+		return nil, nil
+	}
+	return &line, nil
+}
+
+// withStore connects to the database and runs fn with the settings store.
+func withStore(ctx context.Context, e *env, fn func(*settings.Store) error) error {
+	cfg, err := loadConfig(e)
+	if err != nil {
+		return err
+	}
+	pool, err := cfg.openPool(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	store, err := cfg.settingsStore(pool)
+	if err != nil {
+		return err
+	}
+	return fn(store)
+}
+
+// describe turns the settings package's errors into what an operator
+// reads.
+func describe(err error) error {
+	var ve *settings.ValidationError
+	var ce *settings.CheckError
+	switch {
+	case errors.As(err, &ve):
+		return fmt.Errorf("--%s: %s", strings.ReplaceAll(ve.Field, "_", "-"), ve.Message)
+	case errors.As(err, &ce):
+		return fmt.Errorf("check failed (%s): %s", ce.Reason, ce.Message)
+	case errors.Is(err, settings.ErrNotFound):
+		return errors.New("no such tenant; create it with `syncd tenant set --id ...`")
+	}
+	return err
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+

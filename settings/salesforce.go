@@ -20,13 +20,13 @@ import (
 // Salesforce is a tenant's Salesforce settings. The client secret is never
 // part of it: ClientSecretSet says whether one is stored.
 type Salesforce struct {
-	TenantID        string    `json:"-"`
-	Enabled         bool      `json:"enabled"`
-	InstanceURL     string    `json:"instance_url"`
-	ClientID        string    `json:"client_id"`
-	ClientSecretSet bool      `json:"client_secret_set"`
-	ObjectType      string    `json:"object_type"`
-	ExternalIDField string    `json:"external_id_field"`
+	TenantID        string `json:"-"`
+	Enabled         bool   `json:"enabled"`
+	InstanceURL     string `json:"instance_url"`
+	ClientID        string `json:"client_id"`
+	ClientSecretSet bool   `json:"client_secret_set"`
+	ObjectType      string `json:"object_type"`
+	ExternalIDField string `json:"external_id_field"`
 	// Attention, when not empty, says why the tenant's pushes wait for an
 	// admin (Salesforce refused the credentials); saving clears it.
 	Attention   string     `json:"attention,omitempty"`

@@ -3,6 +3,7 @@ module github.com/koeiq/syncd
 go 1.26.8
 
 require (
+	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/lmittmann/tint v1.2.1
 	github.com/riverqueue/river v0.51.2

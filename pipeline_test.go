@@ -79,7 +79,6 @@ func TestEndToEnd(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := newStack(t)
-	s.exec(t, "CREATE TABLE public.calls (tenant_id text, id text, state text NOT NULL, PRIMARY KEY (tenant_id, id))")
 
 	tenants := []*e2eTenant{
 		{id: "task", pack: true, analytics: true, timezone: "Asia/Tokyo", salesforce: true, objectType: "Task"},
@@ -215,5 +214,70 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if n := s.count(t, "SELECT count(*) FROM public.calls WHERE state = 'call.analysed'"); n != 18 {
 		t.Errorf("%d calls marked analysed, want 18", n)
+	}
+}
+
+// Salesforce wins over Kintone whatever order the settings are saved in.
+func TestSalesforceWinsWhateverTheOrder(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	first := &e2eTenant{id: "sf-first", pack: true, analytics: true, timezone: "UTC", salesforce: true, kintoneOn: true, objectType: "Task"}
+	s.addE2ETenant(t, first) // saves Kintone, then Salesforce
+	second := &e2eTenant{id: "kt-last", pack: true, analytics: true, timezone: "UTC", kintoneOn: true}
+	s.addE2ETenant(t, second)
+	if _, err := s.store.SaveSalesforce(context.Background(), "kt-last", settings.SalesforceInput{Enabled: true,
+		InstanceURL: second.org.URL(), ClientID: "kt-last-client-id", ClientSecret: ptr("sf-secret-kt-last")}, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.store.SaveKintone(context.Background(), "kt-last", settings.KintoneInput{Enabled: true,
+		BaseURL: second.app.URL(), AppID: second.app.ID(), APIToken: ptr("kintone-token-kt-last")}, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tn := range []*e2eTenant{first, second} {
+		s.analyse(t, tn.id, tn.id+"-c", outbox.CallAnalysed, outbox.Payload{StartedAt: time.Now(), DurationSeconds: 9})
+	}
+	waitFor(t, 20*time.Second, "both calls synced", func() bool {
+		return s.count(t, "SELECT count(*) FROM sync_records WHERE state = 'synced' AND target = 'salesforce'") == 2
+	})
+	for _, tn := range []*e2eTenant{first, second} {
+		if len(tn.org.Records("Task")) != 1 || len(tn.app.Records()) != 0 {
+			t.Errorf("%s: %d Tasks, %d Kintone records; want the Task only", tn.id, len(tn.org.Records("Task")), len(tn.app.Records()))
+		}
+	}
+	if n := s.count(t, "SELECT count(*) FROM sync_records WHERE target = 'kintone'"); n != 0 {
+		t.Errorf("%d Kintone sync records", n)
+	}
+}
+
+// A tenant that loses the Audit & Export Pack stops syncing (its rows are
+// skipped) and resumes when it gets the pack back.
+func TestPackLostAndRegained(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newStack(t)
+	tn := &e2eTenant{id: "t", pack: true, analytics: true, timezone: "UTC", salesforce: true, objectType: "Task"}
+	s.addE2ETenant(t, tn)
+	payload := outbox.Payload{StartedAt: time.Now(), DurationSeconds: 9}
+
+	s.analyse(t, "t", "before", outbox.CallAnalysed, payload)
+	waitFor(t, 20*time.Second, "the first call", func() bool {
+		return s.count(t, "SELECT count(*) FROM sync_records WHERE state = 'synced'") == 1
+	})
+	if _, err := s.store.SetTenant(ctx, "t", settings.TenantChange{AuditExportPack: ptr(false)}); err != nil {
+		t.Fatal(err)
+	}
+	s.analyse(t, "t", "during", outbox.CallAnalysed, payload)
+	waitFor(t, 20*time.Second, "the call without the pack to be skipped", func() bool {
+		return s.count(t, "SELECT count(*) FROM outbox WHERE call_id = 'during' AND outcome LIKE 'skipped: %'") == 1
+	})
+	if _, err := s.store.SetTenant(ctx, "t", settings.TenantChange{AuditExportPack: ptr(true)}); err != nil {
+		t.Fatal(err)
+	}
+	s.analyse(t, "t", "after", outbox.CallAnalysed, payload)
+	waitFor(t, 20*time.Second, "the call after the pack returned", func() bool {
+		return s.count(t, "SELECT count(*) FROM sync_records WHERE call_id = 'after' AND state = 'synced'") == 1
+	})
+	if n := len(tn.org.Records("Task")); n != 2 {
+		t.Errorf("%d Tasks, want 2 (the skipped call waits for a backfill)", n)
 	}
 }

@@ -13,12 +13,16 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/koeiq/syncd/admin"
 	"github.com/koeiq/syncd/internal/pgtest"
 	"github.com/koeiq/syncd/jobs"
 	"github.com/koeiq/syncd/kintone/kintonetest"
@@ -32,12 +36,17 @@ type stack struct {
 	pool     *pgxpool.Pool
 	store    *settings.Store
 	jobs     *jobs.Client
+	api      *httptest.Server // the admin API
 	sf       *salesforcetest.Server
 	kintone  *kintonetest.Server
-	logs     *syncBuffer // everything the daemon logged, as JSON
+	logs     *syncBuffer // everything syncd logged, as JSON
 	logger   *slog.Logger
+	wire     *wiretap // what syncd sent the CRMs
 	stopOnce sync.Once
 }
+
+// jwtSecret signs the stack's admin API tokens.
+var jwtSecret = []byte("end-to-end-admin-jwt-secret-of-32-bytes+")
 
 // newStack starts syncd's jobs client on a fresh database; it stops when the
 // test ends.
@@ -49,14 +58,24 @@ func newStack(t *testing.T) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.store, err = settings.NewStore(s.pool, &settings.Config{Key: key, AllowInsecureURLs: true})
+	s.wire = &wiretap{base: http.DefaultTransport.(*http.Transport).Clone()}
+	s.store, err = settings.NewStore(s.pool, &settings.Config{Key: key, AllowInsecureURLs: true, Transport: s.wire})
 	if err != nil {
 		t.Fatal(err)
 	}
+	h, err := admin.NewHandler(&admin.Config{Pool: s.pool, Settings: s.store, JWTSecret: jwtSecret, Logger: s.logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.api = httptest.NewServer(h)
+	t.Cleanup(s.api.Close)
 	s.sf = salesforcetest.NewServer()
 	t.Cleanup(s.sf.Close)
 	s.kintone = kintonetest.NewServer()
 	t.Cleanup(s.kintone.Close)
+
+	// The pipeline's own table, beside syncd's schema.
+	s.exec(t, "CREATE TABLE public.calls (tenant_id text, id text, state text NOT NULL, PRIMARY KEY (tenant_id, id))")
 
 	s.jobs, err = jobs.NewClient(s.pool, &jobs.Config{Settings: s.store, Logger: s.logger})
 	if err != nil {
@@ -93,6 +112,40 @@ func (s *stack) count(t *testing.T, sql string, args ...any) int {
 		t.Fatalf("%s: %v", sql, err)
 	}
 	return n
+}
+
+// wiretap records the credentials syncd sends to the CRMs: bearer access
+// tokens and Kintone API tokens.
+type wiretap struct {
+	base http.RoundTripper
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func (w *wiretap) RoundTrip(r *http.Request) (*http.Response, error) {
+	w.mu.Lock()
+	if w.seen == nil {
+		w.seen = map[string]bool{}
+	}
+	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		w.seen[tok] = true
+	}
+	if tok := r.Header.Get("X-Cybozu-API-Token"); tok != "" {
+		w.seen[tok] = true
+	}
+	w.mu.Unlock()
+	return w.base.RoundTrip(r)
+}
+
+// credentials returns every credential seen on the wire.
+func (w *wiretap) credentials() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for tok := range w.seen {
+		out = append(out, tok)
+	}
+	return out
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers and readers.

@@ -16,10 +16,7 @@ const (
 	QueueMaintenance = "maintenance"
 )
 
-// waitingStates are the states in which a job still has work ahead of it. A
-// push job is unique per (tenant, call) among them: whichever waiting job
-// runs next pushes the call's newest outbox row, so a second one would only
-// repeat the push.
+// waitingStates are the states in which a job still has work ahead of it.
 var waitingStates = []rivertype.JobState{ //nolint:gochecknoglobals
 	rivertype.JobStateAvailable,
 	rivertype.JobStatePending,
@@ -49,9 +46,14 @@ func (DispatchArgs) InsertOpts() river.InsertOpts {
 // SalesforcePushArgs asks for one call to be pushed to its tenant's
 // Salesforce org. Args hold IDs only, never secrets or call content, since
 // the River UI shows them.
+//
+// Dispatch inserts one only when no push job of the call is waiting
+// (sync_records.push_job_id), so a call has at most one waiting push job;
+// unlike River's unique jobs, a job that is running no longer counts, so an
+// analysis that arrives while the call is pushed is pushed too.
 type SalesforcePushArgs struct {
-	TenantID string `json:"tenant_id" river:"unique"`
-	CallID   string `json:"call_id"   river:"unique"`
+	TenantID string `json:"tenant_id"`
+	CallID   string `json:"call_id"`
 	// OutboxID is the outbox row that caused the push. The push sends the
 	// call's newest queued row, which may be newer.
 	OutboxID int64 `json:"outbox_id"`
@@ -60,29 +62,23 @@ type SalesforcePushArgs struct {
 // Kind is "salesforce_push".
 func (SalesforcePushArgs) Kind() string { return "salesforce_push" }
 
-// InsertOpts makes the job unique per (tenant, call) while one is waiting.
+// InsertOpts puts the job on the salesforce queue.
 func (SalesforcePushArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{
-		Queue:      QueueSalesforce,
-		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: waitingStates},
-	}
+	return river.InsertOpts{Queue: QueueSalesforce}
 }
 
 // KintonePushArgs asks for one call to be pushed to its tenant's Kintone
 // app, like SalesforcePushArgs.
 type KintonePushArgs struct {
-	TenantID string `json:"tenant_id" river:"unique"`
-	CallID   string `json:"call_id"   river:"unique"`
+	TenantID string `json:"tenant_id"`
+	CallID   string `json:"call_id"`
 	OutboxID int64  `json:"outbox_id"`
 }
 
 // Kind is "kintone_push".
 func (KintonePushArgs) Kind() string { return "kintone_push" }
 
-// InsertOpts makes the job unique per (tenant, call) while one is waiting.
+// InsertOpts puts the job on the kintone queue.
 func (KintonePushArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{
-		Queue:      QueueKintone,
-		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: waitingStates},
-	}
+	return river.InsertOpts{Queue: QueueKintone}
 }

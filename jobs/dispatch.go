@@ -44,7 +44,7 @@ func (c *Client) dispatchBatch(ctx context.Context) (DispatchResult, error) {
 		if err != nil {
 			return err
 		}
-		var pushes []river.InsertManyParams
+		var tenants, calls, targets []string
 		for rows.Next() {
 			var (
 				id               int64
@@ -57,30 +57,18 @@ func (c *Client) dispatchBatch(ctx context.Context) (DispatchResult, error) {
 				return err
 			}
 			res.Claimed++
-			if target == nil {
-				continue
+			if target != nil {
+				tenants, calls, targets = append(tenants, tenantID), append(calls, callID), append(targets, *target)
 			}
-			var args river.JobArgs
-			switch *target {
-			case "salesforce":
-				args = SalesforcePushArgs{TenantID: tenantID, CallID: callID, OutboxID: *queuedOutboxID}
-			case "kintone":
-				args = KintonePushArgs{TenantID: tenantID, CallID: callID, OutboxID: *queuedOutboxID}
-			default:
-				return fmt.Errorf("outbox row %d: unknown target %q", id, *target)
-			}
-			pushes = append(pushes, river.InsertManyParams{Args: args})
 		}
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		res.Pushes = len(pushes)
-		if len(pushes) > 0 {
-			if _, err := c.river.InsertManyTx(ctx, tx, pushes); err != nil {
-				return fmt.Errorf("insert push jobs: %w", err)
-			}
+		res.Pushes = len(calls)
+		if len(calls) == 0 {
+			return nil
 		}
-		return nil
+		return c.insertPushJobs(ctx, tx, tenants, calls, targets)
 	})
 	if err != nil {
 		return DispatchResult{}, fmt.Errorf("jobs: dispatch: %w", err)
@@ -89,6 +77,51 @@ func (c *Client) dispatchBatch(ctx context.Context) (DispatchResult, error) {
 		c.logger.DebugContext(ctx, "outbox dispatched", "rows", res.Claimed, "pushes", res.Pushes)
 	}
 	return res, nil
+}
+
+// insertPushJobs inserts a push job for each of the given sync records that
+// has none waiting, and records it on the record.
+func (c *Client) insertPushJobs(ctx context.Context, tx pgx.Tx, tenants, calls, targets []string) error {
+	rows, err := tx.Query(ctx, syncdsql.PushJobsOwed, tenants, calls, targets)
+	if err != nil {
+		return err
+	}
+	var params []river.InsertManyParams
+	tenants, calls, targets = tenants[:0], calls[:0], targets[:0]
+	for rows.Next() {
+		var tenantID, callID, target string
+		var outboxID int64
+		if err := rows.Scan(&tenantID, &callID, &target, &outboxID); err != nil {
+			return err
+		}
+		var args river.JobArgs
+		switch target {
+		case "salesforce":
+			args = SalesforcePushArgs{TenantID: tenantID, CallID: callID, OutboxID: outboxID}
+		case "kintone":
+			args = KintonePushArgs{TenantID: tenantID, CallID: callID, OutboxID: outboxID}
+		default:
+			return fmt.Errorf("call %s: unknown target %q", callID, target)
+		}
+		params = append(params, river.InsertManyParams{Args: args})
+		tenants, calls, targets = append(tenants, tenantID), append(calls, callID), append(targets, target)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	inserted, err := c.river.InsertManyTx(ctx, tx, params)
+	if err != nil {
+		return fmt.Errorf("insert push jobs: %w", err)
+	}
+	ids := make([]int64, len(inserted))
+	for i, r := range inserted {
+		ids[i] = r.Job.ID
+	}
+	_, err = tx.Exec(ctx, syncdsql.PushJobsRegister, tenants, calls, targets, ids)
+	return err
 }
 
 // wake asks the dispatch loop to dispatch; wakes that arrive while it works

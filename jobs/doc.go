@@ -13,9 +13,11 @@
 //
 // # Pushes
 //
-// A push job ([SalesforcePushArgs], [KintonePushArgs]) carries IDs only and
-// is unique per (tenant, call) while it waits; whichever job runs pushes the
-// call's newest queued outbox row, and if a newer row arrives while it runs,
-// it leaves the record pending and queues a follow-up in the transaction that
-// completes it.
+// A push job ([SalesforcePushArgs], [KintonePushArgs]) carries IDs only. A
+// call has at most one push job waiting: dispatch inserts one only when the
+// call's sync record names no waiting job (push_job_id). A job that starts
+// pushing no longer waits, so an analysis that arrives meanwhile gets a job
+// of its own; every job pushes the call's newest queued outbox row. Two
+// workers never push one call at once (a lease on the sync record), and the
+// record ID, the synced state and the job's completion commit together.
 package jobs

@@ -105,7 +105,7 @@ func work[T pushJobArgs](ctx context.Context, c *Client, t target, job *river.Jo
 		return c.shutdownOr(ctx, err)
 	}
 	if g.disabled != "" {
-		_, err := c.recordFailure(ctx, t, tenantID, callID, g.disabled, math.MaxInt64, true)
+		err := c.recordFailure(ctx, t, job.ID, tenantID, callID, g.disabled, math.MaxInt64, true)
 		logger.WarnContext(ctx, "push cancelled", "reason", g.disabled)
 		return river.JobCancel(errors.Join(errors.New(g.disabled), err))
 	}
@@ -114,7 +114,7 @@ func work[T pushJobArgs](ctx context.Context, c *Client, t target, job *river.Jo
 		return river.JobSnooze(g.wait)
 	}
 
-	in, err := c.lease(ctx, t.name(), tenantID, callID)
+	in, err := c.lease(ctx, t.name(), job.ID, tenantID, callID)
 	if err != nil {
 		return c.shutdownOr(ctx, err)
 	}
@@ -126,63 +126,40 @@ func work[T pushJobArgs](ctx context.Context, c *Client, t target, job *river.Jo
 
 	out := conn.push(ctx, in)
 	if out.err == nil {
-		more, err := recordSuccess(ctx, c, t.name(), job, in, out)
-		if err != nil {
+		if err := recordSuccess(ctx, c, t.name(), job, in, out); err != nil {
 			// The record exists but its ID is not stored: the next attempt
 			// finds it (like after a crash, when the lease runs out instead).
-			c.releaseLease(ctx, t.name(), tenantID, callID)
+			c.releaseLease(ctx, t.name(), job.ID, tenantID, callID)
 			return c.shutdownOr(ctx, err)
 		}
 		logger.InfoContext(ctx, "call synced", "record_id", out.recordID, "object_type", out.objectType)
-		if more {
-			return river.JobSnooze(0) // a newer analysis arrived meanwhile
-		}
 		return nil
 	}
 
 	if ctx.Err() != nil {
 		// Shutting down: release the call and run again on the next start.
-		c.releaseLease(ctx, t.name(), tenantID, callID)
+		c.releaseLease(ctx, t.name(), job.ID, tenantID, callID)
 		return river.JobSnooze(0)
 	}
 	pubErr := errors.New(out.public)
+	final := out.class == classData || (out.class == classRetry && job.Attempt >= job.MaxAttempts)
+	if err := c.recordFailure(ctx, t, job.ID, tenantID, callID, out.err.Error(), in.outboxID, final); err != nil {
+		return err
+	}
 	switch out.class {
 	case classData:
-		more, err := c.recordFailure(ctx, t, tenantID, callID, out.err.Error(), in.outboxID, true)
 		logger.WarnContext(ctx, "call failed", "error", out.public)
-		if err != nil {
-			return err
-		}
-		if more {
-			return river.JobSnooze(0) // newer data may fare better
-		}
 		return river.JobCancel(pubErr)
 	case classAuth:
-		_, err := c.recordFailure(ctx, t, tenantID, callID, out.err.Error(), in.outboxID, false)
 		conn.markAttention(ctx, out.err.Error()) // token errors quote no call content
 		logger.WarnContext(ctx, "credentials refused; the tenant's pushes wait for new settings", "error", out.public)
-		if err != nil {
-			return err
-		}
 		return river.JobSnooze(c.cfg.ParkSnooze)
 	case classRateLimited:
-		_, err := c.recordFailure(ctx, t, tenantID, callID, out.err.Error(), in.outboxID, false)
 		wait := conn.pause()
 		logger.WarnContext(ctx, "API request limit reached; the tenant's pushes pause", "error", out.public, "for", wait)
-		if err != nil {
-			return err
-		}
 		return river.JobSnooze(wait)
 	default:
-		final := job.Attempt >= job.MaxAttempts
-		more, err := c.recordFailure(ctx, t, tenantID, callID, out.err.Error(), in.outboxID, final)
 		logger.WarnContext(ctx, "push failed; will retry", "error", out.public, "final", final)
-		if err != nil {
-			return err
-		}
-		if final && more {
-			return river.JobSnooze(0)
-		}
 		return pubErr
 	}
 }
@@ -196,15 +173,15 @@ func (c *Client) shutdownOr(ctx context.Context, err error) error {
 	return err
 }
 
-// lease takes the call's lease and loads what the push needs; nil means
-// another worker holds it.
-func (c *Client) lease(ctx context.Context, targetName, tenantID, callID string) (*pushInput, error) {
+// lease takes the call's lease for job jobID and loads what the push needs;
+// nil means another worker holds it.
+func (c *Client) lease(ctx context.Context, targetName string, jobID int64, tenantID, callID string) (*pushInput, error) {
 	in := &pushInput{tenantID: tenantID, callID: callID, loc: time.UTC}
 	var (
 		recordID, objectType, timezone *string
 		payload                        []byte
 	)
-	err := c.pool.QueryRow(ctx, syncdsql.PushLease, tenantID, callID, targetName, c.cfg.PushTimeout.Seconds()+60).
+	err := c.pool.QueryRow(ctx, syncdsql.PushLease, tenantID, callID, targetName, c.cfg.PushTimeout.Seconds()+60, jobID).
 		Scan(&recordID, &objectType, &in.outboxID, &payload, &timezone)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
@@ -234,49 +211,42 @@ func (c *Client) lease(ctx context.Context, targetName, tenantID, callID string)
 }
 
 // recordSuccess stores the record ID and completes the job in one
-// transaction, unless a newer outbox row is queued (more): then the job
-// stays to push again.
-func recordSuccess[T pushJobArgs](ctx context.Context, c *Client, targetName string, job *river.Job[T], in *pushInput, out pushOutcome) (more bool, err error) {
+// transaction.
+func recordSuccess[T pushJobArgs](ctx context.Context, c *Client, targetName string, job *river.Job[T], in *pushInput, out pushOutcome) error {
 	ctx, cancel := bookkeepingContext(ctx)
 	defer cancel()
-	err = pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, syncdsql.PushSynced, in.tenantID, in.callID, targetName, out.recordID, out.objectType, in.outboxID).Scan(&more)
-		if err != nil {
+	err := pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, syncdsql.PushSynced, in.tenantID, in.callID, targetName, out.recordID, out.objectType, in.outboxID); err != nil {
 			return err
 		}
-		if more {
-			return nil
-		}
-		_, err = river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
+		_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
 		return err
 	})
 	if err != nil {
-		return false, fmt.Errorf("store record %s of call %s: %w", out.recordID, in.callID, err)
+		return fmt.Errorf("store record %s of call %s: %w", out.recordID, in.callID, err)
 	}
-	return more, nil
+	return nil
 }
 
 // recordFailure stores a failed attempt on the sync record and releases the
-// lease. more says that a newer outbox row is queued.
-func (c *Client) recordFailure(ctx context.Context, t target, tenantID, callID, message string, outboxID int64, final bool) (more bool, err error) {
+// lease. Unless final, job jobID waits to try again.
+func (c *Client) recordFailure(ctx context.Context, t target, jobID int64, tenantID, callID, message string, outboxID int64, final bool) error {
 	ctx, cancel := bookkeepingContext(ctx)
 	defer cancel()
-	err = c.pool.QueryRow(ctx, syncdsql.PushFailed, tenantID, callID, t.name(), message, outboxID, final).Scan(&more)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
+	_, err := c.pool.Exec(ctx, syncdsql.PushFailed, tenantID, callID, t.name(), message, outboxID, final, jobID)
 	if err != nil {
-		return false, fmt.Errorf("record failure of call %s: %w", callID, err)
+		return fmt.Errorf("record failure of call %s: %w", callID, err)
 	}
-	return more, nil
+	return nil
 }
 
-// releaseLease gives up the call's lease without recording anything.
-func (c *Client) releaseLease(ctx context.Context, targetName, tenantID, callID string) {
+// releaseLease gives up the call's lease without recording anything; job
+// jobID waits to try again.
+func (c *Client) releaseLease(ctx context.Context, targetName string, jobID int64, tenantID, callID string) {
 	ctx, cancel := bookkeepingContext(ctx)
 	defer cancel()
-	_, err := c.pool.Exec(ctx, "UPDATE sync_records SET lease_until = NULL WHERE tenant_id = $1 AND call_id = $2 AND target = $3",
-		tenantID, callID, targetName)
+	_, err := c.pool.Exec(ctx, `UPDATE sync_records SET lease_until = NULL, push_job_id = coalesce(push_job_id, $4)
+		WHERE tenant_id = $1 AND call_id = $2 AND target = $3`, tenantID, callID, targetName, jobID)
 	if err != nil {
 		c.logger.WarnContext(ctx, "release lease", "call", callID, "error", err)
 	}

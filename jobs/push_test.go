@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/koeiq/syncd/jobs"
 	"github.com/koeiq/syncd/outbox"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
 	"github.com/koeiq/syncd/settings"
@@ -388,5 +389,97 @@ func TestPushKintone(t *testing.T) {
 	rec := b.record(t, "t1", "c-1", "kintone")
 	if rec.recordID != first.recordID || !strings.HasPrefix(rec.objectType, "app:") {
 		t.Errorf("record = %+v, first %+v", rec, first)
+	}
+}
+
+func TestResyncAndRetryFailedWithSQL(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b.addTenant(t, tenant{id: "t2", pack: true, analytics: true, salesforce: ptr(true)})
+	c := b.newClient(t, nil)
+
+	b.enqueue(t, "t1", "c-1", outbox.CallAnalysed)
+	first := b.waitState(t, "t1", "c-1", "salesforce", "synced")
+
+	queued := func(sql string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := b.pool.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// resync pushes the call again, as an update of the same record.
+	if n := queued("SELECT syncd.resync('t1', 'c-1')"); n != 1 {
+		t.Fatalf("resync queued %d", n)
+	}
+	waitFor(t, 20*time.Second, "the resync", func() bool {
+		r := b.record(t, "t1", "c-1", "salesforce")
+		return r.state == "synced" && r.attempts == 2
+	})
+	if rec := b.record(t, "t1", "c-1", "salesforce"); rec.recordID != first.recordID || len(org.Records("Task")) != 1 {
+		t.Errorf("resync made a new record: %+v, %d Tasks", rec, len(org.Records("Task")))
+	}
+	if n := queued("SELECT syncd.resync('t1', 'no-such-call')"); n != 0 {
+		t.Errorf("resync of an unknown call queued %d", n)
+	}
+
+	// A call that failed while the integration was off is retried once it
+	// is on again.
+	in := settings.SalesforceInput{Enabled: false, InstanceURL: org.URL(), ClientID: "t1-client-id", ObjectType: "Task"}
+	if _, err := b.store.SaveSalesforce(ctx, "t1", in, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	b.exec(t, `INSERT INTO sync_records (tenant_id, call_id, target, state, queued_outbox_id, last_error)
+		VALUES ('t2', 'other-failed', 'salesforce', 'failed', 0, 'x')`)
+	b.exec(t, `INSERT INTO sync_records (tenant_id, call_id, target, state, queued_outbox_id, last_error)
+		VALUES ('t1', 'c-2', 'salesforce', 'pending', 0, NULL)`)
+	outboxID := b.enqueue(t, "t1", "c-2", outbox.CallAnalysed)
+	// Dispatched while enabled, pushed after the switch: the push fails.
+	b.exec(t, "UPDATE outbox SET dispatched_at = now(), outcome = 'queued' WHERE id = $1", outboxID)
+	b.exec(t, "UPDATE sync_records SET queued_outbox_id = $1 WHERE call_id = 'c-2'", outboxID)
+	if _, err := c.River().Insert(ctx, jobs.SalesforcePushArgs{TenantID: "t1", CallID: "c-2", OutboxID: outboxID}, nil); err != nil {
+		t.Fatal(err)
+	}
+	b.waitState(t, "t1", "c-2", "salesforce", "failed")
+
+	in.Enabled, in.ClientSecret = true, ptr("secret-t1")
+	if _, err := b.store.SaveSalesforce(ctx, "t1", in, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if n := queued("SELECT syncd.retry_failed('t1')"); n != 1 {
+		t.Fatalf("retry_failed('t1') queued %d, want 1", n)
+	}
+	b.waitState(t, "t1", "c-2", "salesforce", "synced")
+	if n := queued("SELECT syncd.retry_failed(NULL)"); n != 0 {
+		t.Errorf("retry_failed(NULL) queued %d; t2's failed call has no outbox event to push", n)
+	}
+}
+
+// An analysis that arrives while the call is being pushed is pushed too.
+func TestReanalysisWhilePushing(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	org.SetLatency(300 * time.Millisecond)
+	b.newClient(t, nil)
+
+	b.enqueuePayload(t, "t1", "c-1", outbox.CallAnalysed, analysed(time.Now(), "first"))
+	waitFor(t, 10*time.Second, "the push to run", func() bool {
+		return b.count(t, "SELECT count(*) FROM sync_records WHERE lease_until IS NOT NULL") == 1
+	})
+	second := b.enqueuePayload(t, "t1", "c-1", outbox.CallAnalysed, analysed(time.Now(), "second"))
+	waitFor(t, 20*time.Second, "the second analysis to sync", func() bool {
+		r := b.record(t, "t1", "c-1", "salesforce")
+		return r.state == "synced" && r.outboxID != nil && *r.outboxID == second
+	})
+	tasks := org.Records("Task")
+	if len(tasks) != 1 || tasks[0]["CallDisposition"] != "second" {
+		t.Fatalf("Tasks = %v, want one with the second analysis", tasks)
+	}
+	if n := b.count(t, "SELECT count(*) FROM river_job WHERE kind = 'salesforce_push'"); n != 2 {
+		t.Errorf("%d push jobs, want 2: the running one and one for the newer analysis", n)
 	}
 }

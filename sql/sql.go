@@ -34,7 +34,7 @@ var Dispatch string
 var ResumePushes string
 
 // PushLease takes the lease on a call's sync record and returns what a push
-// needs. $1 tenant, $2 call, $3 target, $4 lease seconds.
+// needs. $1 tenant, $2 call, $3 target, $4 lease seconds, $5 job ID.
 //
 //go:embed queries/push_lease.sql
 var PushLease string
@@ -46,7 +46,19 @@ var PushLease string
 var PushSynced string
 
 // PushFailed records a failed push. $1 tenant, $2 call, $3 target, $4 error,
-// $5 applied outbox row, $6 final.
+// $5 applied outbox row, $6 final, $7 job ID.
 //
 //go:embed queries/push_failed.sql
 var PushFailed string
+
+// PushJobsOwed returns which just-dispatched sync records have no push job
+// waiting. $1, $2, $3: arrays of tenant, call and target.
+//
+//go:embed queries/push_jobs_owed.sql
+var PushJobsOwed string
+
+// PushJobsRegister records the push jobs dispatch inserted. $1, $2, $3, $4:
+// arrays of tenant, call, target and job ID.
+//
+//go:embed queries/push_jobs_register.sql
+var PushJobsRegister string

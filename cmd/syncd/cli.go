@@ -21,6 +21,8 @@ Usage:
                      [--object-type Task] [--external-id-field F]   (client secret on standard input)
   syncd settings kintone --tenant T --enabled=true --base-url URL --app-id N
                      (API token on standard input)
+  syncd admin-token --tenant T [--sub S] [--role admin] [--ttl 1h]
+                     mint a development token for the admin API
 
 Environment:
   DATABASE_URL       PostgreSQL connection string (default: libpq defaults and PG* variables)
@@ -28,6 +30,9 @@ Environment:
   LOG_LEVEL          debug, info, warn or error (default: info)
   LOG_FORMAT         text or json (default: text on a terminal, json otherwise)
   SYNCD_SECRET_KEY   base64 of 32 bytes that encrypts stored secrets (openssl rand -base64 32)
+  SYNCD_LISTEN       address of the admin API (default :8080)
+  SYNCD_ADMIN_JWT_SECRET
+                     HS256 secret of admin API tokens, at least 32 bytes (no secret: no admin API)
   SYNCD_INSECURE_INSTANCE_URLS
                      1 accepts http://127.0.0.1:PORT test servers as CRM addresses (tests, demos)
 `
@@ -49,6 +54,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		{"run", cmdRun},
 		{"tenant", cmdTenant},
 		{"settings", cmdSettings},
+		{"admin-token", cmdAdminToken},
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stdout, usage)

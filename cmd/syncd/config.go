@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/lmittmann/tint"
 
+	"github.com/koeiq/syncd/admin"
 	"github.com/koeiq/syncd/migrate"
 	"github.com/koeiq/syncd/secrets"
 	"github.com/koeiq/syncd/settings"
@@ -26,6 +27,8 @@ type config struct {
 	logFormat    string
 	secretKey    string // SYNCD_SECRET_KEY, base64
 	insecureURLs bool   // SYNCD_INSECURE_INSTANCE_URLS=1
+	listen       string // SYNCD_LISTEN: the admin API
+	jwtSecret    string // SYNCD_ADMIN_JWT_SECRET
 }
 
 func loadConfig(e *env) (*config, error) {
@@ -34,6 +37,11 @@ func loadConfig(e *env) (*config, error) {
 		schema:      cmp.Or(e.getenv("SYNCD_SCHEMA"), migrate.DefaultSchema),
 		logFormat:   strings.ToLower(e.getenv("LOG_FORMAT")),
 		secretKey:   e.getenv("SYNCD_SECRET_KEY"),
+		listen:      cmp.Or(e.getenv("SYNCD_LISTEN"), ":8080"),
+		jwtSecret:   e.getenv("SYNCD_ADMIN_JWT_SECRET"),
+	}
+	if c.jwtSecret != "" && len(c.jwtSecret) < admin.MinSecretLength {
+		return nil, fmt.Errorf("SYNCD_ADMIN_JWT_SECRET must be at least %d bytes", admin.MinSecretLength)
 	}
 	switch v := e.getenv("SYNCD_INSECURE_INSTANCE_URLS"); v {
 	case "", "0", "false":

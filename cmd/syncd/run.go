@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/koeiq/syncd/admin"
 	"github.com/koeiq/syncd/jobs"
 	"github.com/koeiq/syncd/migrate"
 )
@@ -46,6 +47,21 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	var servers []*server
+	if cfg.jwtSecret == "" {
+		logger.WarnContext(ctx, "admin API off: set SYNCD_ADMIN_JWT_SECRET to serve it")
+	} else {
+		h, err := admin.NewHandler(&admin.Config{Pool: pool, Settings: store, JWTSecret: []byte(cfg.jwtSecret), Logger: logger})
+		if err != nil {
+			return err
+		}
+		srv, err := listen(ctx, "admin API", cfg.listen, h, logger)
+		if err != nil {
+			return err
+		}
+		servers = append(servers, srv)
+	}
+
 	if err := client.Start(ctx); err != nil {
 		return err
 	}
@@ -65,6 +81,9 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		case <-stopCtx.Done():
 		}
 	}()
+	for _, srv := range servers {
+		srv.shutdown(stopCtx)
+	}
 	if err := client.Stop(stopCtx); err != nil {
 		return fmt.Errorf("stop: %w", err)
 	}

@@ -104,6 +104,9 @@ CREATE INDEX outbox_dispatched_at_idx ON outbox (dispatched_at) WHERE dispatched
 -- record_id is its ID, 'failed' when the CRM refused it for good (last_error
 -- says why). lease_until is set while a worker pushes the call, so that two
 -- workers never push one call at once; a crashed worker's lease expires.
+-- push_job_id is the River job waiting to push the call, if any: dispatch
+-- inserts a push job only when none waits (a job that runs no longer waits,
+-- so a newer analysis arriving meanwhile gets a job of its own).
 CREATE TABLE sync_records (
     tenant_id        text NOT NULL,
     call_id          text NOT NULL,
@@ -117,6 +120,7 @@ CREATE TABLE sync_records (
     queued_outbox_id bigint NOT NULL,
     synced_at        timestamptz,
     lease_until      timestamptz,
+    push_job_id      bigint,
     created_at       timestamptz NOT NULL DEFAULT now(),
     updated_at       timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant_id, call_id, target)

@@ -1,6 +1,6 @@
 -- A push stored outbox row $6 in the CRM as record $4 of type $5: keep the
 -- ID and release the lease. The record is synced unless a newer outbox row
--- was queued meanwhile; the result says whether one was (push again).
+-- was queued meanwhile; that row has a push job of its own.
 UPDATE sync_records
 SET record_id   = $4,
     object_type = $5,
@@ -11,5 +11,4 @@ SET record_id   = $4,
     attempts    = attempts + 1,
     lease_until = NULL,
     updated_at  = now()
-WHERE tenant_id = $1 AND call_id = $2 AND target = $3
-RETURNING queued_outbox_id > $6;
+WHERE tenant_id = $1 AND call_id = $2 AND target = $3;

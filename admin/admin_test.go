@@ -1,0 +1,453 @@
+package admin_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/koeiq/syncd/admin"
+	"github.com/koeiq/syncd/internal/pgtest"
+	"github.com/koeiq/syncd/kintone/kintonetest"
+	"github.com/koeiq/syncd/salesforce/salesforcetest"
+	"github.com/koeiq/syncd/secrets"
+	"github.com/koeiq/syncd/settings"
+)
+
+var jwtSecret = []byte("a-test-secret-that-is-at-least-32-bytes-long")
+
+type testBundle struct {
+	pool    *pgxpool.Pool
+	store   *settings.Store
+	api     *httptest.Server
+	sf      *salesforcetest.Server
+	kintone *kintonetest.Server
+}
+
+func setup(t *testing.T) *testBundle {
+	t.Helper()
+	b := &testBundle{pool: pgtest.Pool(t)}
+	key, err := secrets.ParseKey(secrets.GenerateKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.store, err = settings.NewStore(b.pool, &settings.Config{Key: key, AllowInsecureURLs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := admin.NewHandler(&admin.Config{Pool: b.pool, Settings: b.store, JWTSecret: jwtSecret, ClockSkew: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.api = httptest.NewServer(h)
+	t.Cleanup(b.api.Close)
+	b.sf = salesforcetest.NewServer()
+	t.Cleanup(b.sf.Close)
+	b.kintone = kintonetest.NewServer()
+	t.Cleanup(b.kintone.Close)
+	return b
+}
+
+func (b *testBundle) tenant(t *testing.T, id string, pack bool) *salesforcetest.Org {
+	t.Helper()
+	if _, err := b.store.SetTenant(context.Background(), id, settings.TenantChange{AuditExportPack: &pack}); err != nil {
+		t.Fatal(err)
+	}
+	return b.sf.AddOrg(id, salesforcetest.OrgConfig{ClientID: id + "-key", ClientSecret: id + "-secret",
+		Objects: []salesforcetest.ObjectDef{salesforcetest.CustomCallObject("Call_Recording__c")}})
+}
+
+func token(t *testing.T, tenantID, role string) string {
+	t.Helper()
+	tok, err := admin.MintToken(jwtSecret, tenantID, role, "admin@"+tenantID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+type response struct {
+	status int
+	body   map[string]any
+	raw    string
+}
+
+func (b *testBundle) do(t *testing.T, method, path, tok string, body any) response {
+	t.Helper()
+	var rd io.Reader
+	switch v := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(v)
+	default:
+		buf, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequest(method, b.api.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	r := response{status: resp.StatusCode, raw: string(raw)}
+	_ = json.Unmarshal(raw, &r.body)
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("%s %s: Content-Type %q", method, path, ct)
+	}
+	return r
+}
+
+func sfBody(org *salesforcetest.Org, tenantID string) map[string]any {
+	return map[string]any{"enabled": true, "instance_url": org.URL(), "client_id": tenantID + "-key",
+		"client_secret": tenantID + "-secret", "object_type": "Task"}
+}
+
+func signed(t *testing.T, method jwt.SigningMethod, key any, claims jwt.MapClaims) string {
+	t.Helper()
+	s, err := jwt.NewWithClaims(method, claims).SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestAuthentication(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.tenant(t, "a", true)
+	now := time.Now()
+	valid := jwt.MapClaims{"tenant_id": "a", "role": "admin", "sub": "x", "exp": now.Add(time.Hour).Unix()}
+	with := func(change func(jwt.MapClaims)) jwt.MapClaims {
+		c := jwt.MapClaims{}
+		for k, v := range valid {
+			c[k] = v
+		}
+		change(c)
+		return c
+	}
+	none, err := jwt.NewWithClaims(jwt.SigningMethodNone, valid).SignedString(jwt.UnsafeAllowNoneSignatureType)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name   string
+		header string
+		status int
+	}{
+		{"no header", "", 401},
+		{"not bearer", "Basic " + token(t, "a", "admin"), 401},
+		{"garbage", "Bearer not-a-jwt", 401},
+		{"alg none", "Bearer " + none, 401},
+		{"HS512", "Bearer " + signed(t, jwt.SigningMethodHS512, jwtSecret, valid), 401},
+		{"other secret", "Bearer " + signed(t, jwt.SigningMethodHS256, []byte("another-secret-that-is-32-bytes-long!!"), valid), 401},
+		{"expired", "Bearer " + signed(t, jwt.SigningMethodHS256, jwtSecret, with(func(c jwt.MapClaims) { c["exp"] = now.Add(-time.Minute).Unix() })), 401},
+		{"no exp", "Bearer " + signed(t, jwt.SigningMethodHS256, jwtSecret, with(func(c jwt.MapClaims) { delete(c, "exp") })), 401},
+		{"not yet valid", "Bearer " + signed(t, jwt.SigningMethodHS256, jwtSecret, with(func(c jwt.MapClaims) { c["nbf"] = now.Add(time.Hour).Unix() })), 401},
+		{"issued in the future", "Bearer " + signed(t, jwt.SigningMethodHS256, jwtSecret, with(func(c jwt.MapClaims) { c["iat"] = now.Add(time.Hour).Unix() })), 401},
+		{"no tenant", "Bearer " + signed(t, jwt.SigningMethodHS256, jwtSecret, with(func(c jwt.MapClaims) { delete(c, "tenant_id") })), 401},
+		{"no sub", "Bearer " + signed(t, jwt.SigningMethodHS256, jwtSecret, with(func(c jwt.MapClaims) { delete(c, "sub") })), 401},
+		{"viewer", "Bearer " + token(t, "a", "viewer"), 403},
+		{"no role", "Bearer " + signed(t, jwt.SigningMethodHS256, jwtSecret, with(func(c jwt.MapClaims) { delete(c, "role") })), 403},
+		{"admin", "Bearer " + token(t, "a", "admin"), 200},
+		{"lower-case scheme", "bearer " + token(t, "a", "admin"), 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest("GET", b.api.URL+"/api/v1/integrations/salesforce", nil)
+			if tt.header != "" {
+				req.Header.Set("Authorization", tt.header)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&body)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d (%v), want %d", resp.StatusCode, body, tt.status)
+			}
+			if tt.status == 401 && (body["error"] != "unauthorized" || resp.Header.Get("WWW-Authenticate") == "") {
+				t.Errorf("401 body %v, WWW-Authenticate %q", body, resp.Header.Get("WWW-Authenticate"))
+			}
+			if tt.status == 403 && body["error"] != "forbidden" {
+				t.Errorf("403 body %v", body)
+			}
+		})
+	}
+}
+
+func TestSalesforceSettings(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	org := b.tenant(t, "a", true)
+	tok := token(t, "a", "admin")
+
+	r := b.do(t, "GET", "/api/v1/integrations/salesforce", tok, nil)
+	if r.status != 200 || r.body["enabled"] != false || r.body["client_secret_set"] != false {
+		t.Fatalf("before saving: %d %v", r.status, r.body)
+	}
+
+	r = b.do(t, "PUT", "/api/v1/integrations/salesforce", tok, sfBody(org, "a"))
+	if r.status != 200 || r.body["enabled"] != true || r.body["client_secret_set"] != true || r.body["updated_by"] != "admin@a" {
+		t.Fatalf("save: %d %v", r.status, r.body)
+	}
+	if strings.Contains(r.raw, "a-secret") {
+		t.Fatalf("the secret came back: %s", r.raw)
+	}
+	r = b.do(t, "GET", "/api/v1/integrations/salesforce", tok, nil)
+	if r.body["instance_url"] != org.URL() || r.body["client_id"] != "a-key" || strings.Contains(r.raw, "a-secret") {
+		t.Fatalf("read back: %s", r.raw)
+	}
+
+	// Without client_secret the stored one is kept and checked.
+	body := sfBody(org, "a")
+	delete(body, "client_secret")
+	body["object_type"] = "Call_Recording__c"
+	if r := b.do(t, "PUT", "/api/v1/integrations/salesforce", tok, body); r.status != 200 || r.body["object_type"] != "Call_Recording__c" {
+		t.Fatalf("save without secret: %d %v", r.status, r.body)
+	}
+
+	r = b.do(t, "POST", "/api/v1/integrations/salesforce/test", tok, nil)
+	if r.status != 200 || r.body["ok"] != true {
+		t.Fatalf("test connection: %d %s", r.status, r.raw)
+	}
+	body["object_type"] = "Missing_Object__c"
+	b.do(t, "PUT", "/api/v1/integrations/salesforce", tok, body)
+	r = b.do(t, "POST", "/api/v1/integrations/salesforce/test", tok, nil)
+	if r.status != 200 || r.body["ok"] != false || !strings.Contains(r.raw, "Missing_Object__c does not exist") {
+		t.Fatalf("test connection of a missing object: %d %s", r.status, r.raw)
+	}
+}
+
+func TestSalesforceSettingsRefused(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	org := b.tenant(t, "a", true)
+	b.tenant(t, "nopack", false)
+	tok := token(t, "a", "admin")
+	noRunAs := b.sf.AddOrg("norunas", salesforcetest.OrgConfig{ClientID: "a-key", ClientSecret: "a-secret",
+		TokenError: "invalid_grant", TokenErrorDescription: "no client credentials user enabled"})
+
+	with := func(k string, v any) map[string]any {
+		body := sfBody(org, "a")
+		if v == nil {
+			delete(body, k)
+		} else {
+			body[k] = v
+		}
+		return body
+	}
+	tests := []struct {
+		name          string
+		tok           string
+		body          any
+		status        int
+		code, field   string
+		reason, quote string
+	}{
+		{"unknown field", tok, with("tenant_id", "b"), 400, "invalid_request", "tenant_id", "", "unknown field"},
+		{"wrong type", tok, with("enabled", "yes"), 400, "invalid_request", "enabled", "", "true or false"},
+		{"missing enabled", tok, with("enabled", nil), 400, "invalid_request", "enabled", "", "required"},
+		{"not an object", tok, "[1, 2]", 400, "invalid_request", "", "", "object"},
+		{"not JSON", tok, "{enabled: true", 400, "invalid_request", "", "", "not valid JSON"},
+		{"two objects", tok, `{"enabled": false} {}`, 400, "invalid_request", "", "", "one JSON object"},
+		{"oversized", tok, `{"enabled": true, "client_id": "` + strings.Repeat("x", 70<<10) + `"}`, 400, "invalid_request", "", "", "larger than"},
+		{"login.salesforce.com", tok, with("instance_url", "https://login.salesforce.com"), 400, "invalid_request", "instance_url", "", "My Domain"},
+		{"bad object type", tok, with("object_type", "Account"), 400, "invalid_request", "object_type", "", "custom object"},
+		{"wrong secret", tok, with("client_secret", "nope"), 422, "connection_check_failed", "", "wrong_secret", "Consumer Secret"},
+		{"flow not enabled", tok, with("instance_url", noRunAs.URL()), 422, "connection_check_failed", "", "flow_not_enabled", "Client Credentials Flow"},
+		{"unreachable", tok, with("instance_url", "http://127.0.0.1:1"), 422, "connection_check_failed", "", "unreachable", "Could not reach"},
+		{"no pack", token(t, "nopack", "admin"), sfBody(org, "a"), 403, "audit_export_pack_required", "", "", "Audit & Export Pack"},
+		{"unknown tenant", token(t, "ghost", "admin"), sfBody(org, "a"), 404, "not_found", "", "", "not set up"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := b.do(t, "PUT", "/api/v1/integrations/salesforce", tt.tok, tt.body)
+			if r.status != tt.status || r.body["error"] != tt.code || !strings.Contains(r.raw, tt.quote) {
+				t.Errorf("%d %s; want %d %s mentioning %q", r.status, r.raw, tt.status, tt.code, tt.quote)
+			}
+			if tt.field != "" && r.body["field"] != tt.field {
+				t.Errorf("field %v, want %s", r.body["field"], tt.field)
+			}
+			if tt.reason != "" && r.body["reason"] != tt.reason {
+				t.Errorf("reason %v, want %s", r.body["reason"], tt.reason)
+			}
+		})
+	}
+	for _, tenant := range []string{"a", "nopack"} {
+		if _, err := b.store.Salesforce(context.Background(), tenant); err == nil {
+			t.Errorf("a refused save stored settings for %s", tenant)
+		}
+	}
+}
+
+// An admin of tenant A can neither read nor change anything of tenant B,
+// through any endpoint.
+func TestTenantIsolation(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	orgA := b.tenant(t, "a", true)
+	orgB := b.tenant(t, "b", true)
+	tokA := token(t, "a", "admin")
+	tokB := token(t, "b", "admin")
+	if r := b.do(t, "PUT", "/api/v1/integrations/salesforce", tokB, sfBody(orgB, "b")); r.status != 200 {
+		t.Fatalf("b saves: %d %s", r.status, r.raw)
+	}
+	app := b.kintone.AddApp("b", kintonetest.AppConfig{APIToken: "b-kintone-token"})
+	if r := b.do(t, "PUT", "/api/v1/integrations/kintone", tokB, map[string]any{"enabled": true, "base_url": app.URL(),
+		"app_id": app.ID(), "api_token": "b-kintone-token"}); r.status != 200 {
+		t.Fatalf("b saves kintone: %d %s", r.status, r.raw)
+	}
+	if _, err := b.pool.Exec(ctx, `SELECT enqueue('b', 'b-call', 'call.analysed',
+		'{"call_id": "b-call", "started_at": "2026-05-01T09:00:00Z", "duration_seconds": 5}')`); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, b.pool)
+
+	// A reads and writes; whatever it sends, nothing of B is touched.
+	for _, path := range []string{"/api/v1/integrations/salesforce", "/api/v1/integrations/kintone",
+		"/api/v1/integrations/salesforce?tenant_id=b", "/api/v1/calls/b-call/sync", "/api/v1/calls/b-call/sync?tenant_id=b"} {
+		r := b.do(t, "GET", path, tokA, nil)
+		if strings.Contains(r.raw, orgB.URL()) || strings.Contains(r.raw, app.URL()) || strings.Contains(r.raw, "b-call") && r.status == 200 {
+			t.Errorf("GET %s as a shows b's data: %d %s", path, r.status, r.raw)
+		}
+	}
+	for _, path := range []string{"/api/v1/calls/b-call/resync", "/api/v1/calls/b-call/resync?tenant_id=b",
+		"/api/v1/integrations/salesforce/test", "/api/v1/integrations/kintone/test"} {
+		r := b.do(t, "POST", path, tokA, nil)
+		if r.status == 200 || r.status == 202 {
+			t.Errorf("POST %s as a: %d %s", path, r.status, r.raw)
+		}
+	}
+	b.do(t, "PUT", "/api/v1/integrations/salesforce", tokA, with(sfBody(orgB, "b"), "tenant_id", "b"))
+	b.do(t, "PUT", "/api/v1/integrations/salesforce?tenant_id=b", tokA, sfBody(orgA, "a"))
+	b.do(t, "PUT", "/api/v1/integrations/kintone", tokA, map[string]any{"enabled": false, "base_url": app.URL(), "app_id": 1})
+	// A forged token naming B, signed with another secret.
+	forged := signed(t, jwt.SigningMethodHS256, []byte("not-the-secret-but-32-bytes-long!!"),
+		jwt.MapClaims{"tenant_id": "b", "role": "admin", "sub": "mallory", "exp": time.Now().Add(time.Hour).Unix()})
+	if r := b.do(t, "PUT", "/api/v1/integrations/salesforce", forged, sfBody(orgA, "a")); r.status != 401 {
+		t.Errorf("forged token: %d", r.status)
+	}
+
+	if after := snapshot(t, b.pool); after != before {
+		t.Errorf("tenant b changed through a's requests:\nbefore %s\nafter  %s", before, after)
+	}
+	// A's own writes landed on A.
+	if st, err := b.store.Salesforce(ctx, "a"); err != nil || st.InstanceURL != orgA.URL() {
+		t.Errorf("a's settings = %+v, %v", st, err)
+	}
+}
+
+func with(m map[string]any, k string, v any) map[string]any {
+	m[k] = v
+	return m
+}
+
+// snapshot renders everything syncd stores of tenant b.
+func snapshot(t *testing.T, pool *pgxpool.Pool) string {
+	t.Helper()
+	var s string
+	err := pool.QueryRow(context.Background(), `SELECT concat_ws(' | ',
+		(SELECT row_to_json(x)::text FROM salesforce_settings x WHERE tenant_id = 'b'),
+		(SELECT row_to_json(x)::text FROM kintone_settings x WHERE tenant_id = 'b'),
+		(SELECT json_agg(x ORDER BY id)::text FROM outbox x WHERE tenant_id = 'b'),
+		(SELECT json_agg(x)::text FROM sync_records x WHERE tenant_id = 'b'))`).Scan(&s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestKintoneSettings(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.tenant(t, "a", true)
+	tok := token(t, "a", "admin")
+	app := b.kintone.AddApp("a", kintonetest.AppConfig{APIToken: "kintone-api-token-a"})
+
+	r := b.do(t, "PUT", "/api/v1/integrations/kintone", tok, map[string]any{"enabled": true, "base_url": app.URL(), "app_id": app.ID(), "api_token": "wrong"})
+	if r.status != 422 || r.body["reason"] != "wrong_token" {
+		t.Fatalf("wrong token: %d %s", r.status, r.raw)
+	}
+	r = b.do(t, "PUT", "/api/v1/integrations/kintone", tok, map[string]any{"enabled": true, "base_url": app.URL(), "app_id": app.ID(), "api_token": "kintone-api-token-a"})
+	if r.status != 200 || r.body["api_token_set"] != true || strings.Contains(r.raw, "kintone-api-token-a") {
+		t.Fatalf("save: %d %s", r.status, r.raw)
+	}
+	if r := b.do(t, "PUT", "/api/v1/integrations/kintone", tok, map[string]any{"enabled": true, "app_id": "7"}); r.status != 400 || r.body["field"] != "app_id" {
+		t.Errorf("app_id as a string: %d %s", r.status, r.raw)
+	}
+	r = b.do(t, "POST", "/api/v1/integrations/kintone/test", tok, nil)
+	if r.status != 200 || r.body["ok"] != true {
+		t.Fatalf("test: %d %s", r.status, r.raw)
+	}
+}
+
+func TestCallSyncAndResync(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	org := b.tenant(t, "a", true)
+	tok := token(t, "a", "admin")
+	if r := b.do(t, "PUT", "/api/v1/integrations/salesforce", tok, sfBody(org, "a")); r.status != 200 {
+		t.Fatal(r.raw)
+	}
+	if _, err := b.pool.Exec(ctx, `SELECT enqueue('a', 'c-1', 'call.analysed',
+		'{"call_id": "c-1", "started_at": "2026-05-01T09:00:00Z", "duration_seconds": 5}')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.pool.Exec(ctx, `UPDATE outbox SET dispatched_at = now(), outcome = 'queued';
+		INSERT INTO sync_records (tenant_id, call_id, target, object_type, record_id, state, queued_outbox_id, outbox_id, synced_at)
+		VALUES ('a', 'c-1', 'salesforce', 'Task', '00T000000000001AAA', 'synced', 1, 1, now())`); err != nil {
+		t.Fatal(err)
+	}
+
+	r := b.do(t, "GET", "/api/v1/calls/c-1/sync", tok, nil)
+	targets, _ := r.body["targets"].([]any)
+	if r.status != 200 || len(targets) != 1 {
+		t.Fatalf("sync status: %d %s", r.status, r.raw)
+	}
+	sf := targets[0].(map[string]any)
+	if sf["state"] != "synced" || sf["record_id"] != "00T000000000001AAA" || sf["record_url"] != org.URL()+"/00T000000000001AAA" {
+		t.Errorf("salesforce target = %v", sf)
+	}
+	if r := b.do(t, "GET", "/api/v1/calls/nope/sync", tok, nil); r.status != 404 {
+		t.Errorf("unknown call: %d", r.status)
+	}
+
+	r = b.do(t, "POST", "/api/v1/calls/c-1/resync", tok, nil)
+	if r.status != 202 || r.body["queued"] != float64(1) {
+		t.Fatalf("resync: %d %s", r.status, r.raw)
+	}
+	var n int
+	_ = b.pool.QueryRow(ctx, "SELECT count(*) FROM outbox WHERE call_id = 'c-1' AND dispatched_at IS NULL").Scan(&n)
+	if n != 1 {
+		t.Errorf("resync added %d undispatched rows, want 1", n)
+	}
+	if r := b.do(t, "POST", "/api/v1/calls/nope/resync", tok, nil); r.status != 404 {
+		t.Errorf("resync of an unknown call: %d", r.status)
+	}
+	if r := b.do(t, "DELETE", "/api/v1/calls/c-1/sync", tok, nil); r.status != 405 {
+		t.Errorf("DELETE: %d", r.status)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -122,8 +123,9 @@ func TestRunUnmigrated(t *testing.T) {
 
 func TestMigrateThenRun(t *testing.T) {
 	t.Parallel()
+	jwtSecret := "a-jwt-secret-for-the-admin-api-tests"
 	environ := map[string]string{"DATABASE_URL": pgtest.EmptyConnString(t), "SYNCD_SCHEMA": "crm", "LOG_FORMAT": "json",
-		"SYNCD_SECRET_KEY": secrets.GenerateKey()}
+		"SYNCD_SECRET_KEY": secrets.GenerateKey(), "SYNCD_ADMIN_JWT_SECRET": jwtSecret, "SYNCD_LISTEN": "127.0.0.1:0"}
 
 	r := syncd(t, context.Background(), environ, "", "migrate")
 	if r.code != 0 {
@@ -147,6 +149,23 @@ func TestMigrateThenRun(t *testing.T) {
 		done <- run(ctx, []string{"run"}, func(k string) string { return environ[k] }, strings.NewReader(""), io.Discard, &stderr)
 	}()
 	waitFor(t, 20*time.Second, "syncd running", func() bool { return strings.Contains(stderr.String(), "syncd running") })
+
+	// The admin API answers on its listener, to a token minted by syncd.
+	addr := logged(t, stderr.String(), "admin API listening", "addr")
+	tok := syncd(t, context.Background(), environ, "", "admin-token", "--tenant", "t1", "--sub", "me")
+	if tok.code != 0 {
+		t.Fatalf("admin-token: %+v", tok)
+	}
+	req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/integrations/salesforce", nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(tok.stdout))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("admin API: %d", resp.StatusCode)
+	}
 	cancel()
 	select {
 	case code := <-done:
@@ -210,4 +229,20 @@ func TestRunStopsOnSIGTERM(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("syncd exited with %v after SIGTERM, want status 0", err)
 	}
+}
+
+// logged returns attribute key of the first JSON log line whose message is
+// msg.
+func logged(t *testing.T, logs, msg, key string) string {
+	t.Helper()
+	for line := range strings.Lines(logs) {
+		var v map[string]any
+		if json.Unmarshal([]byte(line), &v) == nil && v["msg"] == msg {
+			if s, ok := v[key].(string); ok {
+				return s
+			}
+		}
+	}
+	t.Fatalf("no log line %q with %s in:\n%s", msg, key, logs)
+	return ""
 }

@@ -122,6 +122,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	call("GET", "/api/v1/calls/a-3/sync", "acme", nil, 200)
 	call("GET", "/api/v1/calls/b-1/sync", "beta", nil, 200)
 	call("POST", "/api/v1/calls/b-1/resync", "beta", nil, 202)
+	scraped := s.scrape(t)
 	s.stop(t)
 
 	var stored string
@@ -136,6 +137,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		"logs":          s.logs.String(),
 		"API responses": strings.Join(responses, "\n"),
 		"database":      stored,
+		"metrics":       scraped,
 	}
 	secrets := append([]string{sfSecret, ktToken}, s.wire.credentials()...)
 	if len(secrets) < 4 {
@@ -148,7 +150,14 @@ func TestSecretsNeverLeak(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(places["logs"], `"msg":"call synced"`) || !strings.Contains(places["logs"], "admin request") {
-		t.Errorf("the logs do not show the run; the test would prove little")
+	if !strings.Contains(places["logs"], `"msg":"call synced"`) || !strings.Contains(places["logs"], "admin request") ||
+		!strings.Contains(scraped, `syncd_calls_synced_total{target="salesforce",tenant="acme"}`) {
+		t.Errorf("the logs or metrics do not show the run; the test would prove little")
+	}
+	// Metrics name no call and carry no call content.
+	for _, callID := range []string{"a-1", "a-2", "a-3", "b-1", "a summary"} {
+		if strings.Contains(scraped, `"`+callID+`"`) {
+			t.Errorf("metrics carry %q", callID)
+		}
 	}
 }

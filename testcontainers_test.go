@@ -21,11 +21,13 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/koeiq/syncd/admin"
 	"github.com/koeiq/syncd/internal/pgtest"
 	"github.com/koeiq/syncd/jobs"
 	"github.com/koeiq/syncd/kintone/kintonetest"
+	"github.com/koeiq/syncd/metrics"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
 	"github.com/koeiq/syncd/secrets"
 	"github.com/koeiq/syncd/settings"
@@ -42,6 +44,7 @@ type stack struct {
 	logs     *syncBuffer // everything syncd logged, as JSON
 	logger   *slog.Logger
 	wire     *wiretap // what syncd sent the CRMs
+	metrics  *metrics.Metrics
 	stopOnce sync.Once
 }
 
@@ -77,7 +80,8 @@ func newStack(t *testing.T) *stack {
 	// The pipeline's own table, beside syncd's schema.
 	s.exec(t, "CREATE TABLE public.calls (tenant_id text, id text, state text NOT NULL, PRIMARY KEY (tenant_id, id))")
 
-	s.jobs, err = jobs.NewClient(s.pool, &jobs.Config{Settings: s.store, Logger: s.logger})
+	s.metrics = metrics.New(s.pool, s.logger)
+	s.jobs, err = jobs.NewClient(s.pool, &jobs.Config{Settings: s.store, Logger: s.logger, Metrics: s.metrics})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,4 +206,15 @@ func TestHarnessIsolatesTests(t *testing.T) {
 	if dbA == dbB {
 		t.Fatalf("both tests got database %s", dbA)
 	}
+}
+
+// scrape returns what /metrics would serve.
+func (s *stack) scrape(t *testing.T) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	promhttp.HandlerFor(s.metrics.Registry(), promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != 200 {
+		t.Fatalf("metrics: %d", rec.Code)
+	}
+	return rec.Body.String()
 }

@@ -82,3 +82,19 @@ func (KintonePushArgs) Kind() string { return "kintone_push" }
 func (KintonePushArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueKintone}
 }
+
+// RetentionArgs asks for old dispatched outbox rows to be deleted
+// (Config.OutboxRetention). It runs periodically; sync records are kept.
+type RetentionArgs struct{}
+
+// Kind is "outbox_retention".
+func (RetentionArgs) Kind() string { return "outbox_retention" }
+
+// InsertOpts keeps at most one retention job waiting.
+func (RetentionArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{
+		Queue:       QueueMaintenance,
+		MaxAttempts: 3,
+		UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: waitingStates},
+	}
+}

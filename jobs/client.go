@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/koeiq/syncd/metrics"
 	"github.com/koeiq/syncd/migrate"
 	"github.com/koeiq/syncd/settings"
 )
@@ -79,10 +80,18 @@ type Config struct {
 	// exponential backoff.
 	RetryPolicy river.ClientRetryPolicy
 
-	// OnSalesforceRequest and OnKintoneRequest, when set, are called after
-	// every request to a CRM (see salesforce.Config.OnRequest). For metrics.
-	OnSalesforceRequest func(op string, status int, elapsed time.Duration)
-	OnKintoneRequest    func(op string, status int, elapsed time.Duration)
+	// Metrics records pushes, CRM requests and API budgets. Defaults to
+	// none.
+	Metrics *metrics.Metrics
+
+	// OutboxRetention is how long dispatched outbox rows are kept; a
+	// periodic job deletes older ones in batches, keeping those a sync
+	// record still needs. Defaults to 30 days.
+	OutboxRetention time.Duration
+
+	// RetentionInterval is how often the retention job runs. Defaults to one
+	// hour.
+	RetentionInterval time.Duration
 }
 
 func (c *Config) withDefaults() (*Config, error) {
@@ -105,6 +114,8 @@ func (c *Config) withDefaults() (*Config, error) {
 	out.ParkSnooze = cmp.Or(out.ParkSnooze, 15*time.Minute)
 	out.RateLimitSnooze = cmp.Or(out.RateLimitSnooze, 15*time.Minute)
 	out.LeaseWaitSnooze = cmp.Or(out.LeaseWaitSnooze, 5*time.Second)
+	out.OutboxRetention = cmp.Or(out.OutboxRetention, 30*24*time.Hour)
+	out.RetentionInterval = cmp.Or(out.RetentionInterval, time.Hour)
 
 	if err := migrate.ValidateSchema(out.Schema); err != nil {
 		return nil, err
@@ -157,6 +168,7 @@ func NewClient(pool *pgxpool.Pool, cfg *Config) (*Client, error) {
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &DispatchWorker{client: c})
+	river.AddWorker(workers, &RetentionWorker{client: c})
 	river.AddWorker(workers, &SalesforcePushWorker{client: c})
 	river.AddWorker(workers, &KintonePushWorker{client: c})
 
@@ -174,6 +186,9 @@ func NewClient(pool *pgxpool.Pool, cfg *Config) (*Client, error) {
 			river.NewPeriodicJob(river.PeriodicInterval(cfg.DispatchInterval),
 				func() (river.JobArgs, *river.InsertOpts) { return DispatchArgs{}, nil },
 				&river.PeriodicJobOpts{ID: "dispatch", RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(cfg.RetentionInterval),
+				func() (river.JobArgs, *river.InsertOpts) { return RetentionArgs{}, nil },
+				&river.PeriodicJobOpts{ID: "outbox_retention", RunOnStart: true}),
 		},
 		SoftStopTimeout: cfg.SoftStopTimeout,
 		// A push whose worker died is tried again once its lease is over.
@@ -185,6 +200,23 @@ func NewClient(pool *pgxpool.Pool, cfg *Config) (*Client, error) {
 		return nil, fmt.Errorf("jobs: river client: %w", err)
 	}
 	return c, nil
+}
+
+// Running reports whether the client was started, is not stopped, and River
+// runs.
+func (c *Client) Running() bool {
+	c.mu.Lock()
+	started := c.cancel != nil
+	c.mu.Unlock()
+	if !started {
+		return false
+	}
+	select {
+	case <-c.river.Stopped():
+		return false
+	default:
+		return true
+	}
 }
 
 // River returns the underlying River client, for the River UI and for

@@ -252,3 +252,46 @@ func TestDispatchIsDrivenByNotify(t *testing.T) {
 		t.Errorf("%d dispatch jobs, want only the start-up one", n)
 	}
 }
+
+func TestOutboxRetention(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	for _, call := range []string{"old-1", "old-2", "kept", "recent"} {
+		b.enqueue(t, "t1", call, outbox.CallTranscribed) // ignored
+		b.enqueue(t, "t1", call, outbox.CallAnalysed)
+	}
+	b.enqueue(t, "t1", "undispatched", outbox.CallAnalysed)
+	cfg := b.config()
+	cfg.OutboxRetention = 30 * 24 * time.Hour
+	c, err := jobs.NewClient(b.pool, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Dispatch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b.enqueue(t, "t1", "never-dispatched", outbox.CallAnalysed)
+	b.exec(t, "UPDATE outbox SET dispatched_at = now() - interval '40 days' WHERE call_id IN ('old-1', 'old-2', 'kept')")
+	// Nothing needs old-1's and old-2's rows any more; kept's sync record
+	// still points at its analysis.
+	b.exec(t, "UPDATE sync_records SET queued_outbox_id = 0 WHERE call_id IN ('old-1', 'old-2')")
+
+	n, err := c.DeleteOldOutbox(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 5 { // old-1 and old-2 both rows, kept's ignored transcription
+		t.Errorf("deleted %d rows, want 5", n)
+	}
+	left := b.count(t, "SELECT count(*) FROM outbox WHERE call_id IN ('old-1', 'old-2')")
+	kept := b.count(t, "SELECT count(*) FROM outbox WHERE call_id = 'kept' AND event = 'call.analysed'")
+	recent := b.count(t, "SELECT count(*) FROM outbox WHERE call_id IN ('recent', 'never-dispatched', 'undispatched')")
+	if left != 0 || kept != 1 || recent != 4 {
+		t.Errorf("left %d old rows, kept %d, %d recent; want 0, 1, 4", left, kept, recent)
+	}
+	if n := b.count(t, "SELECT count(*) FROM sync_records"); n != 5 {
+		t.Errorf("%d sync records, want all 5 kept", n)
+	}
+}

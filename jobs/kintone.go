@@ -77,7 +77,9 @@ func (t *kintoneTarget) open(ctx context.Context, tenantID string) (tenantConn, 
 	if cur == nil || !cur.version.Equal(st.UpdatedAt) {
 		cfg.Timeout = t.c.cfg.RequestTimeout
 		cfg.Logger = t.c.logger.With("tenant", tenantID)
-		cfg.OnRequest = t.c.cfg.OnKintoneRequest
+		cfg.OnRequest = func(op string, status int, elapsed time.Duration) {
+			t.c.cfg.Metrics.Request("kintone", op, status, elapsed)
+		}
 		client, err := kintone.NewClient(&cfg)
 		if err != nil {
 			return nil, gate{}, err

@@ -41,7 +41,9 @@ type pushInput struct {
 	// queued row.
 	outboxID int64
 	payload  outbox.Payload
-	loc      *time.Location
+	// committed is when the outbox row was written.
+	committed time.Time
+	loc       *time.Location
 }
 
 // pushOutcome is what a push did.
@@ -106,6 +108,7 @@ func work[T pushJobArgs](ctx context.Context, c *Client, t target, job *river.Jo
 	}
 	if g.disabled != "" {
 		err := c.recordFailure(ctx, t, job.ID, tenantID, callID, g.disabled, math.MaxInt64, true)
+		c.cfg.Metrics.CallFailed(tenantID, t.name())
 		logger.WarnContext(ctx, "push cancelled", "reason", g.disabled)
 		return river.JobCancel(errors.Join(errors.New(g.disabled), err))
 	}
@@ -132,6 +135,7 @@ func work[T pushJobArgs](ctx context.Context, c *Client, t target, job *river.Jo
 			c.releaseLease(ctx, t.name(), job.ID, tenantID, callID)
 			return c.shutdownOr(ctx, err)
 		}
+		c.cfg.Metrics.CallSynced(tenantID, t.name(), in.committed)
 		logger.InfoContext(ctx, "call synced", "record_id", out.recordID, "object_type", out.objectType)
 		return nil
 	}
@@ -145,6 +149,9 @@ func work[T pushJobArgs](ctx context.Context, c *Client, t target, job *river.Jo
 	final := out.class == classData || (out.class == classRetry && job.Attempt >= job.MaxAttempts)
 	if err := c.recordFailure(ctx, t, job.ID, tenantID, callID, out.err.Error(), in.outboxID, final); err != nil {
 		return err
+	}
+	if final {
+		c.cfg.Metrics.CallFailed(tenantID, t.name())
 	}
 	switch out.class {
 	case classData:
@@ -180,9 +187,10 @@ func (c *Client) lease(ctx context.Context, targetName string, jobID int64, tena
 	var (
 		recordID, objectType, timezone *string
 		payload                        []byte
+		committed                      *time.Time
 	)
 	err := c.pool.QueryRow(ctx, syncdsql.PushLease, tenantID, callID, targetName, c.cfg.PushTimeout.Seconds()+60, jobID).
-		Scan(&recordID, &objectType, &in.outboxID, &payload, &timezone)
+		Scan(&recordID, &objectType, &in.outboxID, &payload, &committed, &timezone)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -200,9 +208,10 @@ func (c *Client) lease(ctx context.Context, targetName string, jobID int64, tena
 			in.loc = loc
 		}
 	}
-	if payload == nil {
+	if payload == nil || committed == nil {
 		return nil, fmt.Errorf("outbox row %d of call %s is gone", in.outboxID, callID)
 	}
+	in.committed = *committed
 	if err := json.Unmarshal(payload, &in.payload); err != nil {
 		return nil, fmt.Errorf("outbox row %d: payload: %w", in.outboxID, err)
 	}

@@ -86,7 +86,9 @@ func (t *salesforceTarget) open(ctx context.Context, tenantID string) (tenantCon
 	if cur == nil || !cur.version.Equal(st.UpdatedAt) {
 		cfg.Timeout = t.c.cfg.RequestTimeout
 		cfg.Logger = t.c.logger.With("tenant", tenantID)
-		cfg.OnRequest = t.c.cfg.OnSalesforceRequest
+		cfg.OnRequest = func(op string, status int, elapsed time.Duration) {
+			t.c.cfg.Metrics.Request("salesforce", op, status, elapsed)
+		}
 		client, err := salesforce.NewClient(&cfg)
 		if err != nil {
 			return nil, gate{}, err
@@ -121,6 +123,9 @@ func (c *sfConn) push(ctx context.Context, in *pushInput) pushOutcome {
 	}
 	item := &sfItem{in: in}
 	pushSalesforce(ctx, c.client, c.settings, []*sfItem{item})
+	if u, ok := c.client.APIUsage(); ok {
+		c.t.c.cfg.Metrics.APIUsage(c.tenantID, u.Used, u.Max)
+	}
 	out := item.outcome()
 	if out.class == classAuth {
 		c.refuse(out.err.Error())

@@ -62,3 +62,15 @@ var PushJobsOwed string
 //
 //go:embed queries/push_jobs_register.sql
 var PushJobsRegister string
+
+// Retention deletes old dispatched outbox rows. $1 age in seconds, $2 batch
+// size.
+//
+//go:embed queries/retention.sql
+var Retention string
+
+// Backfill makes a batch of a tenant's skipped outbox rows undispatched
+// again. $1 tenant, $2 since, $3 batch size, $4 the last id done.
+//
+//go:embed queries/backfill.sql
+var Backfill string

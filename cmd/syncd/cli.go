@@ -21,6 +21,8 @@ Usage:
                      [--object-type Task] [--external-id-field F]   (client secret on standard input)
   syncd settings kintone --tenant T --enabled=true --base-url URL --app-id N
                      (API token on standard input)
+  syncd backfill --tenant T --since DATE [--wait 10m]
+                     re-dispatch the tenant's skipped outbox rows
   syncd admin-token --tenant T [--sub S] [--role admin] [--ttl 1h]
                      mint a development token for the admin API
 
@@ -33,6 +35,11 @@ Environment:
   SYNCD_LISTEN       address of the admin API (default :8080)
   SYNCD_ADMIN_JWT_SECRET
                      HS256 secret of admin API tokens, at least 32 bytes (no secret: no admin API)
+  SYNCD_OPS_LISTEN   address of the River UI, /metrics, /healthz, /readyz (default 127.0.0.1:9090)
+  SYNCD_OPS_USER, SYNCD_OPS_PASSWORD
+                     basic auth for the River UI and /metrics (required off loopback)
+  SYNCD_OUTBOX_RETENTION
+                     how long dispatched outbox rows are kept (default 720h)
   SYNCD_INSECURE_INSTANCE_URLS
                      1 accepts http://127.0.0.1:PORT test servers as CRM addresses (tests, demos)
 `
@@ -55,6 +62,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		{"tenant", cmdTenant},
 		{"settings", cmdSettings},
 		{"admin-token", cmdAdminToken},
+		{"backfill", cmdBackfill},
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stdout, usage)

@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/koeiq/syncd/internal/pgtest"
+	"github.com/koeiq/syncd/jobs"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
 	"github.com/koeiq/syncd/secrets"
+	"github.com/koeiq/syncd/settings"
 )
 
 func TestDemo(t *testing.T) {
@@ -86,5 +89,65 @@ func TestTenantAndSettingsCommands(t *testing.T) {
 	delete(environ, "SYNCD_SECRET_KEY")
 	if r := syncd(t, ctx, environ, secret, args...); r.code != 1 || !strings.Contains(r.stderr, "SYNCD_SECRET_KEY") {
 		t.Errorf("no key: %+v", r)
+	}
+}
+
+func TestBackfill(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	connString := pgtest.ConnString(t)
+	pool := pgtest.NewPool(t, connString)
+	key, _ := secrets.ParseKey(secrets.GenerateKey())
+	store, err := settings.NewStore(pool, &settings.Config{Key: key, AllowInsecureURLs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := salesforcetest.NewServer()
+	t.Cleanup(sim.Close)
+	org := sim.AddOrg("late", salesforcetest.OrgConfig{ClientID: "late-key", ClientSecret: "late-secret"})
+	if _, err := store.SetTenant(ctx, "late", settings.TenantChange{}); err != nil {
+		t.Fatal(err)
+	}
+	client, err := jobs.NewClient(pool, &jobs.Config{Settings: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if _, err := pool.Exec(ctx, "SELECT enqueue('late', $1, 'call.analysed', $2::jsonb)", fmt.Sprint("c-", i),
+			fmt.Sprintf(`{"call_id": "c-%d", "started_at": "2026-05-01T09:00:00Z", "duration_seconds": 5}`, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := client.Dispatch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	environ := map[string]string{"DATABASE_URL": connString, "LOG_FORMAT": "json"}
+
+	// Without the pack the rows would be skipped again.
+	if r := syncd(t, ctx, environ, "", "backfill", "--tenant", "late", "--since", "2026-01-01"); r.code != 1 || !strings.Contains(r.stderr, "Audit & Export Pack") {
+		t.Fatalf("backfill without the pack: %+v", r)
+	}
+	// The tenant gets the pack and the integration, then the backfill.
+	if _, err := store.SetTenant(ctx, "late", settings.TenantChange{AuditExportPack: ptr(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.SaveSalesforce(ctx, "late", settings.SalesforceInput{Enabled: true, InstanceURL: org.URL(),
+		ClientID: "late-key", ClientSecret: ptr("late-secret")}, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Stop(context.Background()) })
+
+	r := syncd(t, ctx, environ, "", "backfill", "--tenant", "late", "--since", "2026-01-01", "--batch", "2", "--wait", "30s")
+	if r.code != 0 || !strings.Contains(r.stdout, "re-dispatched 5/5") || !strings.Contains(r.stdout, "backfill done") {
+		t.Fatalf("backfill: %+v", r)
+	}
+	if n := len(org.Records("Task")); n != 5 {
+		t.Errorf("%d Tasks after the backfill, want 5", n)
+	}
+	if r := syncd(t, ctx, environ, "", "backfill", "--tenant", "late", "--since", "yesterday"); r.code != 2 {
+		t.Errorf("bad --since: %+v", r)
 	}
 }

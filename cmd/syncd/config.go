@@ -3,7 +3,9 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"io"
 	"log/slog"
 	"os"
@@ -29,6 +31,10 @@ type config struct {
 	insecureURLs bool   // SYNCD_INSECURE_INSTANCE_URLS=1
 	listen       string // SYNCD_LISTEN: the admin API
 	jwtSecret    string // SYNCD_ADMIN_JWT_SECRET
+	opsListen    string // SYNCD_OPS_LISTEN: River UI, metrics, health
+	opsUser      string // SYNCD_OPS_USER
+	opsPassword  string // SYNCD_OPS_PASSWORD
+	retention    time.Duration // SYNCD_OUTBOX_RETENTION
 }
 
 func loadConfig(e *env) (*config, error) {
@@ -39,6 +45,21 @@ func loadConfig(e *env) (*config, error) {
 		secretKey:   e.getenv("SYNCD_SECRET_KEY"),
 		listen:      cmp.Or(e.getenv("SYNCD_LISTEN"), ":8080"),
 		jwtSecret:   e.getenv("SYNCD_ADMIN_JWT_SECRET"),
+	}
+	c.opsListen = cmp.Or(e.getenv("SYNCD_OPS_LISTEN"), "127.0.0.1:9090")
+	c.opsUser, c.opsPassword = e.getenv("SYNCD_OPS_USER"), e.getenv("SYNCD_OPS_PASSWORD")
+	if (c.opsUser == "") != (c.opsPassword == "") {
+		return nil, errors.New("SYNCD_OPS_USER and SYNCD_OPS_PASSWORD: set both or neither")
+	}
+	if c.opsUser == "" && !isLoopback(c.opsListen) {
+		return nil, fmt.Errorf("SYNCD_OPS_LISTEN %q is not a loopback address: set SYNCD_OPS_USER and SYNCD_OPS_PASSWORD to serve the River UI and metrics beyond this host", c.opsListen)
+	}
+	if v := e.getenv("SYNCD_OUTBOX_RETENTION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Hour {
+			return nil, fmt.Errorf("SYNCD_OUTBOX_RETENTION %q: use a duration of at least 1h, such as 720h", v)
+		}
+		c.retention = d
 	}
 	if c.jwtSecret != "" && len(c.jwtSecret) < admin.MinSecretLength {
 		return nil, fmt.Errorf("SYNCD_ADMIN_JWT_SECRET must be at least %d bytes", admin.MinSecretLength)
@@ -123,4 +144,17 @@ func (c *config) settingsStore(pool *pgxpool.Pool) (*settings.Store, error) {
 		return nil, fmt.Errorf("SYNCD_SECRET_KEY: %w", err)
 	}
 	return settings.NewStore(pool, &settings.Config{Key: key, AllowInsecureURLs: c.insecureURLs})
+}
+
+// isLoopback reports whether addr (host:port) listens only on this host.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

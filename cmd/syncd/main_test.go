@@ -125,7 +125,8 @@ func TestMigrateThenRun(t *testing.T) {
 	t.Parallel()
 	jwtSecret := "a-jwt-secret-for-the-admin-api-tests"
 	environ := map[string]string{"DATABASE_URL": pgtest.EmptyConnString(t), "SYNCD_SCHEMA": "crm", "LOG_FORMAT": "json",
-		"SYNCD_SECRET_KEY": secrets.GenerateKey(), "SYNCD_ADMIN_JWT_SECRET": jwtSecret, "SYNCD_LISTEN": "127.0.0.1:0"}
+		"SYNCD_SECRET_KEY": secrets.GenerateKey(), "SYNCD_ADMIN_JWT_SECRET": jwtSecret, "SYNCD_LISTEN": "127.0.0.1:0",
+		"SYNCD_OPS_LISTEN": "127.0.0.1:0"}
 
 	r := syncd(t, context.Background(), environ, "", "migrate")
 	if r.code != 0 {
@@ -166,6 +167,19 @@ func TestMigrateThenRun(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("admin API: %d", resp.StatusCode)
 	}
+	// The ops listener: ready, metrics, the River UI.
+	opsAddr := logged(t, stderr.String(), "ops listener (River UI, metrics, health) listening", "addr")
+	for path, want := range map[string]string{"/readyz": "ok", "/metrics": "syncd_outbox_waiting 0", "/riverui/": "<html"} {
+		resp, err := http.Get("http://" + opsAddr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), want) {
+			t.Errorf("GET %s: %d %.200s", path, resp.StatusCode, body)
+		}
+	}
 	cancel()
 	select {
 	case code := <-done:
@@ -185,7 +199,7 @@ func TestRunStopsOnSIGTERM(t *testing.T) {
 	connString := pgtest.ConnString(t)
 
 	cmd := exec.Command(os.Args[0], "run")
-	cmd.Env = append(os.Environ(), "SYNCD_TEST_MAIN=1", "DATABASE_URL="+connString, "LOG_FORMAT=text", "SYNCD_SECRET_KEY="+secrets.GenerateKey())
+	cmd.Env = append(os.Environ(), "SYNCD_TEST_MAIN=1", "DATABASE_URL="+connString, "LOG_FORMAT=text", "SYNCD_SECRET_KEY="+secrets.GenerateKey(), "SYNCD_OPS_LISTEN=127.0.0.1:0")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -245,4 +259,19 @@ func logged(t *testing.T, logs, msg, key string) string {
 	}
 	t.Fatalf("no log line %q with %s in:\n%s", msg, key, logs)
 	return ""
+}
+
+func TestOpsListenerNeedsAuthOffLoopback(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"SYNCD_OPS_LISTEN": "0.0.0.0:9090", "SYNCD_SECRET_KEY": secrets.GenerateKey()}
+	r := syncd(t, context.Background(), env, "", "run")
+	if r.code != 1 || !strings.Contains(r.stderr, "SYNCD_OPS_USER") {
+		t.Fatalf("non-loopback ops listener without auth: %+v", r)
+	}
+	for addr, want := range map[string]bool{"127.0.0.1:9090": true, "localhost:1": true, "[::1]:9090": true,
+		":9090": false, "0.0.0.0:9090": false, "10.0.0.5:9090": false, "nonsense": false} {
+		if got := isLoopback(addr); got != want {
+			t.Errorf("isLoopback(%q) = %v, want %v", addr, got, want)
+		}
+	}
 }

@@ -2,14 +2,20 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/koeiq/syncd/admin"
 	"github.com/koeiq/syncd/jobs"
+	"github.com/koeiq/syncd/metrics"
 	"github.com/koeiq/syncd/migrate"
+	"github.com/koeiq/syncd/ops"
 )
 
 // cmdRun runs the daemon until SIGINT or SIGTERM, then stops gracefully:
@@ -43,11 +49,29 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	client, err := jobs.NewClient(pool, &jobs.Config{Schema: cfg.schema, Logger: logger, Settings: store})
+	m := metrics.New(pool, logger)
+	client, err := jobs.NewClient(pool, &jobs.Config{
+		Schema: cfg.schema, Logger: logger, Settings: store, Metrics: m, OutboxRetention: cfg.retention,
+	})
 	if err != nil {
 		return err
 	}
-	var servers []*server
+
+	opsCtx, stopOps := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopOps()
+	opsHandler, err := ops.NewHandler(opsCtx, &ops.Config{
+		River: client.River(), Metrics: m, User: cfg.opsUser, Password: cfg.opsPassword, Logger: logger,
+		Ready: readiness(pool, cfg.schema, client, logger),
+	})
+	if err != nil {
+		return err
+	}
+	opsServer, err := listen(ctx, "ops listener (River UI, metrics, health)", cfg.opsListen, opsHandler, logger)
+	if err != nil {
+		return err
+	}
+	defer opsServer.shutdown(context.WithoutCancel(ctx)) // on early returns; stopping twice is harmless
+	servers := []*server{opsServer}
 	if cfg.jwtSecret == "" {
 		logger.WarnContext(ctx, "admin API off: set SYNCD_ADMIN_JWT_SECRET to serve it")
 	} else {
@@ -59,6 +83,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
+		defer srv.shutdown(context.WithoutCancel(ctx))
 		servers = append(servers, srv)
 	}
 
@@ -89,4 +114,24 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	}
 	logger.InfoContext(ctx, "syncd stopped")
 	return nil
+}
+
+// readiness says why syncd is not ready: the database does not answer, the
+// schema is not migrated, River does not run. Details go to the log, not to
+// the unauthenticated /readyz.
+func readiness(pool *pgxpool.Pool, schema string, client *jobs.Client, logger *slog.Logger) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if err := pool.Ping(ctx); err != nil {
+			logger.WarnContext(ctx, "not ready: database", "error", err)
+			return errors.New("the database does not answer")
+		}
+		if err := migrate.Check(ctx, pool, &migrate.Config{Schema: schema}); err != nil {
+			logger.WarnContext(ctx, "not ready: schema", "error", err)
+			return errors.New("the schema is not migrated")
+		}
+		if !client.Running() {
+			return errors.New("River is not running")
+		}
+		return nil
+	}
 }

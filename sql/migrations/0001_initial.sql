@@ -81,7 +81,9 @@ CREATE TABLE outbox (
     call_id       text NOT NULL,
     event         text NOT NULL CHECK (event IN ('call.transcribed', 'call.analysed')),
     payload       jsonb NOT NULL,
-    created_at    timestamptz NOT NULL DEFAULT now(),
+    -- When the row was written (not when its transaction began): the start
+    -- of the push latency measured in syncd_push_latency_seconds.
+    created_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
     dispatched_at timestamptz,
     outcome       text,
     CHECK ((dispatched_at IS NULL) = (outcome IS NULL))
@@ -127,6 +129,8 @@ CREATE TABLE sync_records (
 );
 
 CREATE INDEX sync_records_failed_idx ON sync_records (tenant_id) WHERE state = 'failed';
+-- Retention keeps the outbox rows sync records still need.
+CREATE INDEX sync_records_queued_outbox_idx ON sync_records (queued_outbox_id);
 
 -- Wakes the daemon: one notification on channel '<schema>.outbox' per
 -- statement that adds outbox rows, delivered when the transaction commits

@@ -12,7 +12,7 @@ WITH leased AS (
     RETURNING tenant_id, record_id, object_type, queued_outbox_id
 )
 SELECT leased.record_id, leased.object_type, leased.queued_outbox_id,
-    outbox.payload, tenants.timezone
+    outbox.payload, outbox.created_at, tenants.timezone
 FROM leased
 LEFT JOIN outbox ON outbox.id = leased.queued_outbox_id
 LEFT JOIN tenants ON tenants.id = leased.tenant_id;

@@ -1,0 +1,46 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/riverqueue/river"
+
+	syncdsql "github.com/koeiq/syncd/sql"
+)
+
+// retentionBatch bounds how many outbox rows one retention transaction
+// deletes.
+const retentionBatch = 1000
+
+// RetentionWorker works RetentionArgs.
+type RetentionWorker struct {
+	river.WorkerDefaults[RetentionArgs]
+	client *Client
+}
+
+// Work deletes dispatched outbox rows older than OutboxRetention, a batch
+// per transaction, until none is left.
+func (w *RetentionWorker) Work(ctx context.Context, job *river.Job[RetentionArgs]) error {
+	n, err := w.client.DeleteOldOutbox(ctx)
+	if n > 0 {
+		w.client.logger.InfoContext(ctx, "old outbox rows deleted", "rows", n, "older_than", w.client.cfg.OutboxRetention)
+	}
+	return err
+}
+
+// DeleteOldOutbox deletes dispatched outbox rows older than OutboxRetention
+// in batches and returns how many it deleted.
+func (c *Client) DeleteOldOutbox(ctx context.Context) (int64, error) {
+	var total int64
+	for {
+		tag, err := c.pool.Exec(ctx, syncdsql.Retention, c.cfg.OutboxRetention.Seconds(), retentionBatch)
+		if err != nil {
+			return total, fmt.Errorf("jobs: outbox retention: %w", err)
+		}
+		total += tag.RowsAffected()
+		if tag.RowsAffected() < retentionBatch {
+			return total, nil
+		}
+	}
+}

@@ -5,9 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -27,13 +27,13 @@ type config struct {
 	schema       string
 	logLevel     slog.Level
 	logFormat    string
-	secretKey    string // SYNCD_SECRET_KEY, base64
-	insecureURLs bool   // SYNCD_INSECURE_INSTANCE_URLS=1
-	listen       string // SYNCD_LISTEN: the admin API
-	jwtSecret    string // SYNCD_ADMIN_JWT_SECRET
-	opsListen    string // SYNCD_OPS_LISTEN: River UI, metrics, health
-	opsUser      string // SYNCD_OPS_USER
-	opsPassword  string // SYNCD_OPS_PASSWORD
+	secretKey    string        // SYNCD_SECRET_KEY, base64
+	insecureURLs bool          // SYNCD_INSECURE_INSTANCE_URLS=1
+	listen       string        // SYNCD_LISTEN: the admin API
+	jwtSecret    string        // SYNCD_ADMIN_JWT_SECRET
+	opsListen    string        // SYNCD_OPS_LISTEN: River UI, metrics, health
+	opsUser      string        // SYNCD_OPS_USER
+	opsPassword  string        // SYNCD_OPS_PASSWORD
 	retention    time.Duration // SYNCD_OUTBOX_RETENTION
 }
 

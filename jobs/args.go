@@ -11,6 +11,9 @@ const (
 	QueueSalesforce = "salesforce"
 	// QueueKintone holds the per-call Kintone pushes.
 	QueueKintone = "kintone"
+	// QueueBacklog holds the pushes of tenants with a backlog of pending
+	// calls (Config.BacklogThreshold), so they never hold up the others.
+	QueueBacklog = "backlog"
 	// QueueMaintenance holds dispatch (the periodic safety net) and
 	// retention.
 	QueueMaintenance = "maintenance"

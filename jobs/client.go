@@ -16,6 +16,7 @@ import (
 
 	"github.com/koeiq/syncd/metrics"
 	"github.com/koeiq/syncd/migrate"
+	"github.com/koeiq/syncd/salesforce"
 	"github.com/koeiq/syncd/settings"
 )
 
@@ -36,9 +37,53 @@ type Config struct {
 	// safety net for lost notifications. Defaults to 10 seconds.
 	DispatchInterval time.Duration
 
-	// SalesforceWorkers is how many Salesforce push jobs this client works
-	// at once. Defaults to 50.
+	// SalesforceWorkers is how many Salesforce push jobs of the salesforce
+	// queue this client works at once. A job waits in its tenant's batcher
+	// while it gathers, so this bounds the calls in flight. Defaults to 400.
 	SalesforceWorkers int
+
+	// BacklogWorkers is how many push jobs of the backlog queue this client
+	// works at once. A tenant with BacklogThreshold calls pending has its
+	// pushes dispatched there, so that a backlog (or a slow org) never holds
+	// up other tenants' calls. Defaults to 1,000.
+	BacklogWorkers int
+
+	// BacklogThreshold is how many pending calls make a tenant's new pushes
+	// go to the backlog queue. Defaults to 200.
+	BacklogThreshold int
+
+	// BatchSize is the most calls of one tenant pushed with one sObject
+	// Collections request (at most 200). 1 pushes every call on its own.
+	// Defaults to 200.
+	BatchSize int
+
+	// BatchWindow is how long a tenant's batcher gathers calls before it
+	// pushes what it has; a lone call waits no longer. Defaults to 20
+	// milliseconds.
+	BatchWindow time.Duration
+
+	// TenantConcurrency is the most requests in flight to one org, well
+	// under Salesforce's 25 concurrent long-running requests. Defaults to 5.
+	TenantConcurrency int
+
+	// BudgetSlowShare is the share of an org's daily API requests
+	// (Sforce-Limit-Info) above which its pushes slow down: one request at a
+	// time, each gathering for SlowBatchWindow. Defaults to 0.8.
+	BudgetSlowShare float64
+
+	// SlowBatchWindow is how long a slowed tenant's batcher gathers calls.
+	// Defaults to 2 seconds.
+	SlowBatchWindow time.Duration
+
+	// BudgetHoldShare is the share of an org's daily API requests above
+	// which its pushes are held (snoozed, visible in the River UI) so that
+	// syncd never exhausts the org's budget. Defaults to 0.95.
+	BudgetHoldShare float64
+
+	// BudgetHoldSnooze is how long a held tenant waits before one batch
+	// looks at the budget again (it frees over a rolling 24 hours).
+	// Defaults to 15 minutes.
+	BudgetHoldSnooze time.Duration
 
 	// KintoneWorkers is how many Kintone push jobs this client works at
 	// once. Defaults to 10.
@@ -105,7 +150,16 @@ func (c *Config) withDefaults() (*Config, error) {
 	}
 	out.DispatchBatchSize = cmp.Or(out.DispatchBatchSize, 500)
 	out.DispatchInterval = cmp.Or(out.DispatchInterval, 10*time.Second)
-	out.SalesforceWorkers = cmp.Or(out.SalesforceWorkers, 50)
+	out.SalesforceWorkers = cmp.Or(out.SalesforceWorkers, 400)
+	out.BacklogWorkers = cmp.Or(out.BacklogWorkers, 1000)
+	out.BacklogThreshold = cmp.Or(out.BacklogThreshold, 200)
+	out.BatchSize = cmp.Or(out.BatchSize, salesforce.MaxCollectionSize)
+	out.BatchWindow = cmp.Or(out.BatchWindow, 20*time.Millisecond)
+	out.TenantConcurrency = cmp.Or(out.TenantConcurrency, 5)
+	out.BudgetSlowShare = cmp.Or(out.BudgetSlowShare, 0.8)
+	out.SlowBatchWindow = cmp.Or(out.SlowBatchWindow, 2*time.Second)
+	out.BudgetHoldShare = cmp.Or(out.BudgetHoldShare, 0.95)
+	out.BudgetHoldSnooze = cmp.Or(out.BudgetHoldSnooze, 15*time.Minute)
 	out.KintoneWorkers = cmp.Or(out.KintoneWorkers, 10)
 	out.FetchCooldown = cmp.Or(out.FetchCooldown, 20*time.Millisecond)
 	out.SoftStopTimeout = cmp.Or(out.SoftStopTimeout, 30*time.Second)
@@ -120,8 +174,15 @@ func (c *Config) withDefaults() (*Config, error) {
 	if err := migrate.ValidateSchema(out.Schema); err != nil {
 		return nil, err
 	}
-	if out.DispatchBatchSize < 1 || out.SalesforceWorkers < 1 || out.KintoneWorkers < 1 {
-		return nil, errors.New("jobs: DispatchBatchSize, SalesforceWorkers and KintoneWorkers must be positive")
+	if out.DispatchBatchSize < 1 || out.SalesforceWorkers < 1 || out.KintoneWorkers < 1 || out.BacklogWorkers < 1 ||
+		out.BacklogThreshold < 1 || out.TenantConcurrency < 1 {
+		return nil, errors.New("jobs: DispatchBatchSize, the worker counts, BacklogThreshold and TenantConcurrency must be positive")
+	}
+	if out.BatchSize < 1 || out.BatchSize > salesforce.MaxCollectionSize {
+		return nil, fmt.Errorf("jobs: BatchSize must be from 1 to %d", salesforce.MaxCollectionSize)
+	}
+	if out.BudgetSlowShare <= 0 || out.BudgetHoldShare > 1 || out.BudgetSlowShare > out.BudgetHoldShare {
+		return nil, errors.New("jobs: want 0 < BudgetSlowShare <= BudgetHoldShare <= 1")
 	}
 	if out.Settings == nil {
 		return nil, errors.New("jobs: Config.Settings is required")
@@ -179,6 +240,7 @@ func NewClient(pool *pgxpool.Pool, cfg *Config) (*Client, error) {
 		FetchCooldown: cfg.FetchCooldown,
 		Queues: map[string]river.QueueConfig{
 			QueueSalesforce:  {MaxWorkers: cfg.SalesforceWorkers},
+			QueueBacklog:     {MaxWorkers: cfg.BacklogWorkers},
 			QueueKintone:     {MaxWorkers: cfg.KintoneWorkers},
 			QueueMaintenance: {MaxWorkers: 2},
 		},

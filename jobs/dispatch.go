@@ -82,7 +82,7 @@ func (c *Client) dispatchBatch(ctx context.Context) (DispatchResult, error) {
 // insertPushJobs inserts a push job for each of the given sync records that
 // has none waiting, and records it on the record.
 func (c *Client) insertPushJobs(ctx context.Context, tx pgx.Tx, tenants, calls, targets []string) error {
-	rows, err := tx.Query(ctx, syncdsql.PushJobsOwed, tenants, calls, targets)
+	rows, err := tx.Query(ctx, syncdsql.PushJobsOwed, tenants, calls, targets, c.cfg.BacklogThreshold)
 	if err != nil {
 		return err
 	}
@@ -91,7 +91,8 @@ func (c *Client) insertPushJobs(ctx context.Context, tx pgx.Tx, tenants, calls, 
 	for rows.Next() {
 		var tenantID, callID, target string
 		var outboxID int64
-		if err := rows.Scan(&tenantID, &callID, &target, &outboxID); err != nil {
+		var backlog bool
+		if err := rows.Scan(&tenantID, &callID, &target, &outboxID, &backlog); err != nil {
 			return err
 		}
 		var args river.JobArgs
@@ -103,7 +104,11 @@ func (c *Client) insertPushJobs(ctx context.Context, tx pgx.Tx, tenants, calls, 
 		default:
 			return fmt.Errorf("call %s: unknown target %q", callID, target)
 		}
-		params = append(params, river.InsertManyParams{Args: args})
+		var opts *river.InsertOpts
+		if backlog {
+			opts = &river.InsertOpts{Queue: QueueBacklog}
+		}
+		params = append(params, river.InsertManyParams{Args: args, InsertOpts: opts})
 		tenants, calls, targets = append(tenants, tenantID), append(calls, callID), append(targets, target)
 	}
 	if err := rows.Err(); err != nil {

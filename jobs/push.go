@@ -37,6 +37,9 @@ type pushInput struct {
 	// recordID and objectType describe the record stored by an earlier push,
 	// if any.
 	recordID, objectType string
+	// fresh is true on the call's first push attempt: no earlier attempt can
+	// have created its record, so it needs no look-up.
+	fresh bool
 	// outboxID is the outbox row whose payload is pushed: the call's newest
 	// queued row.
 	outboxID int64
@@ -190,7 +193,7 @@ func (c *Client) lease(ctx context.Context, targetName string, jobID int64, tena
 		committed                      *time.Time
 	)
 	err := c.pool.QueryRow(ctx, syncdsql.PushLease, tenantID, callID, targetName, c.cfg.PushTimeout.Seconds()+60, jobID).
-		Scan(&recordID, &objectType, &in.outboxID, &payload, &committed, &timezone)
+		Scan(&recordID, &objectType, &in.fresh, &in.outboxID, &payload, &committed, &timezone)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}

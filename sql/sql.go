@@ -52,7 +52,8 @@ var PushSynced string
 var PushFailed string
 
 // PushJobsOwed returns which just-dispatched sync records have no push job
-// waiting. $1, $2, $3: arrays of tenant, call and target.
+// waiting, and whether their tenant has a backlog. $1, $2, $3: arrays of
+// tenant, call and target; $4 the backlog threshold.
 //
 //go:embed queries/push_jobs_owed.sql
 var PushJobsOwed string

@@ -121,6 +121,10 @@ func (c *config) openPool(ctx context.Context) (*pgxpool.Pool, error) {
 		// pgx quotes the connection string in some parse errors; never show it.
 		return nil, fmt.Errorf("DATABASE_URL is not a valid PostgreSQL connection string")
 	}
+	if !strings.Contains(c.databaseURL, "pool_max_conns") {
+		// Pushes wait on the CRM, not on PostgreSQL, but many run at once.
+		pcfg.MaxConns = 20
+	}
 	pcfg.ConnConfig.RuntimeParams["search_path"] = c.schema
 	pcfg.ConnConfig.RuntimeParams["application_name"] = "syncd"
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)

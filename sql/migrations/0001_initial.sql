@@ -106,6 +106,8 @@ CREATE INDEX outbox_dispatched_at_idx ON outbox (dispatched_at) WHERE dispatched
 -- record_id is its ID, 'failed' when the CRM refused it for good (last_error
 -- says why). lease_until is set while a worker pushes the call, so that two
 -- workers never push one call at once; a crashed worker's lease expires.
+-- leases counts push attempts begun: a call never leased before cannot have
+-- a record in the CRM yet, so its first push needs no look-up.
 -- push_job_id is the River job waiting to push the call, if any: dispatch
 -- inserts a push job only when none waits (a job that runs no longer waits,
 -- so a newer analysis arriving meanwhile gets a job of its own).
@@ -122,6 +124,7 @@ CREATE TABLE sync_records (
     queued_outbox_id bigint NOT NULL,
     synced_at        timestamptz,
     lease_until      timestamptz,
+    leases           integer NOT NULL DEFAULT 0,
     push_job_id      bigint,
     created_at       timestamptz NOT NULL DEFAULT now(),
     updated_at       timestamptz NOT NULL DEFAULT now(),
@@ -129,6 +132,9 @@ CREATE TABLE sync_records (
 );
 
 CREATE INDEX sync_records_failed_idx ON sync_records (tenant_id) WHERE state = 'failed';
+-- Dispatch sends a tenant with a backlog of pending calls to the backlog
+-- queue.
+CREATE INDEX sync_records_pending_idx ON sync_records (tenant_id) WHERE state = 'pending';
 -- Retention keeps the outbox rows sync records still need.
 CREATE INDEX sync_records_queued_outbox_idx ON sync_records (queued_outbox_id);
 

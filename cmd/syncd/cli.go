@@ -23,6 +23,8 @@ Usage:
                      (API token on standard input)
   syncd backfill --tenant T --since DATE [--wait 10m]
                      re-dispatch the tenant's skipped outbox rows
+  syncd bench [--calls 20000] [--latency 100ms]
+                     measure batched pushes against one request per call
   syncd admin-token --tenant T [--sub S] [--role admin] [--ttl 1h]
                      mint a development token for the admin API
 
@@ -40,6 +42,11 @@ Environment:
                      basic auth for the River UI and /metrics (required off loopback)
   SYNCD_OUTBOX_RETENTION
                      how long dispatched outbox rows are kept (default 720h)
+  SYNCD_BATCH_SIZE, SYNCD_BATCH_WINDOW, SYNCD_TENANT_CONCURRENCY
+                     calls per Salesforce request (200), how long a tenant's calls gather (20ms),
+                     requests in flight per org (5)
+  SYNCD_API_BUDGET_SLOW, SYNCD_API_BUDGET_HOLD
+                     share of an org's daily API budget above which its pushes slow (0.8) or wait (0.95)
   SYNCD_INSECURE_INSTANCE_URLS
                      1 accepts http://127.0.0.1:PORT test servers as CRM addresses (tests, demos)
 `
@@ -63,6 +70,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		{"settings", cmdSettings},
 		{"admin-token", cmdAdminToken},
 		{"backfill", cmdBackfill},
+		{"bench", cmdBench},
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stdout, usage)

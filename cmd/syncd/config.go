@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/lmittmann/tint"
 
 	"github.com/koeiq/syncd/admin"
+	"github.com/koeiq/syncd/jobs"
 	"github.com/koeiq/syncd/migrate"
 	"github.com/koeiq/syncd/secrets"
 	"github.com/koeiq/syncd/settings"
@@ -35,6 +37,7 @@ type config struct {
 	opsUser      string        // SYNCD_OPS_USER
 	opsPassword  string        // SYNCD_OPS_PASSWORD
 	retention    time.Duration // SYNCD_OUTBOX_RETENTION
+	push         jobs.Config   // SYNCD_BATCH_SIZE, SYNCD_BATCH_WINDOW, ...
 }
 
 func loadConfig(e *env) (*config, error) {
@@ -60,6 +63,9 @@ func loadConfig(e *env) (*config, error) {
 			return nil, fmt.Errorf("SYNCD_OUTBOX_RETENTION %q: use a duration of at least 1h, such as 720h", v)
 		}
 		c.retention = d
+	}
+	if err := c.loadPushConfig(e); err != nil {
+		return nil, err
 	}
 	if c.jwtSecret != "" && len(c.jwtSecret) < admin.MinSecretLength {
 		return nil, fmt.Errorf("SYNCD_ADMIN_JWT_SECRET must be at least %d bytes", admin.MinSecretLength)
@@ -161,4 +167,26 @@ func isLoopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// loadPushConfig reads the tuning of pushes; unset variables keep the
+// defaults of jobs.Config.
+func (c *config) loadPushConfig(e *env) error {
+	for _, v := range []struct {
+		name  string
+		parse func(string) error
+	}{
+		{"SYNCD_BATCH_SIZE", func(s string) (err error) { c.push.BatchSize, err = strconv.Atoi(s); return err }},
+		{"SYNCD_BATCH_WINDOW", func(s string) (err error) { c.push.BatchWindow, err = time.ParseDuration(s); return err }},
+		{"SYNCD_TENANT_CONCURRENCY", func(s string) (err error) { c.push.TenantConcurrency, err = strconv.Atoi(s); return err }},
+		{"SYNCD_API_BUDGET_SLOW", func(s string) (err error) { c.push.BudgetSlowShare, err = strconv.ParseFloat(s, 64); return err }},
+		{"SYNCD_API_BUDGET_HOLD", func(s string) (err error) { c.push.BudgetHoldShare, err = strconv.ParseFloat(s, 64); return err }},
+	} {
+		if s := e.getenv(v.name); s != "" {
+			if err := v.parse(s); err != nil {
+				return fmt.Errorf("%s %q: %v", v.name, s, err)
+			}
+		}
+	}
+	return nil
 }

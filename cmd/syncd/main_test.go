@@ -96,6 +96,8 @@ func TestBadConfig(t *testing.T) {
 		{map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
 		{map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT"},
 		{map[string]string{"SYNCD_SCHEMA": "Bad-Schema"}, "SYNCD_SCHEMA"},
+		{map[string]string{"SYNCD_BATCH_WINDOW": "soon"}, "SYNCD_BATCH_WINDOW"},
+		{map[string]string{"SYNCD_TENANT_CONCURRENCY": "many"}, "SYNCD_TENANT_CONCURRENCY"},
 		{map[string]string{"DATABASE_URL": "postgres://u:s3cret@[::1"}, "DATABASE_URL"},
 	} {
 		r := syncd(t, ctx, tt.env, "", "run")

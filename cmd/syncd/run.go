@@ -50,9 +50,10 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	m := metrics.New(pool, logger)
-	client, err := jobs.NewClient(pool, &jobs.Config{
-		Schema: cfg.schema, Logger: logger, Settings: store, Metrics: m, OutboxRetention: cfg.retention,
-	})
+	pushCfg := cfg.push // the tuning from the environment
+	pushCfg.Schema, pushCfg.Logger, pushCfg.Settings, pushCfg.Metrics = cfg.schema, logger, store, m
+	pushCfg.OutboxRetention = cfg.retention
+	client, err := jobs.NewClient(pool, &pushCfg)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/koeiq/syncd/bench"
+)
+
+// cmdBench measures batched pushes against one request per call on the
+// Salesforce test server and the local PostgreSQL, and prints the table the
+// README shows.
+func cmdBench(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "bench")
+	calls := fs.Int("calls", 20000, "backlog of the batched mode")
+	baseline := fs.Int("baseline-calls", 2000, "backlog of the one-request-per-call mode (its rate is steady long before)")
+	latency := fs.Duration("latency", 100*time.Millisecond, "simulated latency of each Salesforce request")
+	rate := fs.Int("trickle-rate", 20, "calls per second of the latency trickle")
+	duration := fs.Duration("trickle-duration", 15*time.Second, "how long the trickle lasts")
+	schema := fs.String("schema", "syncd_bench", "schema for the benchmark (dropped and created anew)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(e)
+	if err != nil {
+		return err
+	}
+	if e.getenv("LOG_LEVEL") == "" {
+		cfg.logLevel = slog.LevelError
+	}
+	pool, err := cfg.openPool(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+
+	bcfg := &bench.Config{
+		Pool: pool, Schema: *schema, Calls: *calls, BaselineCalls: *baseline, Latency: *latency,
+		TrickleRate: *rate, TrickleDuration: *duration, Progress: e.stderr, Logger: cfg.logger(e.stderr),
+	}
+	batched, single, err := bench.Run(ctx, bcfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout)
+	bench.Report(e.stdout, batched, single)
+	return nil
+}

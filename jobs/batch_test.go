@@ -1,0 +1,226 @@
+package jobs_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/koeiq/syncd/outbox"
+	"github.com/koeiq/syncd/salesforce/salesforcetest"
+	"github.com/koeiq/syncd/settings"
+)
+
+// enqueueMany commits n analysed calls in one transaction.
+func (b *testBundle) enqueueMany(t *testing.T, tenantID, prefix string, n int, intent func(i int) string) {
+	t.Helper()
+	tx, err := b.pool.Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		p := outbox.Payload{StartedAt: time.Now(), DurationSeconds: i, PrimaryIntent: intent(i)}
+		if _, err := outbox.Enqueue(context.Background(), tx, outbox.Event{TenantID: tenantID,
+			CallID: fmt.Sprintf("%s%d", prefix, i), Type: outbox.CallAnalysed, Payload: p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func noIntent(int) string { return "" }
+
+func TestBacklogIsPushedInBatches(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	org.SetLatency(50 * time.Millisecond)
+	const calls = 1000
+	b.enqueueMany(t, "t1", "c-", calls, noIntent)
+	b.newClient(t, nil)
+
+	waitFor(t, 60*time.Second, "the backlog to sync", func() bool {
+		return b.count(t, "SELECT count(*) FROM sync_records WHERE state = 'synced'") == calls
+	})
+	counts := org.RequestCounts()
+	requests := counts["collection_create"] + counts["create"] + counts["query"] + counts["update"]
+	if requests > calls/20 {
+		t.Errorf("%d API requests for %d calls (%v), want at most %d", requests, calls, counts, calls/20)
+	}
+	// Each call has its own record and its own stored ID.
+	ids := map[string]bool{}
+	for _, r := range org.Records("Task") {
+		ids[r["Id"].(string)] = true
+	}
+	if len(ids) != calls || b.count(t, "SELECT count(DISTINCT record_id) FROM sync_records") != calls {
+		t.Errorf("%d Tasks, %d distinct stored IDs; want %d each", len(ids), b.count(t, "SELECT count(DISTINCT record_id) FROM sync_records"), calls)
+	}
+	if n := b.count(t, "SELECT count(*) FROM river_job WHERE kind = 'salesforce_push' AND state = 'completed'"); n != calls {
+		t.Errorf("%d push jobs completed, want %d", n, calls)
+	}
+	if n := b.count(t, "SELECT count(*) FROM river_job WHERE queue = 'backlog'"); n == 0 {
+		t.Error("no push went to the backlog queue")
+	}
+}
+
+func TestLoneCallIsPushedAtOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	cfg := b.config()
+	cfg.BatchWindow = 10 * time.Millisecond
+	b.newClient(t, cfg)
+
+	start := time.Now()
+	b.enqueue(t, "t1", "lone", outbox.CallAnalysed)
+	b.waitState(t, "t1", "lone", "salesforce", "synced")
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("a lone call took %s", d)
+	}
+	if n := org.Requests("collection_create"); n != 1 || org.Requests("query") != 0 {
+		t.Errorf("requests %v; want one create and no look-up on a first attempt", org.RequestCounts())
+	}
+}
+
+// A request that fails as a whole for one bad record is narrowed down until
+// the bad records fail alone.
+func TestBadRecordFailsAloneInABatch(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.addTenant(t, tenant{id: "t1", pack: true, analytics: true})
+	task := salesforcetest.TaskObject()
+	var fields []salesforcetest.FieldDef
+	for _, f := range task.Fields {
+		if f.Name != "CallDisposition" { // an org without Call Center fields
+			fields = append(fields, f)
+		}
+	}
+	task.Fields = fields
+	org := b.sf.AddOrg("no-call-center", salesforcetest.OrgConfig{ClientSecret: "no-call-center-secret", Objects: []salesforcetest.ObjectDef{task}})
+	if _, err := b.store.SaveSalesforce(context.Background(), "t1", settings.SalesforceInput{Enabled: true, InstanceURL: org.URL(),
+		ClientID: "no-call-center-client-id", ClientSecret: ptr("no-call-center-secret")}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	// Every fifth call has a primary intent, which this org cannot take.
+	b.enqueueMany(t, "t1", "c-", 40, func(i int) string {
+		if i%5 == 0 {
+			return "quote"
+		}
+		return ""
+	})
+	cfg := b.config()
+	cfg.BatchWindow = 200 * time.Millisecond // one batch
+	b.newClient(t, cfg)
+
+	waitFor(t, 30*time.Second, "every call to end", func() bool {
+		return b.count(t, "SELECT count(*) FROM sync_records WHERE state IN ('synced', 'failed')") == 40
+	})
+	if n := b.count(t, "SELECT count(*) FROM sync_records WHERE state = 'failed' AND last_error LIKE '%INVALID_FIELD%CallDisposition%'"); n != 8 {
+		t.Errorf("%d failed with INVALID_FIELD, want the 8 with an intent", n)
+	}
+	if n := len(org.Records("Task")); n != 32 {
+		t.Errorf("%d Tasks, want the 32 good calls", n)
+	}
+	if n := b.count(t, "SELECT count(*) FROM sync_records WHERE state = 'failed' AND attempts <> 1"); n != 0 {
+		t.Errorf("%d failed calls were tried more than once", n)
+	}
+}
+
+func TestLostBatchResponseMakesNoDuplicates(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	org.InjectFault(salesforcetest.Fault{Op: "collection_create", Kind: salesforcetest.FaultDropAfterCommit})
+	b.enqueueMany(t, "t1", "c-", 50, noIntent)
+	b.newClient(t, nil)
+	waitFor(t, 30*time.Second, "the batch to sync", func() bool {
+		return b.count(t, "SELECT count(*) FROM sync_records WHERE state = 'synced'") == 50
+	})
+	if n := len(org.Records("Task")); n != 50 {
+		t.Fatalf("%d Tasks for 50 calls", n)
+	}
+	if n := b.count(t, `SELECT count(*) FROM sync_records s WHERE record_id IS NULL`); n != 0 {
+		t.Errorf("%d calls without a stored ID", n)
+	}
+}
+
+func TestBacklogAndSlowOrgDoNotDelayOthers(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	big := b.addTenant(t, tenant{id: "big", pack: true, analytics: true, salesforce: ptr(true)})
+	slow := b.addTenant(t, tenant{id: "slow", pack: true, analytics: true, salesforce: ptr(true)})
+	b.addTenant(t, tenant{id: "small", pack: true, analytics: true, salesforce: ptr(true)})
+	big.SetLatency(300 * time.Millisecond)
+	slow.SetLatency(5 * time.Second)
+	b.enqueueMany(t, "big", "b-", 3000, noIntent)
+	b.enqueueMany(t, "slow", "s-", 300, noIntent)
+	cfg := b.config()
+	cfg.SalesforceWorkers, cfg.BacklogWorkers = 100, 400
+	b.newClient(t, cfg)
+	waitFor(t, 10*time.Second, "the backlogs to be under way", func() bool {
+		return b.count(t, "SELECT count(*) FROM sync_records WHERE tenant_id = 'big' AND state = 'synced'") > 0
+	})
+
+	for i := range 5 {
+		callID := fmt.Sprint("small-", i)
+		start := time.Now()
+		b.enqueue(t, "small", callID, outbox.CallAnalysed)
+		b.waitState(t, "small", callID, "salesforce", "synced")
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("%s took %s behind the other tenants' backlogs", callID, d)
+		}
+	}
+	if n := b.count(t, "SELECT count(*) FROM sync_records WHERE tenant_id IN ('big', 'slow') AND state = 'pending'"); n == 0 {
+		t.Error("the backlogs were done before the small tenant's calls; the test proved nothing")
+	}
+}
+
+func TestAPIBudget(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b.addTenant(t, tenant{id: "t2", pack: true, analytics: true, salesforce: ptr(true)})
+	org.SetDailyAPILimit(1000)
+	org.SetAPIUsage(900) // 90%: slowed, not held
+	cfg := b.config()
+	cfg.SlowBatchWindow = 300 * time.Millisecond
+	cfg.BudgetHoldSnooze = time.Hour
+	b.newClient(t, cfg)
+
+	// Slowed: the calls still go, gathered into one request.
+	b.enqueueMany(t, "t1", "slowed-", 10, noIntent)
+	waitFor(t, 20*time.Second, "slowed calls", func() bool {
+		return b.count(t, "SELECT count(*) FROM sync_records WHERE call_id LIKE 'slowed-%' AND state = 'synced'") == 10
+	})
+	if n := org.Requests("collection_create"); n > 2 {
+		t.Errorf("%d requests for 10 calls while slowed", n)
+	}
+
+	// Above 95% the tenant is held: its calls wait, snoozed, without a
+	// request, while other tenants go on.
+	org.SetAPIUsage(960)
+	b.enqueue(t, "t1", "probe", outbox.CallAnalysed) // learns the new figure
+	b.waitState(t, "t1", "probe", "salesforce", "synced")
+	before := org.Requests("collection_create")
+	b.enqueue(t, "t1", "held", outbox.CallAnalysed)
+	b.enqueue(t, "t2", "other", outbox.CallAnalysed)
+	b.waitState(t, "t2", "other", "salesforce", "synced")
+	waitFor(t, 20*time.Second, "the held call to be snoozed", func() bool {
+		return b.count(t, `SELECT count(*) FROM river_job WHERE args->>'call_id' = 'held'
+			AND state = 'scheduled' AND scheduled_at > now() + interval '30 minutes'`) == 1
+	})
+	if after := org.Requests("collection_create"); after != before {
+		t.Errorf("a held tenant made %d requests", after-before)
+	}
+	if rec := b.record(t, "t1", "held", "salesforce"); rec.state != "pending" {
+		t.Errorf("held call = %+v", rec)
+	}
+	var usage string
+	_ = b.pool.QueryRow(context.Background(), "SELECT metadata::text FROM river_job WHERE args->>'call_id' = 'held'").Scan(&usage)
+	if !strings.Contains(usage, "snoozes") {
+		t.Errorf("held job metadata %s does not show the snooze", usage)
+	}
+}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/koeiq/syncd/kintone"
 	"github.com/koeiq/syncd/mapping"
-	"github.com/koeiq/syncd/secrets"
 	"github.com/koeiq/syncd/settings"
 )
 
@@ -57,18 +56,13 @@ func (t *kintoneTarget) open(ctx context.Context, tenantID string) (tenantConn, 
 		return nil, g, err
 	}
 	st, cfg, err := t.c.cfg.Settings.KintoneConfig(ctx, tenantID)
-	switch {
-	case errors.Is(err, settings.ErrNotFound):
-		return nil, gate{disabled: "Kintone is not configured for the tenant"}, nil
-	case err != nil && ctx.Err() == nil && errors.Is(err, secrets.ErrCannotOpen):
-		t.c.logger.WarnContext(ctx, "kintone settings unusable", "tenant", tenantID, "error", err)
-		return nil, gate{wait: t.c.cfg.ParkSnooze, reason: "settings unusable"}, nil
-	case err != nil:
-		return nil, gate{}, err
-	case !st.Enabled:
-		return nil, gate{disabled: "the Kintone integration is disabled; the call is pushed again after a resync"}, nil
-	case st.Attention != "":
-		return nil, gate{wait: t.c.cfg.ParkSnooze, reason: "needs attention: " + st.Attention}, nil
+	var enabled bool
+	var attention string
+	if err == nil {
+		enabled, attention = st.Enabled, st.Attention
+	}
+	if g, err := t.c.settingsGate(ctx, "Kintone", tenantID, enabled, attention, err); g != (gate{}) || err != nil {
+		return nil, g, err
 	}
 
 	t.mu.Lock()

@@ -68,20 +68,13 @@ func (t *salesforceTarget) open(ctx context.Context, tenantID string) (tenantCon
 		return nil, g, err
 	}
 	st, cfg, err := t.c.cfg.Settings.SalesforceConfig(ctx, tenantID)
-	switch {
-	case errors.Is(err, settings.ErrNotFound):
-		return nil, gate{disabled: "Salesforce is not configured for the tenant"}, nil
-	case err != nil && ctx.Err() == nil && errors.Is(err, secrets.ErrCannotOpen):
-		// A secret sealed under another SYNCD_SECRET_KEY: an admin must save
-		// the settings again.
-		t.c.logger.WarnContext(ctx, "salesforce settings unusable", "tenant", tenantID, "error", err)
-		return nil, gate{wait: t.c.cfg.ParkSnooze, reason: "settings unusable"}, nil
-	case err != nil:
-		return nil, gate{}, err
-	case !st.Enabled:
-		return nil, gate{disabled: "the Salesforce integration is disabled; the call is pushed again after a resync"}, nil
-	case st.Attention != "":
-		return nil, gate{wait: t.c.cfg.ParkSnooze, reason: "needs attention: " + st.Attention}, nil
+	var enabled bool
+	var attention string
+	if err == nil {
+		enabled, attention = st.Enabled, st.Attention
+	}
+	if g, err := t.c.settingsGate(ctx, "Salesforce", tenantID, enabled, attention, err); g != (gate{}) || err != nil {
+		return nil, g, err
 	}
 
 	t.mu.Lock()
@@ -242,6 +235,27 @@ func (t *salesforceTarget) usage(tenantID string) salesforce.Usage {
 	return salesforce.Usage{}
 }
 
+// settingsGate holds back or fails the pushes of a tenant whose settings
+// of crm (read with err) cannot be used now.
+func (c *Client) settingsGate(ctx context.Context, crm, tenantID string, enabled bool, attention string, err error) (gate, error) {
+	switch {
+	case errors.Is(err, settings.ErrNotFound):
+		return gate{disabled: crm + " is not configured for the tenant"}, nil
+	case err != nil && ctx.Err() == nil && errors.Is(err, secrets.ErrCannotOpen):
+		// A secret sealed under another SYNCD_SECRET_KEY: an admin must save
+		// the settings again.
+		c.logger.WarnContext(ctx, "settings unusable", "crm", crm, "tenant", tenantID, "error", err)
+		return gate{wait: c.cfg.ParkSnooze, reason: "settings unusable"}, nil
+	case err != nil:
+		return gate{}, err
+	case !enabled:
+		return gate{disabled: "the " + crm + " integration is disabled; the call is pushed again after a resync"}, nil
+	case attention != "":
+		return gate{wait: c.cfg.ParkSnooze, reason: "needs attention: " + attention}, nil
+	}
+	return gate{}, nil
+}
+
 // checkTenant fails pushes of a tenant that is gone or lost the Audit &
 // Export Pack.
 func checkTenant(ctx context.Context, store *settings.Store, tenantID string) (gate, error) {
@@ -257,4 +271,3 @@ func checkTenant(ctx context.Context, store *settings.Store, tenantID string) (g
 	}
 	return gate{}, nil
 }
-

@@ -98,13 +98,8 @@ func (s *Store) SaveSalesforce(ctx context.Context, tenantID string, in Salesfor
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.Tenant(ctx, tenantID); err != nil {
+	if err := s.checkTenant(ctx, tenantID, in.Enabled); err != nil {
 		return nil, err
-	}
-	if in.Enabled {
-		if err := s.requirePack(ctx, tenantID); err != nil {
-			return nil, err
-		}
 	}
 
 	var sealed []byte

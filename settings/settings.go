@@ -173,14 +173,15 @@ func scanTenant(row pgx.Row) (*Tenant, error) {
 	return t, nil
 }
 
-// requirePack returns ErrPackRequired unless the tenant has the pack, and
-// ErrNotFound for an unknown tenant.
-func (s *Store) requirePack(ctx context.Context, tenantID string) error {
+// checkTenant returns ErrNotFound for an unknown tenant and, when an
+// integration is to be enabled, ErrPackRequired unless the tenant has the
+// pack.
+func (s *Store) checkTenant(ctx context.Context, tenantID string, enabling bool) error {
 	t, err := s.Tenant(ctx, tenantID)
 	if err != nil {
 		return err
 	}
-	if !t.AuditExportPack {
+	if enabling && !t.AuditExportPack {
 		return ErrPackRequired
 	}
 	return nil

@@ -40,11 +40,7 @@ func cmdBackfill(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: --batch must be from 1 to 100000", errUsage)
 	}
 
-	cfg, err := loadConfig(e)
-	if err != nil {
-		return err
-	}
-	pool, err := cfg.openPool(ctx)
+	cfg, _, pool, err := connect(ctx, e)
 	if err != nil {
 		return err
 	}

@@ -190,3 +190,19 @@ func (c *config) loadPushConfig(e *env) error {
 	}
 	return nil
 }
+
+// connect reads the configuration, makes the logger and opens the pool: what
+// every command that works on the database starts with. The caller closes
+// the pool.
+func connect(ctx context.Context, e *env) (*config, *slog.Logger, *pgxpool.Pool, error) {
+	cfg, err := loadConfig(e)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	logger := cfg.logger(e.stderr)
+	pool, err := cfg.openPool(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return cfg, logger, pool, nil
+}

@@ -11,12 +11,7 @@ func cmdMigrate(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(newFlagSet(e, "migrate"), args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(e)
-	if err != nil {
-		return err
-	}
-	logger := cfg.logger(e.stderr)
-	pool, err := cfg.openPool(ctx)
+	cfg, logger, pool, err := connect(ctx, e)
 	if err != nil {
 		return err
 	}

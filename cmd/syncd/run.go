@@ -31,12 +31,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(signals)
 
-	cfg, err := loadConfig(e)
-	if err != nil {
-		return err
-	}
-	logger := cfg.logger(e.stderr)
-	pool, err := cfg.openPool(ctx)
+	cfg, logger, pool, err := connect(ctx, e)
 	if err != nil {
 		return err
 	}

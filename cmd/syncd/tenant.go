@@ -147,11 +147,7 @@ func readSecret(e *env, which string) (*string, error) {
 
 // withStore connects to the database and runs fn with the settings store.
 func withStore(ctx context.Context, e *env, fn func(*settings.Store) error) error {
-	cfg, err := loadConfig(e)
-	if err != nil {
-		return err
-	}
-	pool, err := cfg.openPool(ctx)
+	cfg, _, pool, err := connect(ctx, e)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,44 @@
+package bench_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/koeiq/syncd/bench"
+	"github.com/koeiq/syncd/internal/pgtest"
+)
+
+// A small run of the benchmark, so that `syncd bench` keeps working.
+func TestRunSmall(t *testing.T) {
+	t.Parallel()
+	var progress bytes.Buffer
+	batched, single, err := bench.Run(context.Background(), &bench.Config{
+		Pool: pgtest.Pool(t), Calls: 400, BaselineCalls: 40, Latency: 20 * time.Millisecond,
+		TrickleRate: 10, TrickleDuration: time.Second, Progress: &progress,
+	})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, progress.String())
+	}
+	if batched.BacklogCalls != 400 || single.BacklogCalls != 40 || batched.TrickleCalls != 10 || len(single.Latencies) != 10 {
+		t.Fatalf("batched %+v, single %+v", batched, single)
+	}
+	if rpc := single.RequestsPerCall(); rpc != 1 {
+		t.Errorf("one request per call made %.2f requests per call", rpc)
+	}
+	if batched.RequestsPerCall() >= 0.5 {
+		t.Errorf("batched made %.2f requests per call", batched.RequestsPerCall())
+	}
+	if batched.Percentile(50) < batched.LatencyFloor || batched.Percentile(99) < batched.Percentile(50) {
+		t.Errorf("latencies %v", batched.Latencies)
+	}
+	var report bytes.Buffer
+	bench.Report(&report, batched, single)
+	for _, want := range []string{"throughput (calls/s)", "API requests per synced call", "p99 beyond the simulated latency", "peak heap in use"} {
+		if !strings.Contains(report.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, report.String())
+		}
+	}
+}

@@ -20,4 +20,24 @@
 // of its own; every job pushes the call's newest queued outbox row. Two
 // workers never push one call at once (a lease on the sync record), and the
 // record ID, the synced state and the job's completion commit together.
+//
+// # Batches, budgets, fairness
+//
+// Salesforce push jobs hand their calls to their tenant's batcher, which
+// gathers them for Config.BatchWindow and pushes up to Config.BatchSize with
+// one sObject Collections request, at most Config.TenantConcurrency at once;
+// each call's result goes back to its own job. A tenant whose org reports
+// (Sforce-Limit-Info) more than Config.BudgetSlowShare of its daily API
+// requests spent is slowed down, above Config.BudgetHoldShare held. A tenant
+// with Config.BacklogThreshold calls pending has its pushes dispatched to
+// [QueueBacklog], so that its backlog, or its slow org, never holds up other
+// tenants' calls.
+//
+// # Errors
+//
+// A push that fails is retried with River's backoff (network, 5xx, lock
+// contention), pauses its tenant (REQUEST_LIMIT_EXCEEDED), parks its tenant
+// until the settings are saved again (refused credentials), or fails the call
+// for good (data errors): sync_records.last_error keeps the CRM's message,
+// while logs and River's job errors keep only codes and field names.
 package jobs

@@ -169,7 +169,9 @@ func TestBacklogAndSlowOrgDoNotDelayOthers(t *testing.T) {
 		start := time.Now()
 		b.enqueue(t, "small", callID, outbox.CallAnalysed)
 		b.waitState(t, "small", callID, "salesforce", "synced")
-		if d := time.Since(start); d > 2*time.Second {
+		// Stuck behind the slow org it would take 5 s or more, behind the
+		// big backlog longer still.
+		if d := time.Since(start); d > 3*time.Second {
 			t.Errorf("%s took %s behind the other tenants' backlogs", callID, d)
 		}
 	}

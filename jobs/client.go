@@ -49,7 +49,7 @@ type Config struct {
 	BacklogWorkers int
 
 	// BacklogThreshold is how many pending calls make a tenant's new pushes
-	// go to the backlog queue. Defaults to 200.
+	// go to the backlog queue. Defaults to 50.
 	BacklogThreshold int
 
 	// BatchSize is the most calls of one tenant pushed with one sObject
@@ -152,7 +152,7 @@ func (c *Config) withDefaults() (*Config, error) {
 	out.DispatchInterval = cmp.Or(out.DispatchInterval, 10*time.Second)
 	out.SalesforceWorkers = cmp.Or(out.SalesforceWorkers, 400)
 	out.BacklogWorkers = cmp.Or(out.BacklogWorkers, 1000)
-	out.BacklogThreshold = cmp.Or(out.BacklogThreshold, 200)
+	out.BacklogThreshold = cmp.Or(out.BacklogThreshold, 50)
 	out.BatchSize = cmp.Or(out.BatchSize, salesforce.MaxCollectionSize)
 	out.BatchWindow = cmp.Or(out.BatchWindow, 20*time.Millisecond)
 	out.TenantConcurrency = cmp.Or(out.TenantConcurrency, 5)

@@ -121,6 +121,15 @@ func work[T pushJobArgs](ctx context.Context, c *Client, t target, job *river.Jo
 	}
 
 	in, err := c.lease(ctx, t.name(), job.ID, tenantID, callID)
+	var unpushable *unpushableError
+	if errors.As(err, &unpushable) {
+		// Nothing to push, ever: say so on the call and end the job.
+		if err := c.recordFailure(ctx, t, job.ID, tenantID, callID, unpushable.Error(), math.MaxInt64, true); err != nil {
+			return err
+		}
+		logger.WarnContext(ctx, "push cancelled", "reason", unpushable.Error())
+		return river.JobCancel(unpushable)
+	}
 	if err != nil {
 		return c.shutdownOr(ctx, err)
 	}
@@ -195,7 +204,13 @@ func (c *Client) lease(ctx context.Context, targetName string, jobID int64, tena
 	err := c.pool.QueryRow(ctx, syncdsql.PushLease, tenantID, callID, targetName, c.cfg.PushTimeout.Seconds()+60, jobID).
 		Scan(&recordID, &objectType, &in.fresh, &in.outboxID, &payload, &committed, &timezone)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
+		var exists bool
+		err := c.pool.QueryRow(ctx, "SELECT EXISTS (SELECT FROM sync_records WHERE tenant_id = $1 AND call_id = $2 AND target = $3)",
+			tenantID, callID, targetName).Scan(&exists)
+		if err == nil && !exists {
+			return nil, &unpushableError{"syncd has no sync record of the call: nothing was dispatched for it"}
+		}
+		return nil, err // nil: another worker holds the lease
 	}
 	if err != nil {
 		return nil, fmt.Errorf("lease %s: %w", callID, err)
@@ -212,15 +227,20 @@ func (c *Client) lease(ctx context.Context, targetName string, jobID int64, tena
 		}
 	}
 	if payload == nil || committed == nil {
-		return nil, fmt.Errorf("outbox row %d of call %s is gone", in.outboxID, callID)
+		return nil, &unpushableError{fmt.Sprintf("outbox row %d of the call is gone; a newer analysis or syncd.resync pushes it", in.outboxID)}
 	}
 	in.committed = *committed
 	if err := json.Unmarshal(payload, &in.payload); err != nil {
-		return nil, fmt.Errorf("outbox row %d: payload: %w", in.outboxID, err)
+		return nil, &unpushableError{fmt.Sprintf("outbox row %d: the payload cannot be read: %v", in.outboxID, err)}
 	}
 	in.payload.CallID = callID
 	return in, nil
 }
+
+// unpushableError says why a call can never be pushed as it stands.
+type unpushableError struct{ reason string }
+
+func (e *unpushableError) Error() string { return e.reason }
 
 // recordSuccess stores the record ID and completes the job in one
 // transaction.

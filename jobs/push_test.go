@@ -483,3 +483,30 @@ func TestReanalysisWhilePushing(t *testing.T) {
 		t.Errorf("%d push jobs, want 2: the running one and one for the newer analysis", n)
 	}
 }
+
+// A push job of a call that has no sync record, or whose payload is gone,
+// ends with the reason instead of trying forever.
+func TestUnpushableCallsEndTheirJob(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	c := b.newClient(t, nil)
+
+	if _, err := c.River().Insert(ctx, jobs.SalesforcePushArgs{TenantID: "t1", CallID: "never-dispatched"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	b.exec(t, `INSERT INTO sync_records (tenant_id, call_id, target, queued_outbox_id) VALUES ('t1', 'gone', 'salesforce', 999999)`)
+	if _, err := c.River().Insert(ctx, jobs.SalesforcePushArgs{TenantID: "t1", CallID: "gone", OutboxID: 999999}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, call := range []string{"never-dispatched", "gone"} {
+		waitFor(t, 10*time.Second, call+" cancelled", func() bool {
+			s := b.jobStates(t, call)
+			return len(s) == 1 && s[0] == "cancelled"
+		})
+	}
+	if rec := b.record(t, "t1", "gone", "salesforce"); rec.state != "failed" || !strings.Contains(rec.lastError, "is gone") {
+		t.Errorf("record = %+v", rec)
+	}
+}

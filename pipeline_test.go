@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/koeiq/syncd/internal/pgtest"
 	"github.com/koeiq/syncd/kintone"
 	"github.com/koeiq/syncd/kintone/kintonetest"
 	"github.com/koeiq/syncd/outbox"
@@ -104,7 +105,7 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 
-	waitFor(t, 30*time.Second, "every push to finish", func() bool {
+	pgtest.WaitFor(t, 30*time.Second, "every push to finish", func() bool {
 		return s.count(t, "SELECT count(*) FROM outbox WHERE dispatched_at IS NULL") == 0 &&
 			s.count(t, "SELECT count(*) FROM sync_records WHERE state <> 'synced'") == 0 &&
 			s.count(t, "SELECT count(*) FROM sync_records") == 15
@@ -236,7 +237,7 @@ func TestSalesforceWinsWhateverTheOrder(t *testing.T) {
 	for _, tn := range []*e2eTenant{first, second} {
 		s.analyse(t, tn.id, tn.id+"-c", outbox.CallAnalysed, outbox.Payload{StartedAt: time.Now(), DurationSeconds: 9})
 	}
-	waitFor(t, 20*time.Second, "both calls synced", func() bool {
+	pgtest.WaitFor(t, 20*time.Second, "both calls synced", func() bool {
 		return s.count(t, "SELECT count(*) FROM sync_records WHERE state = 'synced' AND target = 'salesforce'") == 2
 	})
 	for _, tn := range []*e2eTenant{first, second} {
@@ -260,21 +261,21 @@ func TestPackLostAndRegained(t *testing.T) {
 	payload := outbox.Payload{StartedAt: time.Now(), DurationSeconds: 9}
 
 	s.analyse(t, "t", "before", outbox.CallAnalysed, payload)
-	waitFor(t, 20*time.Second, "the first call", func() bool {
+	pgtest.WaitFor(t, 20*time.Second, "the first call", func() bool {
 		return s.count(t, "SELECT count(*) FROM sync_records WHERE state = 'synced'") == 1
 	})
 	if _, err := s.store.SetTenant(ctx, "t", settings.TenantChange{AuditExportPack: ptr(false)}); err != nil {
 		t.Fatal(err)
 	}
 	s.analyse(t, "t", "during", outbox.CallAnalysed, payload)
-	waitFor(t, 20*time.Second, "the call without the pack to be skipped", func() bool {
+	pgtest.WaitFor(t, 20*time.Second, "the call without the pack to be skipped", func() bool {
 		return s.count(t, "SELECT count(*) FROM outbox WHERE call_id = 'during' AND outcome LIKE 'skipped: %'") == 1
 	})
 	if _, err := s.store.SetTenant(ctx, "t", settings.TenantChange{AuditExportPack: ptr(true)}); err != nil {
 		t.Fatal(err)
 	}
 	s.analyse(t, "t", "after", outbox.CallAnalysed, payload)
-	waitFor(t, 20*time.Second, "the call after the pack returned", func() bool {
+	pgtest.WaitFor(t, 20*time.Second, "the call after the pack returned", func() bool {
 		return s.count(t, "SELECT count(*) FROM sync_records WHERE call_id = 'after' AND state = 'synced'") == 1
 	})
 	if n := len(tn.org.Records("Task")); n != 2 {

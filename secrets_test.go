@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/koeiq/syncd/admin"
+	"github.com/koeiq/syncd/internal/pgtest"
 	"github.com/koeiq/syncd/kintone/kintonetest"
 	"github.com/koeiq/syncd/outbox"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
@@ -100,7 +101,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 	waitSynced := func(n int) {
 		t.Helper()
-		waitFor(t, 30*time.Second, "calls to sync", func() bool {
+		pgtest.WaitFor(t, 30*time.Second, "calls to sync", func() bool {
 			return s.count(t, "SELECT count(*) FROM sync_records WHERE state = 'synced'") == n
 		})
 	}
@@ -113,7 +114,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	org.SetClientSecret("rotated")
 	org.ExpireTokens()
 	enqueue("acme", "a-3")
-	waitFor(t, 30*time.Second, "the refusal to be noted", func() bool {
+	pgtest.WaitFor(t, 30*time.Second, "the refusal to be noted", func() bool {
 		st, err := s.store.Salesforce(ctx, "acme")
 		return err == nil && st.Attention != ""
 	})

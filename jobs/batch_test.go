@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/koeiq/syncd/internal/pgtest"
 	"github.com/koeiq/syncd/outbox"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
 	"github.com/koeiq/syncd/settings"
@@ -42,7 +43,7 @@ func TestBacklogIsPushedInBatches(t *testing.T) {
 	b.enqueueMany(t, "t1", "c-", calls, noIntent)
 	b.newClient(t, nil)
 
-	waitFor(t, 60*time.Second, "the backlog to sync", func() bool {
+	pgtest.WaitFor(t, 60*time.Second, "the backlog to sync", func() bool {
 		return b.count(t, "SELECT count(*) FROM sync_records WHERE state = 'synced'") == calls
 	})
 	counts := org.RequestCounts()
@@ -115,7 +116,7 @@ func TestBadRecordFailsAloneInABatch(t *testing.T) {
 	cfg.BatchWindow = 200 * time.Millisecond // one batch
 	b.newClient(t, cfg)
 
-	waitFor(t, 30*time.Second, "every call to end", func() bool {
+	pgtest.WaitFor(t, 30*time.Second, "every call to end", func() bool {
 		return b.count(t, "SELECT count(*) FROM sync_records WHERE state IN ('synced', 'failed')") == 40
 	})
 	if n := b.count(t, "SELECT count(*) FROM sync_records WHERE state = 'failed' AND last_error LIKE '%INVALID_FIELD%CallDisposition%'"); n != 8 {
@@ -136,7 +137,7 @@ func TestLostBatchResponseMakesNoDuplicates(t *testing.T) {
 	org.InjectFault(salesforcetest.Fault{Op: "collection_create", Kind: salesforcetest.FaultDropAfterCommit})
 	b.enqueueMany(t, "t1", "c-", 50, noIntent)
 	b.newClient(t, nil)
-	waitFor(t, 30*time.Second, "the batch to sync", func() bool {
+	pgtest.WaitFor(t, 30*time.Second, "the batch to sync", func() bool {
 		return b.count(t, "SELECT count(*) FROM sync_records WHERE state = 'synced'") == 50
 	})
 	if n := len(org.Records("Task")); n != 50 {
@@ -160,7 +161,7 @@ func TestBacklogAndSlowOrgDoNotDelayOthers(t *testing.T) {
 	cfg := b.config()
 	cfg.SalesforceWorkers, cfg.BacklogWorkers = 100, 400
 	b.newClient(t, cfg)
-	waitFor(t, 10*time.Second, "the backlogs to be under way", func() bool {
+	pgtest.WaitFor(t, 10*time.Second, "the backlogs to be under way", func() bool {
 		return b.count(t, "SELECT count(*) FROM sync_records WHERE tenant_id = 'big' AND state = 'synced'") > 0
 	})
 
@@ -194,7 +195,7 @@ func TestAPIBudget(t *testing.T) {
 
 	// Slowed: the calls still go, gathered into one request.
 	b.enqueueMany(t, "t1", "slowed-", 10, noIntent)
-	waitFor(t, 20*time.Second, "slowed calls", func() bool {
+	pgtest.WaitFor(t, 20*time.Second, "slowed calls", func() bool {
 		return b.count(t, "SELECT count(*) FROM sync_records WHERE call_id LIKE 'slowed-%' AND state = 'synced'") == 10
 	})
 	if n := org.Requests("collection_create"); n > 2 {
@@ -210,7 +211,7 @@ func TestAPIBudget(t *testing.T) {
 	b.enqueue(t, "t1", "held", outbox.CallAnalysed)
 	b.enqueue(t, "t2", "other", outbox.CallAnalysed)
 	b.waitState(t, "t2", "other", "salesforce", "synced")
-	waitFor(t, 20*time.Second, "the held call to be snoozed", func() bool {
+	pgtest.WaitFor(t, 20*time.Second, "the held call to be snoozed", func() bool {
 		return b.count(t, `SELECT count(*) FROM river_job WHERE args->>'call_id' = 'held'
 			AND state = 'scheduled' AND scheduled_at > now() + interval '30 minutes'`) == 1
 	})

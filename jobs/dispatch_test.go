@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/koeiq/syncd/internal/pgtest"
 	"github.com/koeiq/syncd/jobs"
 	"github.com/koeiq/syncd/outbox"
 )
@@ -147,7 +148,7 @@ func TestCommittedEnqueueDispatchedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	waitFor(t, 10*time.Second, "the push job to complete", func() bool {
+	pgtest.WaitFor(t, 10*time.Second, "the push job to complete", func() bool {
 		return b.count(t, "SELECT count(*) FROM river_job WHERE kind = 'salesforce_push' AND state = 'completed'") == 1
 	})
 	if n := b.count(t, "SELECT count(*) FROM outbox WHERE id = $1 AND outcome = 'queued'", committed); n != 1 {
@@ -197,7 +198,7 @@ func TestTwoClientsDispatchEachRowOnce(t *testing.T) {
 		}
 	}
 
-	waitFor(t, 60*time.Second, "all rows dispatched and their jobs finished", func() bool {
+	pgtest.WaitFor(t, 60*time.Second, "all rows dispatched and their jobs finished", func() bool {
 		return b.count(t, "SELECT count(*) FROM outbox WHERE dispatched_at IS NULL") == 0 &&
 			b.count(t, "SELECT count(*) FROM river_job WHERE kind = 'salesforce_push' AND state <> 'completed'") == 0
 	})
@@ -234,7 +235,7 @@ func TestDispatchIsDrivenByNotify(t *testing.T) {
 	dispatchedQuickly := func(callID string) {
 		t.Helper()
 		b.enqueue(t, "t1", callID, outbox.CallAnalysed)
-		waitFor(t, 5*time.Second, callID+" dispatched", func() bool {
+		pgtest.WaitFor(t, 5*time.Second, callID+" dispatched", func() bool {
 			return b.count(t, "SELECT count(*) FROM outbox WHERE call_id = $1 AND dispatched_at IS NOT NULL", callID) == 1
 		})
 	}
@@ -243,7 +244,7 @@ func TestDispatchIsDrivenByNotify(t *testing.T) {
 	// The listener comes back when its connection is killed.
 	b.exec(t, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
 		WHERE datname = current_database() AND query LIKE 'LISTEN%'`)
-	waitFor(t, 10*time.Second, "the listener to reconnect", func() bool {
+	pgtest.WaitFor(t, 10*time.Second, "the listener to reconnect", func() bool {
 		return b.count(t, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`) == 1
 	})
 	dispatchedQuickly("c2")

@@ -191,7 +191,7 @@ func (b *testBundle) record(t *testing.T, tenantID, callID, target string) syncR
 // waitState waits for the call's sync record to reach state.
 func (b *testBundle) waitState(t *testing.T, tenantID, callID, target, state string) syncRecord {
 	t.Helper()
-	waitFor(t, 20*time.Second, callID+" "+state, func() bool {
+	pgtest.WaitFor(t, 20*time.Second, callID+" "+state, func() bool {
 		return b.count(t, "SELECT count(*) FROM sync_records WHERE tenant_id = $1 AND call_id = $2 AND target = $3 AND state = $4",
 			tenantID, callID, target, state) == 1
 	})
@@ -208,20 +208,6 @@ func tasks(org *salesforcetest.Org, object, field, value string) []salesforce.Fi
 		}
 	}
 	return out
-}
-
-// waitFor polls cond until it holds, failing the test after timeout.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		<-tick.C
-	}
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/koeiq/syncd/internal/pgtest"
 	"github.com/koeiq/syncd/jobs"
 	"github.com/koeiq/syncd/outbox"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
@@ -73,7 +74,7 @@ func TestPushTask(t *testing.T) {
 	if len(rec.recordID) != 18 || !strings.HasPrefix(rec.recordID, "00T") || rec.objectType != "Task" || rec.outboxID == nil || *rec.outboxID != outboxID {
 		t.Errorf("sync record = %+v", rec)
 	}
-	waitFor(t, 5*time.Second, "the job to complete", func() bool {
+	pgtest.WaitFor(t, 5*time.Second, "the job to complete", func() bool {
 		s := b.jobStates(t, "c-1")
 		return len(s) == 1 && s[0] == "completed"
 	})
@@ -129,7 +130,7 @@ func TestPushAfterCrashBeforeCommit(t *testing.T) {
 	b.newClient(t, nil)
 
 	b.enqueuePayload(t, "t1", "c-1", outbox.CallAnalysed, analysed(time.Now(), "quote"))
-	waitFor(t, 20*time.Second, "the crash and the retry", func() bool {
+	pgtest.WaitFor(t, 20*time.Second, "the crash and the retry", func() bool {
 		return b.count(t, "SELECT last_value FROM crashes") == 2 &&
 			b.count(t, "SELECT count(*) FROM sync_records WHERE state = 'synced'") == 1
 	})
@@ -146,7 +147,7 @@ func TestPushSameCallTwiceAtOnce(t *testing.T) {
 	org.SetLatency(200 * time.Millisecond) // both jobs are in flight together
 	b.enqueuePayload(t, "t1", "c-1", outbox.CallAnalysed, analysed(time.Now(), "quote"))
 	c := b.newClient(t, nil)
-	waitFor(t, 10*time.Second, "the push job", func() bool { return len(b.jobStates(t, "c-1")) == 1 })
+	pgtest.WaitFor(t, 10*time.Second, "the push job", func() bool { return len(b.jobStates(t, "c-1")) == 1 })
 
 	// A second job for the same call, as a rescued "stuck" job or an
 	// operator's manual insert would make, bypassing uniqueness.
@@ -154,7 +155,7 @@ func TestPushSameCallTwiceAtOnce(t *testing.T) {
 		SELECT args, kind, max_attempts, queue, 'available' FROM river_job WHERE kind = 'salesforce_push'`)
 	_ = c
 
-	waitFor(t, 20*time.Second, "both jobs to finish", func() bool {
+	pgtest.WaitFor(t, 20*time.Second, "both jobs to finish", func() bool {
 		s := b.jobStates(t, "c-1")
 		return len(s) == 2 && s[0] == "completed" && s[1] == "completed"
 	})
@@ -174,7 +175,7 @@ func TestReanalysisUpdatesTheSameRecord(t *testing.T) {
 	first := b.waitState(t, "t1", "c-1", "salesforce", "synced")
 
 	second := b.enqueuePayload(t, "t1", "c-1", outbox.CallAnalysed, analysed(time.Now(), "second intent"))
-	waitFor(t, 20*time.Second, "the re-analysis to sync", func() bool {
+	pgtest.WaitFor(t, 20*time.Second, "the re-analysis to sync", func() bool {
 		r := b.record(t, "t1", "c-1", "salesforce")
 		return r.state == "synced" && r.outboxID != nil && *r.outboxID == second
 	})
@@ -189,7 +190,7 @@ func TestReanalysisUpdatesTheSameRecord(t *testing.T) {
 	// Deleted in Salesforce: the next analysis creates it again.
 	org.DeleteRecord("Task", first.recordID)
 	third := b.enqueuePayload(t, "t1", "c-1", outbox.CallAnalysed, analysed(time.Now(), "third intent"))
-	waitFor(t, 20*time.Second, "the third analysis to sync", func() bool {
+	pgtest.WaitFor(t, 20*time.Second, "the third analysis to sync", func() bool {
 		r := b.record(t, "t1", "c-1", "salesforce")
 		return r.state == "synced" && r.outboxID != nil && *r.outboxID == third
 	})
@@ -231,7 +232,7 @@ func TestRequestLimitPausesOnlyThatTenant(t *testing.T) {
 	b.newClient(t, cfg)
 
 	b.enqueue(t, "spent", "s-1", outbox.CallAnalysed)
-	waitFor(t, 20*time.Second, "the spent tenant's push to be snoozed", func() bool {
+	pgtest.WaitFor(t, 20*time.Second, "the spent tenant's push to be snoozed", func() bool {
 		return b.count(t, `SELECT count(*) FROM river_job WHERE args->>'call_id' = 's-1'
 			AND state = 'scheduled' AND scheduled_at > now() + interval '50 minutes'`) == 1
 	})
@@ -245,7 +246,7 @@ func TestRequestLimitPausesOnlyThatTenant(t *testing.T) {
 	b.enqueue(t, "spent", "s-2", outbox.CallAnalysed)
 	b.enqueue(t, "fine", "f-1", outbox.CallAnalysed)
 	b.waitState(t, "fine", "f-1", "salesforce", "synced")
-	waitFor(t, 20*time.Second, "s-2 to be snoozed", func() bool {
+	pgtest.WaitFor(t, 20*time.Second, "s-2 to be snoozed", func() bool {
 		return b.count(t, "SELECT count(*) FROM river_job WHERE args->>'call_id' = 's-2' AND state = 'scheduled'") == 1
 	})
 	if after := spent.Requests("query") + spent.Requests("collection_create"); after != before {
@@ -269,7 +270,7 @@ func TestRefusedCredentialsParkTheTenant(t *testing.T) {
 	b.enqueue(t, "t2", "other", outbox.CallAnalysed)
 	b.waitState(t, "t2", "other", "salesforce", "synced")
 
-	waitFor(t, 20*time.Second, "all pushes to wait", func() bool {
+	pgtest.WaitFor(t, 20*time.Second, "all pushes to wait", func() bool {
 		return b.count(t, `SELECT count(*) FROM river_job WHERE args->>'tenant_id' = 't1'
 			AND state = 'scheduled' AND scheduled_at > now() + interval '10 minutes'`) == len(calls)
 	})
@@ -331,7 +332,7 @@ func TestDataErrorFailsAloneWithoutRetry(t *testing.T) {
 	if !strings.Contains(rec.lastError, "INVALID_FIELD") || !strings.Contains(rec.lastError, "CallDisposition") || rec.attempts != 1 {
 		t.Errorf("failed record = %+v; want Salesforce's message and one attempt", rec)
 	}
-	waitFor(t, 5*time.Second, "the job to be cancelled", func() bool {
+	pgtest.WaitFor(t, 5*time.Second, "the job to be cancelled", func() bool {
 		s := b.jobStates(t, "bad")
 		return len(s) == 1 && s[0] == "cancelled"
 	})
@@ -382,7 +383,7 @@ func TestPushKintone(t *testing.T) {
 	b.enqueuePayload(t, "t1", "c-1", outbox.CallTranscribed, analysed(time.Date(2026, 5, 1, 23, 30, 0, 0, time.UTC), "quote"))
 	first := b.waitState(t, "t1", "c-1", "kintone", "synced")
 	second := b.enqueuePayload(t, "t1", "c-1", outbox.CallTranscribed, analysed(time.Date(2026, 5, 1, 23, 30, 0, 0, time.UTC), "renewal"))
-	waitFor(t, 20*time.Second, "the second push", func() bool {
+	pgtest.WaitFor(t, 20*time.Second, "the second push", func() bool {
 		r := b.record(t, "t1", "c-1", "kintone")
 		return r.state == "synced" && *r.outboxID == second
 	})
@@ -415,7 +416,7 @@ func TestResyncAndRetryFailedWithSQL(t *testing.T) {
 	if n := queued("SELECT syncd.resync('t1', 'c-1')"); n != 1 {
 		t.Fatalf("resync queued %d", n)
 	}
-	waitFor(t, 20*time.Second, "the resync", func() bool {
+	pgtest.WaitFor(t, 20*time.Second, "the resync", func() bool {
 		r := b.record(t, "t1", "c-1", "salesforce")
 		return r.state == "synced" && r.attempts == 2
 	})
@@ -467,11 +468,11 @@ func TestReanalysisWhilePushing(t *testing.T) {
 	b.newClient(t, nil)
 
 	b.enqueuePayload(t, "t1", "c-1", outbox.CallAnalysed, analysed(time.Now(), "first"))
-	waitFor(t, 10*time.Second, "the push to run", func() bool {
+	pgtest.WaitFor(t, 10*time.Second, "the push to run", func() bool {
 		return b.count(t, "SELECT count(*) FROM sync_records WHERE lease_until IS NOT NULL") == 1
 	})
 	second := b.enqueuePayload(t, "t1", "c-1", outbox.CallAnalysed, analysed(time.Now(), "second"))
-	waitFor(t, 20*time.Second, "the second analysis to sync", func() bool {
+	pgtest.WaitFor(t, 20*time.Second, "the second analysis to sync", func() bool {
 		r := b.record(t, "t1", "c-1", "salesforce")
 		return r.state == "synced" && r.outboxID != nil && *r.outboxID == second
 	})
@@ -501,7 +502,7 @@ func TestUnpushableCallsEndTheirJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, call := range []string{"never-dispatched", "gone"} {
-		waitFor(t, 10*time.Second, call+" cancelled", func() bool {
+		pgtest.WaitFor(t, 10*time.Second, call+" cancelled", func() bool {
 			s := b.jobStates(t, call)
 			return len(s) == 1 && s[0] == "cancelled"
 		})

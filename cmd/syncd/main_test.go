@@ -59,19 +59,6 @@ func syncd(t *testing.T, ctx context.Context, environ map[string]string, stdin s
 	return result{code, stdout.String(), stderr.String()}
 }
 
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		<-tick.C
-	}
-}
-
 func TestUsage(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -151,7 +138,7 @@ func TestMigrateThenRun(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"run"}, func(k string) string { return environ[k] }, strings.NewReader(""), io.Discard, &stderr)
 	}()
-	waitFor(t, 20*time.Second, "syncd running", func() bool { return strings.Contains(stderr.String(), "syncd running") })
+	pgtest.WaitFor(t, 20*time.Second, "syncd running", func() bool { return strings.Contains(stderr.String(), "syncd running") })
 
 	// The admin API answers on its listener, to a token minted by syncd.
 	addr := logged(t, stderr.String(), "admin API listening", "addr")

@@ -288,3 +288,18 @@ func NewPool(t testing.TB, connString string) *pgxpool.Pool {
 	t.Cleanup(pool.Close)
 	return pool
 }
+
+// WaitFor polls cond every 10 milliseconds until it holds, failing the test
+// after timeout: how tests wait for the daemon, never by sleeping.
+func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		<-tick.C
+	}
+}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/koeiq/syncd/internal/pgtest"
 	"github.com/koeiq/syncd/jobs"
@@ -149,5 +151,66 @@ func TestBackfill(t *testing.T) {
 	}
 	if r := syncd(t, ctx, environ, "", "backfill", "--tenant", "late", "--since", "yesterday"); r.code != 2 {
 		t.Errorf("bad --since: %+v", r)
+	}
+}
+
+// Stopping lets a push that is under way finish: its record ID is stored,
+// and syncd exits 0.
+func TestRunFinishesInFlightPushOnStop(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	connString := pgtest.ConnString(t)
+	pool := pgtest.NewPool(t, connString)
+	secretKey := secrets.GenerateKey()
+	key, _ := secrets.ParseKey(secretKey)
+	store, err := settings.NewStore(pool, &settings.Config{Key: key, AllowInsecureURLs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := salesforcetest.NewServer()
+	t.Cleanup(sim.Close)
+	org := sim.AddOrg("t1", salesforcetest.OrgConfig{ClientID: "t1-key", ClientSecret: "t1-secret"})
+	if _, err := store.SetTenant(ctx, "t1", settings.TenantChange{AuditExportPack: ptr(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.SaveSalesforce(ctx, "t1", settings.SalesforceInput{Enabled: true, InstanceURL: org.URL(),
+		ClientID: "t1-key", ClientSecret: ptr("t1-secret")}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	org.SetLatency(time.Second)
+
+	runCtx, stop := context.WithCancel(ctx)
+	environ := map[string]string{"DATABASE_URL": connString, "SYNCD_SECRET_KEY": secretKey, "LOG_FORMAT": "json",
+		"SYNCD_OPS_LISTEN": "127.0.0.1:0", "SYNCD_INSECURE_INSTANCE_URLS": "1"}
+	var stderr syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- run(runCtx, []string{"run"}, func(k string) string { return environ[k] }, strings.NewReader(""), io.Discard, &stderr)
+	}()
+	pgtest.WaitFor(t, 20*time.Second, "syncd running", func() bool { return strings.Contains(stderr.String(), "syncd running") })
+	if _, err := pool.Exec(ctx, `SELECT enqueue('t1', 'c-1', 'call.analysed',
+		'{"call_id": "c-1", "started_at": "2026-05-01T09:00:00Z", "duration_seconds": 5}')`); err != nil {
+		t.Fatal(err)
+	}
+	pgtest.WaitFor(t, 10*time.Second, "the push to be under way", func() bool {
+		var n int
+		_ = pool.QueryRow(ctx, "SELECT count(*) FROM sync_records WHERE lease_until IS NOT NULL").Scan(&n)
+		return n == 1
+	})
+	stop()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("run exited %d: %s", code, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not stop")
+	}
+	var state, recordID string
+	if err := pool.QueryRow(ctx, "SELECT state, coalesce(record_id, '') FROM sync_records WHERE call_id = 'c-1'").Scan(&state, &recordID); err != nil {
+		t.Fatal(err)
+	}
+	if state != "synced" || len(org.Records("Task")) != 1 || org.Records("Task")[0]["Id"] != recordID {
+		t.Errorf("after stopping: state %s, record %s, Tasks %v; want the push finished", state, recordID, org.Records("Task"))
 	}
 }

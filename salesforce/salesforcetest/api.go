@@ -290,7 +290,10 @@ func (o *Org) create(sobject string) handler {
 	}
 }
 
-func (o *Org) update(sobject, seg string) handler {
+// onRecord serves a request about one record, the one seg names (an ID),
+// under the org's lock: unknown objects answer NOT_FOUND, unknown or
+// malformed IDs their error.
+func (o *Org) onRecord(sobject, seg string, serve func(obj *object, id string, body []byte) reply) handler {
 	return func(_ *http.Request, body []byte) reply {
 		o.mu.Lock()
 		defer o.mu.Unlock()
@@ -302,6 +305,12 @@ func (o *Org) update(sobject, seg string) handler {
 		if err != nil {
 			return errorReply(err)
 		}
+		return serve(obj, id, body)
+	}
+}
+
+func (o *Org) update(sobject, seg string) handler {
+	return o.onRecord(sobject, seg, func(obj *object, id string, body []byte) reply {
 		kvs, err := decodeObject(body)
 		if err != nil {
 			return errorReply(err)
@@ -314,45 +323,25 @@ func (o *Org) update(sobject, seg string) handler {
 			return errorReply(err)
 		}
 		return reply{status: http.StatusNoContent}
-	}
+	})
 }
 
 func (o *Org) retrieve(sobject, seg string) handler {
-	return func(*http.Request, []byte) reply {
-		o.mu.Lock()
-		defer o.mu.Unlock()
-		obj := o.object(sobject)
-		if obj == nil {
-			return notFound()
-		}
-		id, err := obj.lookup(seg)
-		if err != nil {
-			return errorReply(err)
-		}
+	return o.onRecord(sobject, seg, func(obj *object, id string, _ []byte) reply {
 		rec := obj.records[id]
 		out := map[string]any{"attributes": attributes(obj, id)}
 		for _, f := range obj.fields {
 			out[f.Name] = rec[f.Name]
 		}
 		return reply{status: http.StatusOK, body: out}
-	}
+	})
 }
 
 func (o *Org) delete(sobject, seg string) handler {
-	return func(*http.Request, []byte) reply {
-		o.mu.Lock()
-		defer o.mu.Unlock()
-		obj := o.object(sobject)
-		if obj == nil {
-			return notFound()
-		}
-		id, err := obj.lookup(seg)
-		if err != nil {
-			return errorReply(err)
-		}
+	return o.onRecord(sobject, seg, func(obj *object, id string, _ []byte) reply {
 		o.recycle(obj, id)
 		return reply{status: http.StatusNoContent}
-	}
+	})
 }
 
 func attributes(obj *object, id string) map[string]string {

@@ -38,6 +38,7 @@ const (
 	opQuery            = "query"
 	opDescribe         = "describe"
 	opCollectionCreate = "collection_create"
+	opCollectionUpdate = "collection_update"
 	opCollectionUpsert = "collection_upsert"
 )
 
@@ -71,10 +72,10 @@ type Config struct {
 
 	// OnRequest, when set, is called after every HTTP request with the
 	// operation ("token", "create", "update", "upsert", "query", "describe",
-	// "collection_create", "collection_upsert"), the HTTP status (0 for a
-	// network error) and the time until the response headers arrived. It is
-	// meant for metrics, is called from the goroutine making the request and
-	// must not block. Defaults to nil.
+	// "collection_create", "collection_update", "collection_upsert"), the
+	// HTTP status (0 for a network error) and the time until the response
+	// headers arrived. It is meant for metrics, is called from the goroutine
+	// making the request and must not block. Defaults to nil.
 	OnRequest func(op string, status int, elapsed time.Duration)
 
 	// Logger receives a debug line per request, an info line when a session

@@ -89,6 +89,21 @@ func apiError(t *testing.T, err error) *salesforce.APIError {
 	return ae
 }
 
+// waitFor polls cond every 10 milliseconds until it holds, failing the test
+// after timeout.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		<-tick.C
+	}
+}
+
 func task(subject string) salesforce.Fields {
 	return salesforce.Fields{
 		"Subject":               subject,
@@ -564,6 +579,50 @@ func TestTimeouts(t *testing.T) {
 			t.Errorf("Classify = %v, want retryable", c)
 		}
 	})
+}
+
+// Salesforce goes on with a request whose client left; so does the test
+// server. A create abandoned by its caller lands anyway, which is why a
+// create in doubt must not be retried blindly.
+func TestAbandonedRequestLands(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		slow func(*salesforcetest.Org)
+	}{
+		{"fault latency", func(o *salesforcetest.Org) {
+			o.InjectFault(salesforcetest.Fault{Op: "create", Kind: salesforcetest.FaultLatency, Latency: 500 * time.Millisecond})
+		}},
+		{"org latency", func(o *salesforcetest.Org) { o.SetLatency(500 * time.Millisecond) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, salesforcetest.OrgConfig{})
+			if err := b.client.CheckCredentials(t.Context()); err != nil {
+				t.Fatalf("CheckCredentials: %v", err)
+			}
+			tt.slow(b.org)
+			ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+			defer cancel()
+			_, err := b.client.Create(ctx, "Task", task("c-1"))
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("Create error = %v, want context.DeadlineExceeded", err)
+			}
+
+			waitFor(t, 5*time.Second, "the abandoned create to land", func() bool { return len(b.org.Records("Task")) == 1 })
+			waitFor(t, 5*time.Second, "no request in flight", func() bool { return b.org.InFlight() == 0 })
+			if recs := b.org.Records("Task"); recs[0]["Subject"] != "c-1" {
+				t.Errorf("record = %v, want the abandoned create's", recs[0])
+			}
+			if got := b.org.Requests("create"); got != 1 {
+				t.Errorf("create requests = %d, want 1", got)
+			}
+			if used, _ := b.org.APIUsage(); used != 1 {
+				t.Errorf("API usage = %d, want 1", used)
+			}
+		})
+	}
 }
 
 func TestAPIUsage(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 )
 
 // MaxCollectionSize is the most records an sObject Collections request may
@@ -12,15 +14,40 @@ const MaxCollectionSize = 200
 
 // Result is the outcome for one record of an sObject Collections request.
 type Result struct {
-	// ID is the record's ID; "" when the record failed.
+	// ID is the record's ID (18 characters); "" when the record failed.
 	ID string `json:"id"`
 	// Success is true when the record was saved.
 	Success bool `json:"success"`
 	// Created is true when an upsert created the record (always false for
-	// CreateMany's results, which are all creations).
+	// the results of CreateMany, which are all creations, and of UpdateMany).
 	Created bool `json:"created"`
 	// Errors says why the record was not saved.
 	Errors []RecordError `json:"errors"`
+}
+
+// Deleted reports whether the record failed because the record its ID
+// addresses does not exist any more, the per-record counterpart of
+// [IsDeleted] for [Client.UpdateMany]: ENTITY_IS_DELETED (in the recycle
+// bin) or INVALID_CROSS_REFERENCE_KEY (purged, or never there), about no
+// field but Id. Create the record again, as after [IsDeleted].
+//
+// Salesforce answers the same codes when a reference field such as WhoId or
+// WhatId names a deleted or unknown record; such an error names the field
+// when Salesforce says which, and then Deleted is false. When it names none
+// and the update set reference fields, confirm with a query before creating
+// a second record.
+func (r Result) Deleted() bool {
+	if r.Success {
+		return false
+	}
+	return slices.ContainsFunc(r.Errors, func(e RecordError) bool {
+		switch e.StatusCode {
+		case "ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY":
+		default:
+			return false
+		}
+		return !slices.ContainsFunc(e.Fields, func(f string) bool { return !strings.EqualFold(f, "Id") })
+	})
 }
 
 // RecordError is a per-record error of an sObject Collections request. Unlike
@@ -57,7 +84,7 @@ func (c *Client) CreateMany(ctx context.Context, sobject string, records []Field
 		return nil, err
 	}
 	return c.collection(ctx, call{op: opCollectionCreate, name: name, method: http.MethodPost,
-		path: dataPath("composite", "sobjects")}, sobject, records)
+		path: dataPath("composite", "sobjects")}, sobject, records, nil)
 }
 
 // UpsertMany creates or updates up to [MaxCollectionSize] records of one
@@ -76,10 +103,49 @@ func (c *Client) UpsertMany(ctx context.Context, sobject, extIDField string, rec
 		return nil, err
 	}
 	return c.collection(ctx, call{op: opCollectionUpsert, name: name, method: http.MethodPatch,
-		path: dataPath("composite", "sobjects", sobject, extIDField)}, sobject, records)
+		path: dataPath("composite", "sobjects", sobject, extIDField)}, sobject, records, nil)
 }
 
-func (c *Client) collection(ctx context.Context, rc call, sobject string, records []Fields) ([]Result, error) {
+// UpdateMany sets fields of up to [MaxCollectionSize] records of one object,
+// records[i] on the record with ID ids[i], in one API request (PATCH
+// /composite/sobjects, allOrNone=false), and returns one Result per record,
+// in order.
+//
+// A record deleted in Salesforce fails on its own, with ENTITY_IS_DELETED or
+// INVALID_CROSS_REFERENCE_KEY: see [Result.Deleted]. Other errors are
+// reported as for [Client.CreateMany]. Send each ID at most once.
+//
+// ids and records must be as long as each other, each ID 15 or 18 letters
+// and digits (MALFORMED_ID), and no record may hold Id (INVALID_FIELD): such
+// calls, and more than MaxCollectionSize records (EXCEEDED_ID_LIMIT), are
+// refused without a request. No records means no request.
+func (c *Client) UpdateMany(ctx context.Context, sobject string, ids []string, records []Fields) ([]Result, error) {
+	name := "update many " + sobject
+	if err := checkName(name, "object", sobject); err != nil {
+		return nil, err
+	}
+	if len(ids) != len(records) {
+		return nil, &APIError{Op: name, Message: fmt.Sprintf("%d IDs for %d records", len(ids), len(records))}
+	}
+	for i, id := range ids {
+		if !recordID.MatchString(id) {
+			return nil, &APIError{Op: name, ErrorCode: "MALFORMED_ID",
+				Message: fmt.Sprintf("record %d: a record ID has 15 or 18 letters and digits: %s", i, id)}
+		}
+		for k := range records[i] {
+			if strings.EqualFold(k, "Id") {
+				return nil, &APIError{Op: name, ErrorCode: "INVALID_FIELD", Fields: []string{k},
+					Message: fmt.Sprintf("record %d holds %s; pass the record IDs in ids", i, k)}
+			}
+		}
+	}
+	return c.collection(ctx, call{op: opCollectionUpdate, name: name, method: http.MethodPatch,
+		path: dataPath("composite", "sobjects")}, sobject, records, ids)
+}
+
+// collection sends records of sobject in one sObject Collections request,
+// each with its ID from ids when ids is not nil.
+func (c *Client) collection(ctx context.Context, rc call, sobject string, records []Fields, ids []string) ([]Result, error) {
 	if len(records) == 0 {
 		return nil, nil
 	}
@@ -89,11 +155,14 @@ func (c *Client) collection(ctx context.Context, rc call, sobject string, record
 	}
 	req := collectionRequest{Records: make([]map[string]any, len(records))}
 	for i, f := range records {
-		r := make(map[string]any, len(f)+1)
+		r := make(map[string]any, len(f)+2)
 		for k, v := range f {
 			r[k] = v
 		}
 		r["attributes"] = map[string]string{"type": sobject}
+		if ids != nil {
+			r["id"] = ids[i]
+		}
 		req.Records[i] = r
 	}
 	body, err := encodeFields(rc.name, req)

@@ -175,3 +175,220 @@ func TestUpsertMany(t *testing.T) {
 		t.Errorf("UpsertMany by a field that is no external ID: error = %v, want 400 INVALID_FIELD", ae)
 	}
 }
+
+func TestUpdateMany(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+
+	// create makes n Tasks and returns their IDs.
+	create := func(t *testing.T, b *testBundle, n int) []string {
+		t.Helper()
+		records := make([]salesforce.Fields, n)
+		for i := range records {
+			records[i] = task(fmt.Sprint("c-", i))
+		}
+		results, err := b.client.CreateMany(ctx, "Task", records)
+		if err != nil {
+			t.Fatalf("CreateMany: %v", err)
+		}
+		ids := make([]string, n)
+		for i, r := range results {
+			if !r.Success {
+				t.Fatalf("CreateMany result %d = %+v", i, r)
+			}
+			ids[i] = r.ID
+		}
+		return ids
+	}
+
+	t.Run("mixed success, deleted and errors", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, salesforcetest.OrgConfig{Objects: []salesforcetest.ObjectDef{salesforcetest.CustomCallObject("Call_Recording__c")}})
+		ids := create(t, b, 6)
+		b.org.DeleteRecord("Task", ids[2])
+		b.org.EmptyRecycleBin() // ids[2] is purged
+		b.org.DeleteRecord("Task", ids[1])
+		other := b.org.PutRecord("Call_Recording__c", salesforce.Fields{"Name": "x"})
+
+		sent := []string{ids[0], ids[1], ids[2], ids[3], ids[4], other, ids[5][:15]}
+		records := []salesforce.Fields{
+			{"CallDisposition": "Qualified", "Description": nil},
+			{"CallDisposition": "deleted"},
+			{"CallDisposition": "purged"},
+			{"CallDisposition": strings.Repeat("x", 256)},
+			{"TaskSubtype": "Task"}, // create only
+			{"CallDisposition": "another object's ID"},
+			{"CallDisposition": "by 15-character ID"},
+		}
+		results, err := b.client.UpdateMany(ctx, "Task", sent, records)
+		if err != nil {
+			t.Fatalf("UpdateMany: %v", err)
+		}
+		if len(results) != len(records) {
+			t.Fatalf("%d results for %d records", len(results), len(records))
+		}
+		tests := []struct {
+			wantID      string // for a success
+			wantCode    string // for a failure
+			wantDeleted bool
+		}{
+			{wantID: ids[0]},
+			{wantCode: "ENTITY_IS_DELETED", wantDeleted: true},
+			{wantCode: "INVALID_CROSS_REFERENCE_KEY", wantDeleted: true},
+			{wantCode: "STRING_TOO_LONG"},
+			{wantCode: "INVALID_FIELD_FOR_INSERT_UPDATE"},
+			{wantCode: "MALFORMED_ID"},
+			{wantID: ids[5]},
+		}
+		for i, tt := range tests {
+			r := results[i]
+			if r.Deleted() != tt.wantDeleted {
+				t.Errorf("result %d: Deleted() = %t, want %t (%+v)", i, r.Deleted(), tt.wantDeleted, r)
+			}
+			if tt.wantCode == "" {
+				if !r.Success || r.ID != tt.wantID || r.Created || len(r.Errors) != 0 {
+					t.Errorf("result %d = %+v, want success for %s", i, r, tt.wantID)
+				}
+				continue
+			}
+			if r.Success || r.ID != "" || len(r.Errors) != 1 || r.Errors[0].StatusCode != tt.wantCode || r.Errors[0].Class() != salesforce.ClassData {
+				t.Errorf("result %d = %+v, want failure %s (data)", i, r, tt.wantCode)
+			}
+		}
+		if f := results[5].Errors[0].Fields; !slices.Equal(f, []string{"Id"}) {
+			t.Errorf("MALFORMED_ID fields = %q, want [Id]", f)
+		}
+
+		for i, want := range map[int]any{0: "Qualified", 3: nil, 4: nil} {
+			rec, _ := b.org.Record("Task", ids[i])
+			if rec["CallDisposition"] != want || rec["Subject"] != fmt.Sprint("c-", i) {
+				t.Errorf("record %d = %v, want CallDisposition %v and Subject kept", i, rec, want)
+			}
+		}
+		if rec, _ := b.org.Record("Task", ids[0]); rec["Description"] != nil {
+			t.Errorf("Description = %v, want cleared by null", rec["Description"])
+		}
+		if rec, _ := b.org.Record("Task", ids[4]); rec["TaskSubtype"] != "Call" {
+			t.Errorf("TaskSubtype = %v, want Call unchanged", rec["TaskSubtype"])
+		}
+		if rec, _ := b.org.Record("Task", ids[5]); rec["CallDisposition"] != "by 15-character ID" {
+			t.Errorf("record 5 CallDisposition = %v", rec["CallDisposition"])
+		}
+		if rec, _ := b.org.Record("Call_Recording__c", other); rec["Name"] != "x" {
+			t.Errorf("the other object's record changed: %v", rec)
+		}
+		if got := b.org.Requests("collection_update"); got != 1 {
+			t.Errorf("collection_update requests = %d, want 1", got)
+		}
+		if got := b.ops.list(); !slices.Contains(got, "collection_update 200") {
+			t.Errorf("OnRequest saw %q, want collection_update 200", got)
+		}
+		if u, _ := b.client.APIUsage(); u.Used != 2 {
+			t.Errorf("API usage = %d, want 2 (one create, one update batch)", u.Used)
+		}
+	})
+
+	t.Run("deserialization error fails the whole request", func(t *testing.T) {
+		t.Parallel()
+		tests := []struct {
+			name     string
+			bad      salesforce.Fields
+			wantCode string
+		}{
+			{"unknown field", salesforce.Fields{"Foo__c": 1}, "INVALID_FIELD"},
+			{"bad date", salesforce.Fields{"ActivityDate": "tomorrow"}, "JSON_PARSER_ERROR"},
+			{"wrong JSON type", salesforce.Fields{"CallDurationInSeconds": "long"}, "JSON_PARSER_ERROR"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				b := setup(t, salesforcetest.OrgConfig{})
+				ids := create(t, b, 3)
+				_, err := b.client.UpdateMany(ctx, "Task", ids,
+					[]salesforce.Fields{{"CallDisposition": "changed"}, tt.bad, {"CallDisposition": "changed"}})
+				ae := apiError(t, err)
+				if ae.StatusCode != http.StatusBadRequest || ae.ErrorCode != tt.wantCode || ae.Op != "update many Task" || salesforce.Classify(err) != salesforce.ClassData {
+					t.Errorf("error = %v, want 400 %s, data", ae, tt.wantCode)
+				}
+				for _, rec := range b.org.Records("Task") {
+					if rec["CallDisposition"] != nil {
+						t.Errorf("record %v changed by a refused request", rec["Id"])
+					}
+				}
+			})
+		}
+	})
+
+	t.Run("refused without a request", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, salesforcetest.OrgConfig{})
+		const id = "00T000000000001AAA"
+		many := make([]salesforce.Fields, salesforce.MaxCollectionSize+1)
+		manyIDs := make([]string, len(many))
+		for i := range many {
+			many[i], manyIDs[i] = salesforce.Fields{"CallDisposition": "x"}, id
+		}
+		tests := []struct {
+			name     string
+			ids      []string
+			records  []salesforce.Fields
+			wantCode string
+		}{
+			{"201 records", manyIDs, many, "EXCEEDED_ID_LIMIT"},
+			{"fewer IDs than records", []string{id}, []salesforce.Fields{{}, {}}, ""},
+			{"malformed ID", []string{id, "00T-bad"}, []salesforce.Fields{{}, {}}, "MALFORMED_ID"},
+			{"Id in the fields", []string{id}, []salesforce.Fields{{"Id": id}}, "INVALID_FIELD"},
+			{"bad object name", []string{id}, []salesforce.Fields{{}}, "INVALID_TYPE"},
+		}
+		for _, tt := range tests {
+			sobject := "Task"
+			if tt.name == "bad object name" {
+				sobject = "Task/../query"
+			}
+			_, err := b.client.UpdateMany(ctx, sobject, tt.ids, tt.records)
+			ae := apiError(t, err)
+			if ae.StatusCode != 0 || ae.ErrorCode != tt.wantCode || salesforce.Classify(err) != salesforce.ClassData {
+				t.Errorf("%s: error = %v, want %q not sent, data", tt.name, ae, tt.wantCode)
+			}
+		}
+		results, err := b.client.UpdateMany(ctx, "Task", nil, nil)
+		if err != nil || results != nil {
+			t.Errorf("UpdateMany(nil) = %v, %v; want nil, nil", results, err)
+		}
+		if got := b.org.RequestCounts(); len(got) != 0 {
+			t.Errorf("requests made: %v", got)
+		}
+	})
+
+	t.Run("200 records", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, salesforcetest.OrgConfig{})
+		ids := create(t, b, salesforce.MaxCollectionSize)
+		records := make([]salesforce.Fields, len(ids))
+		for i := range records {
+			records[i] = salesforce.Fields{"CallDisposition": fmt.Sprint("d-", i)}
+		}
+		results, err := b.client.UpdateMany(ctx, "Task", ids, records)
+		if err != nil || len(results) != len(ids) {
+			t.Fatalf("UpdateMany: %d results, %v", len(results), err)
+		}
+		for i, rec := range b.org.Records("Task") {
+			if !results[i].Success || rec["CallDisposition"] != fmt.Sprint("d-", i) {
+				t.Fatalf("record %d = %v, result %+v", i, rec, results[i])
+			}
+		}
+	})
+
+	t.Run("does not modify the caller's records", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, salesforcetest.OrgConfig{})
+		ids := create(t, b, 1)
+		rec := salesforce.Fields{"CallDisposition": "x"}
+		if _, err := b.client.UpdateMany(ctx, "Task", ids, []salesforce.Fields{rec}); err != nil {
+			t.Fatalf("UpdateMany: %v", err)
+		}
+		if len(rec) != 1 {
+			t.Errorf("UpdateMany changed the caller's map: %v", rec)
+		}
+	})
+}

@@ -55,9 +55,9 @@
 //     (PATCH /sobjects/{type}/{field}/{value}).
 //   - [Client.Query]: SOQL, all pages; quote string values with [QuoteSOQL].
 //   - [Client.Describe]: an object's fields, types, lengths and permissions.
-//   - [Client.CreateMany] and [Client.UpsertMany]: up to [MaxCollectionSize]
-//     records in one request (sObject Collections), with a [Result] per
-//     record.
+//   - [Client.CreateMany], [Client.UpdateMany] (by ID) and
+//     [Client.UpsertMany]: up to [MaxCollectionSize] records in one request
+//     (sObject Collections), with a [Result] per record.
 //
 // # Idempotency
 //
@@ -84,7 +84,9 @@
 //     NOT_FOUND, ...: this record will never be accepted as sent.
 //
 // The per-record errors of sObject Collections are [RecordError]s, with their
-// own [RecordError.Class].
+// own [RecordError.Class]; [Result.Deleted] tells a record of
+// [Client.UpdateMany] deleted in Salesforce, as [IsDeleted] does for
+// [Client.Update].
 //
 // # Secrets and call content
 //

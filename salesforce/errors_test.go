@@ -138,6 +138,38 @@ func TestIsDeleted(t *testing.T) {
 	}
 }
 
+func TestResultDeleted(t *testing.T) {
+	t.Parallel()
+	failed := func(code string, fields ...string) salesforce.Result {
+		return salesforce.Result{Errors: []salesforce.RecordError{{StatusCode: code, Message: "m", Fields: fields}}}
+	}
+	tests := []struct {
+		name string
+		r    salesforce.Result
+		want bool
+	}{
+		{"in the recycle bin", failed("ENTITY_IS_DELETED"), true},
+		{"purged", failed("INVALID_CROSS_REFERENCE_KEY"), true},
+		{"about Id", failed("INVALID_CROSS_REFERENCE_KEY", "Id"), true},
+		{"about id", failed("ENTITY_IS_DELETED", "id"), true},
+		{"a deleted WhoId", failed("ENTITY_IS_DELETED", "WhoId"), false},
+		{"an unknown WhatId", failed("INVALID_CROSS_REFERENCE_KEY", "WhatId"), false},
+		{"Id and a reference", failed("INVALID_CROSS_REFERENCE_KEY", "Id", "WhoId"), false},
+		{"another object's ID", failed("MALFORMED_ID", "Id"), false},
+		{"not found is no per-record code", failed("NOT_FOUND"), false},
+		{"validation", failed("STRING_TOO_LONG", "Subject"), false},
+		{"second error", salesforce.Result{Errors: []salesforce.RecordError{
+			{StatusCode: "UNABLE_TO_LOCK_ROW"}, {StatusCode: "ENTITY_IS_DELETED"}}}, true},
+		{"success", salesforce.Result{ID: "00T000000000001AAA", Success: true, Errors: []salesforce.RecordError{{StatusCode: "ENTITY_IS_DELETED"}}}, false},
+		{"zero", salesforce.Result{}, false},
+	}
+	for _, tt := range tests {
+		if got := tt.r.Deleted(); got != tt.want {
+			t.Errorf("%s: Deleted() = %t, want %t", tt.name, got, tt.want)
+		}
+	}
+}
+
 func TestAPIErrorFormatting(t *testing.T) {
 	t.Parallel()
 	const content = "the customer said their card number is 4111"

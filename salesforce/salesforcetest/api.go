@@ -58,9 +58,11 @@ func (o *Org) route(method, version string, rest []string) (string, handler) {
 	case rest[0] == "composite" && n >= 2 && rest[1] == "sobjects":
 		switch {
 		case n == 2 && method == http.MethodPost:
-			return "collection_create", o.collection("", "")
+			return "collection_create", o.collection(collectionCreate, "", "")
+		case n == 2 && method == http.MethodPatch:
+			return "collection_update", o.collection(collectionUpdate, "", "")
 		case n == 4 && method == http.MethodPatch:
-			return "collection_upsert", o.collection(rest[2], rest[3])
+			return "collection_upsert", o.collection(collectionUpsert, rest[2], rest[3])
 		}
 		return "unknown", fixed(methodNotAllowed(method, "POST,PATCH"))
 	}
@@ -243,6 +245,29 @@ func (obj *object) lookup(seg string) (string, *sfError) {
 		return "", newError(http.StatusNotFound, "ENTITY_IS_DELETED", "entity is deleted")
 	}
 	return "", newError(http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+}
+
+// lookupInCollection resolves the id of a record in an sObject Collections
+// update (nil when the record has none): the canonical ID of a live record,
+// or its per-record error. Unlike the URL of a single update, which answers
+// 404 NOT_FOUND, a record that is not there is INVALID_CROSS_REFERENCE_KEY,
+// as for Salesforce's other per-record saves.
+func (obj *object) lookupInCollection(v any) (string, *sfError) {
+	s, _ := v.(string)
+	if s == "" {
+		return "", newError(0, "MISSING_ARGUMENT", "Id not specified in an update call")
+	}
+	id, ok := canonicalID(s)
+	if !ok || !strings.HasPrefix(id, obj.keyPrefix) {
+		return "", newError(0, "MALFORMED_ID", obj.name+" ID: id value of incorrect type: "+s, "Id")
+	}
+	if _, live := obj.records[id]; live {
+		return id, nil
+	}
+	if _, deleted := obj.recycled[id]; deleted {
+		return "", newError(0, "ENTITY_IS_DELETED", "entity is deleted")
+	}
+	return "", newError(0, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
 }
 
 type saveBody struct {
@@ -453,9 +478,18 @@ func (o *Org) describe(sobject string) handler {
 	}
 }
 
-// collection handles sObject Collections: create (sobject == "") or upsert
-// by extField.
-func (o *Org) collection(sobject, extField string) handler {
+// collectionOp is the operation of an sObject Collections request.
+type collectionOp int
+
+const (
+	collectionCreate collectionOp = iota + 1 // POST /composite/sobjects
+	collectionUpdate                         // PATCH /composite/sobjects
+	collectionUpsert                         // PATCH /composite/sobjects/{type}/{field}
+)
+
+// collection handles sObject Collections: create, update by ID, or upsert
+// of sobject by extField.
+func (o *Org) collection(op collectionOp, sobject, extField string) handler {
 	return func(_ *http.Request, body []byte) reply {
 		o.mu.Lock()
 		defer o.mu.Unlock()
@@ -472,7 +506,7 @@ func (o *Org) collection(sobject, extField string) handler {
 		}
 		var upsertObj *object
 		var ext *field
-		if sobject != "" {
+		if op == collectionUpsert {
 			if upsertObj = o.object(sobject); upsertObj == nil {
 				return notFound()
 			}
@@ -486,6 +520,7 @@ func (o *Org) collection(sobject, extField string) handler {
 		type item struct {
 			obj  *object
 			vals []fieldVal
+			id   any // update: the value of the record's id, nil when absent
 		}
 		items := make([]item, len(req.Records))
 		for i, raw := range req.Records {
@@ -514,7 +549,16 @@ func (o *Org) collection(sobject, extField string) handler {
 			if err != nil {
 				return errorReply(err)
 			}
-			items[i] = item{obj, vals}
+			it := item{obj: obj, vals: vals}
+			if op == collectionUpdate {
+				// The record's id says which record to update; it is not a
+				// value to write.
+				if j := slices.IndexFunc(vals, func(fv fieldVal) bool { return strings.EqualFold(fv.f.Name, "Id") }); j >= 0 {
+					it.id = vals[j].v
+					it.vals = slices.Delete(vals, j, j+1)
+				}
+			}
+			items[i] = it
 		}
 
 		// Count external IDs, to refuse those sent twice in one request.
@@ -539,6 +583,22 @@ func (o *Org) collection(sobject, extField string) handler {
 				}
 			}
 		}
+		// An update may not name a record twice (a guess: see the package
+		// documentation).
+		if op == collectionUpdate {
+			seen := make(map[string]bool)
+			for _, it := range items {
+				raw, _ := it.id.(string)
+				id, ok := canonicalID(raw)
+				if !ok {
+					continue
+				}
+				if seen[id] {
+					return errorReply(newError(http.StatusBadRequest, "INVALID_FIELD", "Duplicate id in list: "+raw))
+				}
+				seen[id] = true
+			}
+		}
 
 		// Save record by record, remembering how to undo for allOrNone.
 		type undo struct {
@@ -554,13 +614,28 @@ func (o *Org) collection(sobject, extField string) handler {
 				results[i] = saveBody{Errors: []recordError{toRecordError(e)}}
 				failed = true
 			}
-			if ext == nil {
+			switch op {
+			case collectionCreate:
 				id, err := o.insert(it.obj, it.vals)
 				if err != nil {
 					fail(err)
 					continue
 				}
 				undos = append(undos, undo{it.obj, id, nil})
+				results[i] = saveBody{ID: id, Success: true, Errors: []recordError{}}
+				continue
+			case collectionUpdate:
+				id, err := it.obj.lookupInCollection(it.id)
+				if err != nil {
+					fail(err)
+					continue
+				}
+				prev, err := o.modify(it.obj, id, it.vals)
+				if err != nil {
+					fail(err)
+					continue
+				}
+				undos = append(undos, undo{it.obj, id, prev})
 				results[i] = saveBody{ID: id, Success: true, Errors: []recordError{}}
 				continue
 			}

@@ -50,10 +50,20 @@
 //     recycle bin, NOT_FOUND once purged), retrieve and delete by ID, upsert
 //     by external ID (201 created, 200 updated, 300 when several records
 //     match, 404 when the field is not an external ID), describe.
-//   - sObject Collections create and upsert: at most 200 records
-//     (EXCEEDED_ID_LIMIT); problems reading a record (unknown field, wrong JSON
+//   - sObject Collections create, update by ID and upsert: at most 200
+//     records (EXCEEDED_ID_LIMIT); every record needs attributes.type
+//     (INVALID_TYPE); problems reading a record (unknown field, wrong JSON
 //     type) fail the whole request with 400, save errors come back per record
-//     with statusCode in a 200; allOrNone rolls back.
+//     with statusCode in a 200; allOrNone rolls back. An update's records
+//     carry their "id" and may be of several types, as in Salesforce. Its
+//     per-record errors for the ID follow Salesforce's SaveResults:
+//     MISSING_ARGUMENT without an id, MALFORMED_ID (fields [Id]) for an ID of
+//     another object, ENTITY_IS_DELETED for a record in the recycle bin,
+//     INVALID_CROSS_REFERENCE_KEY for one that was purged or never existed
+//     (the last from Apex DML, unconfirmed for REST). Two guesses: an id that
+//     is not an ID at all is a per-record MALFORMED_ID (Salesforce may refuse
+//     the whole request), and an ID sent twice fails the whole request with
+//     400 INVALID_FIELD "Duplicate id in list" (Apex's wording).
 //   - A SOQL subset: SELECT fields FROM object [WHERE f = v | f != v |
 //     f IN (...) [AND ...]] [ORDER BY f [ASC|DESC]] [LIMIT n], with SOQL's
 //     string escapes and case-insensitive comparisons; long text fields
@@ -73,10 +83,19 @@
 // [Org.SetTokenError] makes the token endpoint refuse correct credentials
 // (invalid_grant, ...).
 //
+// Like Salesforce, which goes on with a request after its client timed out or
+// disconnected, the server performs every request it has read in full,
+// latency included: only the answer is lost. A create abandoned by a client
+// whose context ended still creates its record, counts against the limit and
+// shows in the request counts. [Org.InFlight] drops to 0 once such requests
+// are done; [Server.Close] performs them at once, cutting their latency
+// short.
+//
 // # Observing
 //
 // [Org.Requests] and [Org.RequestCounts] count requests by operation, token
 // requests included, so tests and benchmarks can assert how many calls were
-// made; [Org.Records] and [Org.Record] show the data, and [Org.PutRecord]
-// seeds it.
+// made; [Org.InFlight] and [Org.PeakInFlight] say how many API requests are
+// served at once, now and at most; [Org.Records] and [Org.Record] show the
+// data, and [Org.PutRecord] seeds it.
 package salesforcetest

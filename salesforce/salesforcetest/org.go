@@ -24,7 +24,9 @@ type OrgConfig struct {
 	// DailyAPILimit is the org's daily API request allocation, the MAX of
 	// Sforce-Limit-Info. Defaults to 100,000.
 	DailyAPILimit int
-	// Latency is added to every API request (not to token requests).
+	// Latency is added to every API request (not to token requests). A
+	// request whose client gives up during its latency is still performed
+	// when the latency is over, as in Salesforce; see [Org.InFlight].
 	// Defaults to 0.
 	Latency time.Duration
 	// QueryBatchSize is the number of records per page of a query. Defaults
@@ -56,7 +58,9 @@ const (
 	// FaultLockRow answers 400 [{"errorCode":"UNABLE_TO_LOCK_ROW",...}]
 	// without doing anything.
 	FaultLockRow
-	// FaultLatency only delays the request by Fault.Latency.
+	// FaultLatency only delays the request by Fault.Latency. A client that
+	// gives up meanwhile gets no answer, but the request is performed all
+	// the same.
 	FaultLatency
 	// FaultRequestLimit answers 403 REQUEST_LIMIT_EXCEEDED ("TotalRequests
 	// Limit exceeded."); on the token endpoint, 400 rate_limit_exceeded.
@@ -89,10 +93,11 @@ func (k FaultKind) String() string {
 type Fault struct {
 	// Op selects the requests the fault applies to: "token", "create",
 	// "update", "upsert", "retrieve", "delete", "query", "describe",
-	// "collection_create" or "collection_upsert". "" means any API request
-	// but not the token endpoint. On the token endpoint only Fault503,
-	// FaultDropAfterCommit, FaultLatency and FaultRequestLimit apply; a
-	// FaultLockRow or FaultInvalidSession with Op "token" never matches.
+	// "collection_create", "collection_update" or "collection_upsert". ""
+	// means any API request but not the token endpoint. On the token
+	// endpoint only Fault503, FaultDropAfterCommit, FaultLatency and
+	// FaultRequestLimit apply; a FaultLockRow or FaultInvalidSession with Op
+	// "token" never matches.
 	Op string
 	// Kind is what happens.
 	Kind FaultKind
@@ -108,11 +113,12 @@ type Fault struct {
 // records, API usage, injected faults and request counts. Its methods are safe
 // for concurrent use, also while the server is serving.
 type Org struct {
-	name   string
-	url    string
-	pod    string
-	orgID  string
-	userID string
+	name    string
+	url     string
+	pod     string
+	orgID   string
+	userID  string
+	closing <-chan struct{} // the Server's: closed when it closes
 
 	mu             sync.Mutex
 	clientID       string
@@ -129,9 +135,11 @@ type Org struct {
 	faults         []Fault
 	counts         map[string]int
 	cursors        map[string][]map[string]any
+	inFlight       int // authenticated API requests being served
+	peakInFlight   int // most inFlight since newOrg or ResetPeakInFlight
 }
 
-func newOrg(name, url string, index int, cfg OrgConfig) (*Org, error) {
+func newOrg(name, url string, index int, closing <-chan struct{}, cfg OrgConfig) (*Org, error) {
 	pod := string([]byte{base62[(index/62+4)%62], base62[index%62]})
 	o := &Org{
 		name:           name,
@@ -139,6 +147,7 @@ func newOrg(name, url string, index int, cfg OrgConfig) (*Org, error) {
 		pod:            pod,
 		orgID:          makeID("00D", pod, uint64(index)+1),
 		userID:         makeID("005", pod, uint64(index)+7),
+		closing:        closing,
 		clientID:       cmp.Or(cfg.ClientID, name+"-client-id"),
 		clientSecret:   cmp.Or(cfg.ClientSecret, name+"-client-secret"),
 		tokenError:     cfg.TokenError,
@@ -381,8 +390,9 @@ func (o *Org) takeFault(op string) (Fault, bool) {
 
 // Requests returns how many requests of an operation the org received:
 // "token", "versions", "create", "update", "upsert", "retrieve", "delete",
-// "query" (each page), "describe", "collection_create", "collection_upsert"
-// or "unknown". Every request counts, refused and faulted ones included.
+// "query" (each page), "describe", "collection_create", "collection_update",
+// "collection_upsert" or "unknown". Every request counts, refused and
+// faulted ones included.
 func (o *Org) Requests(op string) int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -394,6 +404,38 @@ func (o *Org) RequestCounts() map[string]int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return maps.Clone(o.counts)
+}
+
+// InFlight returns the number of API requests the org is serving now:
+// authenticated requests under /services/data/{version}/, counted from
+// authentication until their answer is ready, latency included. Token
+// requests, the versions list and unauthenticated requests do not count.
+//
+// A request whose client has gone away (a timeout, a cancelled context) is
+// still performed after its latency and counts until it is done, so
+// InFlight() == 0 tells a test that every abandoned request has landed. When
+// a client holds its answer, its request no longer counts.
+func (o *Org) InFlight() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.inFlight
+}
+
+// PeakInFlight returns the most API requests (as counted by
+// [Org.InFlight]) the org served at once since it was created or since
+// [Org.ResetPeakInFlight].
+func (o *Org) PeakInFlight() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.peakInFlight
+}
+
+// ResetPeakInFlight starts a new measure of [Org.PeakInFlight], from the
+// requests in flight now.
+func (o *Org) ResetPeakInFlight() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.peakInFlight = o.inFlight
 }
 
 // newID returns a new record ID with the object's key prefix. The caller

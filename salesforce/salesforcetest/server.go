@@ -28,6 +28,9 @@ const opToken = "token"
 type Server struct {
 	ts *httptest.Server
 
+	closing   chan struct{} // closed by Close: latencies end at once
+	closeOnce sync.Once
+
 	mu   sync.Mutex
 	orgs map[string]*Org
 }
@@ -35,13 +38,18 @@ type Server struct {
 // NewServer starts a Server on a loopback address (127.0.0.1). Close it when
 // done.
 func NewServer() *Server {
-	s := &Server{orgs: make(map[string]*Org)}
+	s := &Server{closing: make(chan struct{}), orgs: make(map[string]*Org)}
 	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	return s
 }
 
-// Close shuts the server down, waiting for requests in flight.
-func (s *Server) Close() { s.ts.Close() }
+// Close shuts the server down. Requests in flight, including those whose
+// client has gone away, are performed at once without the rest of their
+// latency, and Close waits for them.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.closing) })
+	s.ts.Close()
+}
 
 // URL returns the server's base URL, http://127.0.0.1:PORT.
 func (s *Server) URL() string { return s.ts.URL }
@@ -60,7 +68,7 @@ func (s *Server) AddOrg(name string, cfg OrgConfig) *Org {
 	if _, dup := s.orgs[name]; dup {
 		panic(fmt.Sprintf("salesforcetest: AddOrg: org %q exists", name))
 	}
-	o, err := newOrg(name, s.ts.URL+"/org/"+name, len(s.orgs), cfg)
+	o, err := newOrg(name, s.ts.URL+"/org/"+name, len(s.orgs), s.closing, cfg)
 	if err != nil {
 		panic("salesforcetest: AddOrg: " + err.Error())
 	}
@@ -114,19 +122,19 @@ func drop(w http.ResponseWriter) {
 	panic(http.ErrAbortHandler)
 }
 
-// wait sleeps for d or until the client goes away, and reports whether the
-// request should go on.
-func wait(r *http.Request, d time.Duration) bool {
+// wait sleeps for d, or until the server closes. It does not watch the
+// client: like Salesforce, which goes on with a request whose client timed
+// out or disconnected, the server performs every request it has read; only
+// the answer is lost.
+func (o *Org) wait(d time.Duration) {
 	if d <= 0 {
-		return true
+		return
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
-		return true
-	case <-r.Context().Done():
-		return false
+	case <-o.closing:
 	}
 }
 
@@ -209,11 +217,9 @@ func (o *Org) serveToken(w http.ResponseWriter, r *http.Request) {
 	fault, faulted := o.takeFault(opToken)
 	o.mu.Unlock()
 
-	// Read the body before waiting: only then does the server notice a
-	// client that gives up.
 	formErr := r.ParseForm()
-	if faulted && !wait(r, fault.Latency) {
-		return
+	if faulted {
+		o.wait(fault.Latency)
 	}
 	oauthFail := func(code, desc string) {
 		writeReply(w, reply{status: http.StatusBadRequest, body: oauthError{code, desc}})
@@ -297,7 +303,8 @@ func randomString(n int) string {
 
 // serveAPI handles a request under /services/data/{version}/: it counts it,
 // authenticates it, charges it to the daily limit, applies latency and
-// faults, and hands it to the operation.
+// faults, and hands it to the operation. Once its body is read, a request is
+// performed in full even if its client goes away.
 func (o *Org) serveAPI(w http.ResponseWriter, r *http.Request, version string, rest []string) {
 	op, handle := o.route(r.Method, version, rest)
 	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<20))
@@ -316,6 +323,8 @@ func (o *Org) serveAPI(w http.ResponseWriter, r *http.Request, version string, r
 	var fault Fault
 	faulted := false
 	if authed {
+		o.inFlight++
+		o.peakInFlight = max(o.peakInFlight, o.inFlight)
 		if o.used >= o.limit {
 			overLimit = true
 		} else {
@@ -327,42 +336,47 @@ func (o *Org) serveAPI(w http.ResponseWriter, r *http.Request, version string, r
 	w.Header().Set("Sforce-Limit-Info", fmt.Sprintf("api-usage=%d/%d", o.used, o.limit))
 	o.mu.Unlock()
 
-	switch {
-	case !authed:
+	if !authed {
 		writeReply(w, errorReply(newError(http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid")))
 		return
-	case overLimit:
-		writeReply(w, errorReply(newError(http.StatusForbidden, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")))
-		return
 	}
-	if faulted {
-		latency += fault.Latency
-	}
-	if !wait(r, latency) {
-		return
-	}
-	if faulted {
-		switch fault.Kind {
-		case Fault503:
-			writeReply(w, errorReply(newError(http.StatusServiceUnavailable, "SERVER_UNAVAILABLE", "Server temporarily unavailable")))
-			return
-		case FaultLockRow:
-			writeReply(w, errorReply(newError(http.StatusBadRequest, "UNABLE_TO_LOCK_ROW",
-				"unable to obtain exclusive access to this record or 1 records")))
-			return
-		case FaultRequestLimit:
-			writeReply(w, errorReply(newError(http.StatusForbidden, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")))
-			return
-		case FaultInvalidSession:
-			writeReply(w, errorReply(newError(http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid")))
-			return
-		}
-	}
-
-	rep := handle(r, body)
-	if faulted && fault.Kind == FaultDropAfterCommit {
+	rep, dropConn := o.perform(r, body, handle, overLimit, latency, fault, faulted)
+	// The request stops counting as in flight before its answer is written,
+	// so that a client holding its answer sees it counted out.
+	o.mu.Lock()
+	o.inFlight--
+	o.mu.Unlock()
+	if dropConn {
 		drop(w)
 		return
 	}
 	writeReply(w, rep)
+}
+
+// perform serves an authenticated API request: the daily limit, latency,
+// faults, then the operation. It returns the answer, or true to drop the
+// connection instead.
+func (o *Org) perform(r *http.Request, body []byte, handle handler, overLimit bool, latency time.Duration, fault Fault, faulted bool) (reply, bool) {
+	if overLimit {
+		return errorReply(newError(http.StatusForbidden, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")), false
+	}
+	if faulted {
+		latency += fault.Latency
+	}
+	o.wait(latency)
+	if faulted {
+		switch fault.Kind {
+		case Fault503:
+			return errorReply(newError(http.StatusServiceUnavailable, "SERVER_UNAVAILABLE", "Server temporarily unavailable")), false
+		case FaultLockRow:
+			return errorReply(newError(http.StatusBadRequest, "UNABLE_TO_LOCK_ROW",
+				"unable to obtain exclusive access to this record or 1 records")), false
+		case FaultRequestLimit:
+			return errorReply(newError(http.StatusForbidden, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")), false
+		case FaultInvalidSession:
+			return errorReply(newError(http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid")), false
+		}
+	}
+	rep := handle(r, body)
+	return rep, faulted && fault.Kind == FaultDropAfterCommit
 }

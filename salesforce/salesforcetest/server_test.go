@@ -1,15 +1,19 @@
 package salesforcetest_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/koeiq/syncd/salesforce"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
@@ -406,6 +410,233 @@ func TestCollections(t *testing.T) {
 	})
 }
 
+func TestCollectionUpdate(t *testing.T) {
+	t.Parallel()
+	custom := salesforcetest.OrgConfig{Objects: []salesforcetest.ObjectDef{salesforcetest.CustomCallObject("Call_Recording__c")}}
+	type result struct {
+		ID      string `json:"id"`
+		Success bool   `json:"success"`
+		Created *bool  `json:"created"`
+		Errors  []struct {
+			StatusCode string   `json:"statusCode"`
+			Message    string   `json:"message"`
+			Fields     []string `json:"fields"`
+		} `json:"errors"`
+	}
+	update := func(t *testing.T, org *salesforcetest.Org, token string, allOrNone bool, records ...string) response {
+		t.Helper()
+		return api(t, org, token, http.MethodPatch, "/composite/sobjects",
+			fmt.Sprintf(`{"allOrNone":%t,"records":[%s]}`, allOrNone, strings.Join(records, ",")))
+	}
+	rec := func(typ, id, fields string) string {
+		if fields != "" {
+			fields = "," + fields
+		}
+		return fmt.Sprintf(`{"attributes":{"type":%q},"id":%q%s}`, typ, id, fields)
+	}
+
+	t.Run("mixed results", func(t *testing.T) {
+		t.Parallel()
+		org := newOrg(t, custom)
+		token := getToken(t, org)
+		ok1 := org.PutRecord("Task", salesforce.Fields{"Subject": "one"})
+		deleted := org.PutRecord("Task", salesforce.Fields{"Subject": "deleted"})
+		purged := org.PutRecord("Task", salesforce.Fields{"Subject": "purged"})
+		org.DeleteRecord("Task", purged)
+		org.EmptyRecycleBin()
+		org.DeleteRecord("Task", deleted)
+		tooLong := org.PutRecord("Task", salesforce.Fields{"Subject": "too long"})
+		custom := org.PutRecord("Call_Recording__c", salesforce.Fields{"Name": "n", "call_id__c": "c-1"})
+		taken := org.PutRecord("Call_Recording__c", salesforce.Fields{"Name": "m", "call_id__c": "c-2"})
+		named := org.PutRecord("Call_Recording__c", salesforce.Fields{"Name": "o", "call_id__c": "c-3"})
+		subtype := org.PutRecord("Task", salesforce.Fields{"Subject": "subtype"})
+		foreign := org.PutRecord("Call_Recording__c", salesforce.Fields{"Name": "p", "call_id__c": "c-4"})
+
+		r := update(t, org, token, false,
+			rec("Task", strings.ToLower(ok1), `"Subject":"one again","Description":null`), // 18-character IDs are case-insensitive
+			rec("Task", deleted, `"Subject":"x"`),
+			rec("Task", purged, `"Subject":"x"`),
+			rec("Task", tooLong, `"CallDisposition":"`+strings.Repeat("x", 256)+`"`),
+			rec("Call_Recording__c", custom, `"Name":"renamed"`), // several types in one request
+			rec("Task", foreign, `"Subject":"x"`),
+			`{"attributes":{"type":"Task"},"Subject":"no id"}`,
+			rec("Task", "not-an-id", `"Subject":"x"`),
+			rec("Call_Recording__c", taken, `"call_id__c":"c-1"`),
+			rec("Task", subtype[:15], `"TaskSubtype":"Call"`),
+			rec("Call_Recording__c", named, `"Name":null`),
+		)
+		var results []result
+		r.json(t, &results)
+		if r.status != http.StatusOK || len(results) != 11 {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+		tests := []struct {
+			wantID     string
+			wantCode   string
+			wantFields []string
+		}{
+			{wantID: ok1},
+			{wantCode: "ENTITY_IS_DELETED"},
+			{wantCode: "INVALID_CROSS_REFERENCE_KEY"},
+			{wantCode: "STRING_TOO_LONG", wantFields: []string{"CallDisposition"}},
+			{wantID: custom},
+			{wantCode: "MALFORMED_ID", wantFields: []string{"Id"}},
+			{wantCode: "MISSING_ARGUMENT"},
+			{wantCode: "MALFORMED_ID", wantFields: []string{"Id"}},
+			{wantCode: "DUPLICATE_VALUE", wantFields: []string{"call_id__c"}},
+			{wantCode: "INVALID_FIELD_FOR_INSERT_UPDATE", wantFields: []string{"TaskSubtype"}},
+			{wantCode: "REQUIRED_FIELD_MISSING", wantFields: []string{"Name"}},
+		}
+		for i, tt := range tests {
+			got := results[i]
+			if got.Created != nil {
+				t.Errorf("result %d has created: %s", i, r.body)
+			}
+			if tt.wantCode == "" {
+				if !got.Success || got.ID != tt.wantID || len(got.Errors) != 0 {
+					t.Errorf("result %d = %+v, want success for %s", i, got, tt.wantID)
+				}
+				continue
+			}
+			if got.Success || got.ID != "" || len(got.Errors) != 1 || got.Errors[0].StatusCode != tt.wantCode ||
+				got.Errors[0].Message == "" || !slices.Equal(got.Errors[0].Fields, cmpNil(tt.wantFields)) {
+				t.Errorf("result %d = %+v, want %s on %q", i, got, tt.wantCode, tt.wantFields)
+			}
+		}
+		if !strings.Contains(r.body, `"fields":[]`) {
+			t.Errorf("per-record errors without fields should say [], got %s", r.body)
+		}
+
+		if got, _ := org.Record("Task", ok1); got["Subject"] != "one again" || got["Description"] != nil {
+			t.Errorf("updated record = %v", got)
+		}
+		if got, _ := org.Record("Task", tooLong); got["CallDisposition"] != nil {
+			t.Errorf("failed record changed: %v", got)
+		}
+		if got, _ := org.Record("Call_Recording__c", custom); got["Name"] != "renamed" {
+			t.Errorf("custom record = %v", got)
+		}
+		if got, _ := org.Record("Call_Recording__c", taken); got["call_id__c"] != "c-2" || got["Name"] != "m" {
+			t.Errorf("failed custom record changed: %v", got)
+		}
+		if got := org.Requests("collection_update"); got != 1 {
+			t.Errorf("collection_update requests = %d, want 1", got)
+		}
+		if used, _ := org.APIUsage(); used != 1 {
+			t.Errorf("API usage = %d, want 1 for the whole batch", used)
+		}
+	})
+
+	t.Run("whole request refused", func(t *testing.T) {
+		t.Parallel()
+		org := newOrg(t, custom)
+		token := getToken(t, org)
+		id := org.PutRecord("Task", salesforce.Fields{"Subject": "kept"})
+		id2 := org.PutRecord("Task", salesforce.Fields{"Subject": "kept"})
+		good := rec("Task", id, `"Subject":"changed"`)
+		many := make([]string, 201)
+		for i := range many {
+			many[i] = good
+		}
+		tests := []struct {
+			name       string
+			records    []string
+			wantStatus int
+			wantCode   string
+		}{
+			{"unknown field", []string{good, rec("Task", id2, `"Foo__c":1`)}, 400, "INVALID_FIELD"},
+			{"wrong JSON type", []string{good, rec("Task", id2, `"CallDurationInSeconds":"long"`)}, 400, "JSON_PARSER_ERROR"},
+			{"bad date", []string{good, rec("Task", id2, `"ActivityDate":"2026-02-30"`)}, 400, "JSON_PARSER_ERROR"},
+			{"id not a string", []string{good, `{"attributes":{"type":"Task"},"id":42}`}, 400, "JSON_PARSER_ERROR"},
+			{"no type", []string{good, `{"id":"` + id2 + `","Subject":"x"}`}, 400, "INVALID_TYPE"},
+			{"unknown type", []string{good, rec("Nope__c", id2, "")}, 400, "INVALID_TYPE"},
+			{"same ID twice", []string{good, rec("Task", strings.ToLower(id), `"Subject":"again"`)}, 400, "INVALID_FIELD"},
+			{"201 records", many, 400, "EXCEEDED_ID_LIMIT"},
+		}
+		for _, tt := range tests {
+			r := update(t, org, token, false, tt.records...)
+			if r.status != tt.wantStatus || errorCode(t, r) != tt.wantCode {
+				t.Errorf("%s: %d %.300s, want %d %s", tt.name, r.status, r.body, tt.wantStatus, tt.wantCode)
+			}
+		}
+		for _, got := range org.Records("Task") {
+			if got["Subject"] != "kept" {
+				t.Errorf("record %v changed by a refused request", got["Id"])
+			}
+		}
+		if r := api(t, org, token, http.MethodPatch, "/composite/sobjects", `not json`); r.status != http.StatusBadRequest || errorCode(t, r) != "JSON_PARSER_ERROR" {
+			t.Errorf("not JSON: %d %s", r.status, r.body)
+		}
+	})
+
+	t.Run("200 records", func(t *testing.T) {
+		t.Parallel()
+		org := newOrg(t, salesforcetest.OrgConfig{})
+		records := make([]string, 200)
+		for i := range records {
+			records[i] = rec("Task", org.PutRecord("Task", nil), fmt.Sprintf(`"Subject":"s-%d"`, i))
+		}
+		r := update(t, org, getToken(t, org), false, records...)
+		var results []result
+		r.json(t, &results)
+		if r.status != http.StatusOK || len(results) != 200 {
+			t.Fatalf("%d %.300s", r.status, r.body)
+		}
+		for i, got := range org.Records("Task") {
+			if !results[i].Success || got["Subject"] != fmt.Sprint("s-", i) {
+				t.Fatalf("record %d = %v, result %+v", i, got, results[i])
+			}
+		}
+	})
+
+	t.Run("allOrNone rolls back", func(t *testing.T) {
+		t.Parallel()
+		org := newOrg(t, salesforcetest.OrgConfig{})
+		id := org.PutRecord("Task", salesforce.Fields{"Subject": "before"})
+		deleted := org.PutRecord("Task", nil)
+		org.DeleteRecord("Task", deleted)
+		r := update(t, org, getToken(t, org), true, rec("Task", id, `"Subject":"after"`), rec("Task", deleted, `"Subject":"x"`))
+		var results []result
+		r.json(t, &results)
+		if r.status != http.StatusOK || len(results) != 2 || results[0].Success || results[1].Success ||
+			results[0].Errors[0].StatusCode != "ALL_OR_NONE_OPERATION_ROLLED_BACK" ||
+			results[1].Errors[0].StatusCode != "ENTITY_IS_DELETED" {
+			t.Errorf("%d %s", r.status, r.body)
+		}
+		if got, _ := org.Record("Task", id); got["Subject"] != "before" {
+			t.Errorf("Subject = %v, want before after the rollback", got["Subject"])
+		}
+	})
+
+	t.Run("faults", func(t *testing.T) {
+		t.Parallel()
+		org := newOrg(t, salesforcetest.OrgConfig{})
+		token := getToken(t, org)
+		id := org.PutRecord("Task", salesforce.Fields{"Subject": "before"})
+		org.InjectFault(salesforcetest.Fault{Op: "collection_update", Kind: salesforcetest.FaultLockRow})
+		if r := update(t, org, token, false, rec("Task", id, `"Subject":"after"`)); r.status != http.StatusBadRequest || errorCode(t, r) != "UNABLE_TO_LOCK_ROW" {
+			t.Errorf("faulted: %d %s", r.status, r.body)
+		}
+		if got, _ := org.Record("Task", id); got["Subject"] != "before" {
+			t.Errorf("Subject = %v after a faulted request", got["Subject"])
+		}
+		if r := update(t, org, token, false, rec("Task", id, `"Subject":"after"`)); r.status != http.StatusOK {
+			t.Errorf("after the fault: %d %s", r.status, r.body)
+		}
+		if got := org.Requests("collection_update"); got != 2 {
+			t.Errorf("collection_update requests = %d, want 2", got)
+		}
+	})
+}
+
+// cmpNil turns nil into the empty list that a decoded "fields":[] is.
+func cmpNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
 func TestFaults(t *testing.T) {
 	t.Parallel()
 	org := newOrg(t, salesforcetest.OrgConfig{})
@@ -500,6 +731,145 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	if len(recs) < workers*each/2 {
 		t.Errorf("only %d of %d creates succeeded", len(recs), workers*each)
+	}
+}
+
+func TestInFlight(t *testing.T) {
+	t.Parallel()
+	org := newOrg(t, salesforcetest.OrgConfig{})
+	client, err := salesforce.NewClient(&salesforce.Config{InstanceURL: org.URL(), ClientID: id, ClientSecret: secret, AllowInsecureLoopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Token requests and unauthenticated requests are not counted.
+	if err := client.CheckCredentials(t.Context()); err != nil {
+		t.Fatalf("CheckCredentials: %v", err)
+	}
+	api(t, org, "", http.MethodGet, "/sobjects/Task/describe", "")
+	if got := org.PeakInFlight(); got != 0 {
+		t.Fatalf("PeakInFlight = %d after a token and an unauthenticated request, want 0", got)
+	}
+
+	// The latency is long enough for the three creates to overlap.
+	org.SetLatency(time.Second)
+	const n = 3
+	start := make(chan struct{})
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			<-start
+			_, err := client.Create(t.Context(), "Task", salesforce.Fields{"Subject": fmt.Sprint("c-", i)})
+			errs <- err
+		}()
+	}
+	close(start)
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatalf("Create: %v", err)
+		}
+	}
+	if got := org.PeakInFlight(); got != n {
+		t.Errorf("PeakInFlight = %d, want %d", got, n)
+	}
+	if got := org.InFlight(); got != 0 {
+		t.Errorf("InFlight = %d once every client has its answer, want 0", got)
+	}
+
+	org.ResetPeakInFlight()
+	if got := org.PeakInFlight(); got != 0 {
+		t.Errorf("PeakInFlight = %d after ResetPeakInFlight, want 0", got)
+	}
+	org.SetLatency(0)
+	for i := range 2 {
+		if _, err := client.Create(t.Context(), "Task", salesforce.Fields{"Subject": fmt.Sprint("d-", i)}); err != nil {
+			t.Fatalf("Create: %v", err)
+		}
+	}
+	if got := org.PeakInFlight(); got != 1 {
+		t.Errorf("PeakInFlight = %d after two requests one after the other, want 1", got)
+	}
+}
+
+// An update whose client gave up is performed all the same, after its
+// latency; InFlight tells when.
+func TestAbandonedRequestLands(t *testing.T) {
+	t.Parallel()
+	org := newOrg(t, salesforcetest.OrgConfig{})
+	token := getToken(t, org)
+	recID := org.PutRecord("Task", salesforce.Fields{"Subject": "before"})
+	org.SetLatency(300 * time.Millisecond)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPatch, org.URL()+"/services/data/"+salesforce.APIVersion+"/sobjects/Task/"+recID,
+		strings.NewReader(`{"Subject":"after"}`))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("update answered %d, want the client to give up first", resp.StatusCode)
+	}
+	waitFor(t, 5*time.Second, "the abandoned update to land", func() bool {
+		got, _ := org.Record("Task", recID)
+		return got["Subject"] == "after"
+	})
+	waitFor(t, 5*time.Second, "no request in flight", func() bool { return org.InFlight() == 0 })
+	if got := org.Requests("update"); got != 1 {
+		t.Errorf("update requests = %d, want 1", got)
+	}
+	if used, _ := org.APIUsage(); used != 1 {
+		t.Errorf("API usage = %d, want 1", used)
+	}
+}
+
+// Close does not wait out a long latency: it performs the requests in flight
+// at once.
+func TestCloseFinishesRequestsInFlight(t *testing.T) {
+	t.Parallel()
+	srv := salesforcetest.NewServer()
+	t.Cleanup(srv.Close)
+	org := srv.AddOrg("acme", salesforcetest.OrgConfig{ClientID: id, ClientSecret: secret, Latency: time.Hour})
+	client, err := salesforce.NewClient(&salesforce.Config{InstanceURL: org.URL(), ClientID: id, ClientSecret: secret, AllowInsecureLoopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := client.Create(ctx, "Task", salesforce.Fields{"Subject": "c-1"}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Create error = %v, want context.DeadlineExceeded", err)
+	}
+	waitFor(t, 5*time.Second, "the abandoned create in flight", func() bool { return org.InFlight() == 1 })
+
+	closed := make(chan struct{})
+	go func() {
+		srv.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close still waiting after 10s")
+	}
+	if recs := org.Records("Task"); len(recs) != 1 || recs[0]["Subject"] != "c-1" {
+		t.Errorf("records = %v, want the create that was in flight", recs)
+	}
+	if got := org.InFlight(); got != 0 {
+		t.Errorf("InFlight = %d after Close, want 0", got)
+	}
+}
+
+// waitFor polls cond every 10 milliseconds until it holds, failing the test
+// after timeout.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		<-tick.C
 	}
 }
 

@@ -7,13 +7,11 @@ import (
 
 // The River queues syncd works.
 const (
-	// QueueSalesforce holds the per-call Salesforce pushes.
+	// QueueSalesforce holds the Salesforce push jobs. Its name is the
+	// target's, as push_jobs_owed.sql expects.
 	QueueSalesforce = "salesforce"
-	// QueueKintone holds the per-call Kintone pushes.
+	// QueueKintone holds the Kintone push jobs.
 	QueueKintone = "kintone"
-	// QueueBacklog holds the pushes of tenants with a backlog of pending
-	// calls (Config.BacklogThreshold), so they never hold up the others.
-	QueueBacklog = "backlog"
 	// QueueMaintenance holds dispatch (the periodic safety net) and
 	// retention.
 	QueueMaintenance = "maintenance"
@@ -46,20 +44,19 @@ func (DispatchArgs) InsertOpts() river.InsertOpts {
 	}
 }
 
-// SalesforcePushArgs asks for one call to be pushed to its tenant's
-// Salesforce org. Args hold IDs only, never secrets or call content, since
-// the River UI shows them.
+// SalesforcePushArgs asks for a batch of a tenant's pending calls to be
+// pushed to its Salesforce org: the job claims up to Config.BatchSize of them
+// (the oldest analyses first), pushes them with sObject Collections requests
+// and stores their record IDs. Its output (River's RecordOutput) lists the
+// calls it pushed, their outcomes and record IDs; sync_records.push_job_id
+// names the job that last pushed a call.
 //
-// Dispatch inserts one only when no push job of the call is waiting
-// (sync_records.push_job_id), so a call has at most one waiting push job;
-// unlike River's unique jobs, a job that is running no longer counts, so an
-// analysis that arrives while the call is pushed is pushed too.
+// Args hold IDs only, never secrets or call content, since the River UI
+// shows them. Dispatch and finishing push jobs insert as many as the tenant
+// needs: about one per Config.BatchSize claimable calls, at most
+// Config.TenantConcurrency at once.
 type SalesforcePushArgs struct {
 	TenantID string `json:"tenant_id"`
-	CallID   string `json:"call_id"`
-	// OutboxID is the outbox row that caused the push. The push sends the
-	// call's newest queued row, which may be newer.
-	OutboxID int64 `json:"outbox_id"`
 }
 
 // Kind is "salesforce_push".
@@ -70,12 +67,10 @@ func (SalesforcePushArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueSalesforce}
 }
 
-// KintonePushArgs asks for one call to be pushed to its tenant's Kintone
-// app, like SalesforcePushArgs.
+// KintonePushArgs asks for a batch of a tenant's pending calls to be pushed
+// to its Kintone app, like SalesforcePushArgs.
 type KintonePushArgs struct {
 	TenantID string `json:"tenant_id"`
-	CallID   string `json:"call_id"`
-	OutboxID int64  `json:"outbox_id"`
 }
 
 // Kind is "kintone_push".

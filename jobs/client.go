@@ -37,43 +37,27 @@ type Config struct {
 	// safety net for lost notifications. Defaults to 10 seconds.
 	DispatchInterval time.Duration
 
-	// SalesforceWorkers is how many Salesforce push jobs of the salesforce
-	// queue this client works at once. A job waits in its tenant's batcher
-	// while it gathers, so this bounds the calls in flight. Defaults to 400.
+	// SalesforceWorkers is how many Salesforce push jobs this client works at
+	// once; each pushes a batch of one tenant's calls with one request at a
+	// time, and a tenant never has more than TenantConcurrency at once.
+	// Defaults to 100.
 	SalesforceWorkers int
 
-	// BacklogWorkers is how many push jobs of the backlog queue this client
-	// works at once. A tenant with BacklogThreshold calls pending has its
-	// pushes dispatched there, so that a backlog (or a slow org) never holds
-	// up other tenants' calls. Defaults to 1,000.
-	BacklogWorkers int
-
-	// BacklogThreshold is how many pending calls make a tenant's new pushes
-	// go to the backlog queue. Defaults to 50.
-	BacklogThreshold int
-
-	// BatchSize is the most calls of one tenant pushed with one sObject
-	// Collections request (at most 200). 1 pushes every call on its own.
-	// Defaults to 200.
+	// BatchSize is the most calls of one tenant a push job claims and pushes
+	// together: one sObject Collections request for Salesforce (at most
+	// 200), one request per call for Kintone. 1 pushes every call on its
+	// own. Defaults to 200.
 	BatchSize int
 
-	// BatchWindow is how long a tenant's batcher gathers calls before it
-	// pushes what it has; a lone call waits no longer. Defaults to 20
-	// milliseconds.
-	BatchWindow time.Duration
-
-	// TenantConcurrency is the most requests in flight to one org, well
-	// under Salesforce's 25 concurrent long-running requests. Defaults to 5.
+	// TenantConcurrency is the most requests in flight to one org from all
+	// replicas together (request slots in PostgreSQL), well under
+	// Salesforce's 25 concurrent long-running requests. Defaults to 5.
 	TenantConcurrency int
 
 	// BudgetSlowShare is the share of an org's daily API requests
 	// (Sforce-Limit-Info) above which its pushes slow down: one request at a
-	// time, each gathering for SlowBatchWindow. Defaults to 0.8.
+	// time. Defaults to 0.8.
 	BudgetSlowShare float64
-
-	// SlowBatchWindow is how long a slowed tenant's batcher gathers calls.
-	// Defaults to 2 seconds.
-	SlowBatchWindow time.Duration
 
 	// BudgetHoldShare is the share of an org's daily API requests above
 	// which its pushes are held (snoozed, visible in the River UI) so that
@@ -105,8 +89,31 @@ type Config struct {
 	// RequestTimeout bounds each request to a CRM. Defaults to 30 seconds.
 	RequestTimeout time.Duration
 
-	// PushTimeout bounds one push attempt. Defaults to 2 minutes.
+	// PushTimeout bounds one push job: claiming a batch, its requests and
+	// storing the outcomes. Calls it could not push are released without
+	// spending an attempt. Defaults to 2 minutes.
 	PushTimeout time.Duration
+
+	// LeaseTime is how long a push job's leases on its calls and its request
+	// slot last; the job renews them every third of it while it runs, so a
+	// call whose worker died is pushed again soon after its lease ran out.
+	// Defaults to 20 seconds.
+	LeaseTime time.Duration
+
+	// InDoubtWait is how long a call whose create was sent on the look-up
+	// path (no external ID field) and whose outcome is unknown waits before
+	// it is looked up again: Salesforce finishes requests whose client left,
+	// for up to 10 minutes. Defaults to 10 minutes.
+	InDoubtWait time.Duration
+
+	// RetryBackoff is how long a call waits after its first failed attempt;
+	// the wait doubles with each further attempt, up to an hour. Defaults to
+	// 5 seconds.
+	RetryBackoff time.Duration
+
+	// MaxAttempts is how many failed attempts fail a call for good.
+	// Defaults to 25.
+	MaxAttempts int
 
 	// ParkSnooze is how long a push waits before looking again when its
 	// tenant's credentials were refused; saving the settings resumes the
@@ -117,12 +124,9 @@ type Config struct {
 	// answers REQUEST_LIMIT_EXCEEDED. Defaults to 15 minutes.
 	RateLimitSnooze time.Duration
 
-	// LeaseWaitSnooze is how long a push waits when another worker is
-	// pushing the same call. Defaults to 5 seconds.
-	LeaseWaitSnooze time.Duration
-
-	// RetryPolicy schedules retries of failed jobs. Defaults to River's
-	// exponential backoff.
+	// RetryPolicy schedules retries of jobs that failed as a whole (the
+	// database could not be reached, say); failed calls wait RetryBackoff
+	// instead. Defaults to River's exponential backoff.
 	RetryPolicy river.ClientRetryPolicy
 
 	// Metrics records pushes, CRM requests and API budgets. Defaults to
@@ -133,6 +137,11 @@ type Config struct {
 	// periodic job deletes older ones in batches, keeping those a sync
 	// record still needs. Defaults to 30 days.
 	OutboxRetention time.Duration
+
+	// SkippedRetention is how long skipped outbox rows ("skipped: <reason>",
+	// which a backfill hands back to dispatch) are kept; at least
+	// OutboxRetention. Defaults to 365 days.
+	SkippedRetention time.Duration
 
 	// RetentionInterval is how often the retention job runs. Defaults to one
 	// hour.
@@ -150,14 +159,10 @@ func (c *Config) withDefaults() (*Config, error) {
 	}
 	out.DispatchBatchSize = cmp.Or(out.DispatchBatchSize, 500)
 	out.DispatchInterval = cmp.Or(out.DispatchInterval, 10*time.Second)
-	out.SalesforceWorkers = cmp.Or(out.SalesforceWorkers, 400)
-	out.BacklogWorkers = cmp.Or(out.BacklogWorkers, 1000)
-	out.BacklogThreshold = cmp.Or(out.BacklogThreshold, 50)
+	out.SalesforceWorkers = cmp.Or(out.SalesforceWorkers, 100)
 	out.BatchSize = cmp.Or(out.BatchSize, salesforce.MaxCollectionSize)
-	out.BatchWindow = cmp.Or(out.BatchWindow, 20*time.Millisecond)
 	out.TenantConcurrency = cmp.Or(out.TenantConcurrency, 5)
 	out.BudgetSlowShare = cmp.Or(out.BudgetSlowShare, 0.8)
-	out.SlowBatchWindow = cmp.Or(out.SlowBatchWindow, 2*time.Second)
 	out.BudgetHoldShare = cmp.Or(out.BudgetHoldShare, 0.95)
 	out.BudgetHoldSnooze = cmp.Or(out.BudgetHoldSnooze, 15*time.Minute)
 	out.KintoneWorkers = cmp.Or(out.KintoneWorkers, 10)
@@ -167,16 +172,35 @@ func (c *Config) withDefaults() (*Config, error) {
 	out.PushTimeout = cmp.Or(out.PushTimeout, 2*time.Minute)
 	out.ParkSnooze = cmp.Or(out.ParkSnooze, 15*time.Minute)
 	out.RateLimitSnooze = cmp.Or(out.RateLimitSnooze, 15*time.Minute)
-	out.LeaseWaitSnooze = cmp.Or(out.LeaseWaitSnooze, 5*time.Second)
+	out.LeaseTime = cmp.Or(out.LeaseTime, 20*time.Second)
+	out.InDoubtWait = cmp.Or(out.InDoubtWait, 10*time.Minute)
+	out.RetryBackoff = cmp.Or(out.RetryBackoff, 5*time.Second)
+	out.MaxAttempts = cmp.Or(out.MaxAttempts, 25)
 	out.OutboxRetention = cmp.Or(out.OutboxRetention, 30*24*time.Hour)
+	out.SkippedRetention = cmp.Or(out.SkippedRetention, 365*24*time.Hour)
 	out.RetentionInterval = cmp.Or(out.RetentionInterval, time.Hour)
 
 	if err := migrate.ValidateSchema(out.Schema); err != nil {
 		return nil, err
 	}
-	if out.DispatchBatchSize < 1 || out.SalesforceWorkers < 1 || out.KintoneWorkers < 1 || out.BacklogWorkers < 1 ||
-		out.BacklogThreshold < 1 || out.TenantConcurrency < 1 {
-		return nil, errors.New("jobs: DispatchBatchSize, the worker counts, BacklogThreshold and TenantConcurrency must be positive")
+	if out.DispatchBatchSize < 1 || out.SalesforceWorkers < 1 || out.KintoneWorkers < 1 || out.TenantConcurrency < 1 ||
+		out.MaxAttempts < 1 {
+		return nil, errors.New("jobs: DispatchBatchSize, the worker counts, TenantConcurrency and MaxAttempts must be positive")
+	}
+	for _, d := range []struct {
+		name string
+		d    time.Duration
+	}{{"RequestTimeout", out.RequestTimeout}, {"PushTimeout", out.PushTimeout}, {"LeaseTime", out.LeaseTime},
+		{"InDoubtWait", out.InDoubtWait}, {"RetryBackoff", out.RetryBackoff}} {
+		if d.d <= 0 {
+			return nil, fmt.Errorf("jobs: %s must be positive", d.name)
+		}
+	}
+	if out.LeaseTime < 3*time.Second {
+		return nil, errors.New("jobs: LeaseTime must be at least 3 seconds")
+	}
+	if out.SkippedRetention < out.OutboxRetention {
+		return nil, errors.New("jobs: SkippedRetention must be at least OutboxRetention")
 	}
 	if out.BatchSize < 1 || out.BatchSize > salesforce.MaxCollectionSize {
 		return nil, fmt.Errorf("jobs: BatchSize must be from 1 to %d", salesforce.MaxCollectionSize)
@@ -240,7 +264,6 @@ func NewClient(pool *pgxpool.Pool, cfg *Config) (*Client, error) {
 		FetchCooldown: cfg.FetchCooldown,
 		Queues: map[string]river.QueueConfig{
 			QueueSalesforce:  {MaxWorkers: cfg.SalesforceWorkers},
-			QueueBacklog:     {MaxWorkers: cfg.BacklogWorkers},
 			QueueKintone:     {MaxWorkers: cfg.KintoneWorkers},
 			QueueMaintenance: {MaxWorkers: 2},
 		},
@@ -253,8 +276,9 @@ func NewClient(pool *pgxpool.Pool, cfg *Config) (*Client, error) {
 				&river.PeriodicJobOpts{ID: "outbox_retention", RunOnStart: true}),
 		},
 		SoftStopTimeout: cfg.SoftStopTimeout,
-		// A push whose worker died is tried again once its lease is over.
-		RescueStuckJobsAfter: cfg.PushTimeout + 5*time.Minute,
+		// A push job whose worker died is marked retryable after this; its
+		// calls are pushed again as soon as their leases run out, by any job.
+		RescueStuckJobsAfter: cfg.PushTimeout + time.Minute,
 		JobTimeout:           cfg.PushTimeout,
 		RetryPolicy:          cfg.RetryPolicy,
 	})

@@ -21,22 +21,23 @@ type DispatchResult struct {
 	Pushes int
 }
 
-// Dispatch dispatches undispatched outbox rows, a batch per transaction,
-// until none is left.
+// Dispatch dispatches undispatched outbox rows, a round per transaction,
+// until none is left. Each round serves every tenant with rows waiting, up
+// to DispatchBatchSize rows of each.
 func (c *Client) Dispatch(ctx context.Context) (DispatchResult, error) {
 	var total DispatchResult
 	for {
 		res, err := c.dispatchBatch(ctx)
 		total.Claimed += res.Claimed
 		total.Pushes += res.Pushes
-		if err != nil || res.Claimed < c.cfg.DispatchBatchSize {
+		if err != nil || res.Claimed == 0 {
 			return total, err
 		}
 	}
 }
 
-// dispatchBatch claims one batch of outbox rows, records their outcomes and
-// inserts their push jobs, in one transaction.
+// dispatchBatch claims one round of outbox rows, records their outcomes and
+// inserts the push jobs their tenants need, in one transaction.
 func (c *Client) dispatchBatch(ctx context.Context) (DispatchResult, error) {
 	var res DispatchResult
 	err := pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
@@ -44,7 +45,8 @@ func (c *Client) dispatchBatch(ctx context.Context) (DispatchResult, error) {
 		if err != nil {
 			return err
 		}
-		var tenants, calls, targets []string
+		var orgs []org
+		seen := map[org]bool{}
 		for rows.Next() {
 			var (
 				id               int64
@@ -57,18 +59,19 @@ func (c *Client) dispatchBatch(ctx context.Context) (DispatchResult, error) {
 				return err
 			}
 			res.Claimed++
-			if target != nil {
-				tenants, calls, targets = append(tenants, tenantID), append(calls, callID), append(targets, *target)
+			if target == nil {
+				continue
+			}
+			res.Pushes++
+			if o := (org{tenantID, *target}); !seen[o] {
+				seen[o] = true
+				orgs = append(orgs, o)
 			}
 		}
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		res.Pushes = len(calls)
-		if len(calls) == 0 {
-			return nil
-		}
-		return c.insertPushJobs(ctx, tx, tenants, calls, targets)
+		return c.ensurePushJobs(ctx, tx, orgs)
 	})
 	if err != nil {
 		return DispatchResult{}, fmt.Errorf("jobs: dispatch: %w", err)
@@ -79,37 +82,74 @@ func (c *Client) dispatchBatch(ctx context.Context) (DispatchResult, error) {
 	return res, nil
 }
 
-// insertPushJobs inserts a push job for each of the given sync records that
-// has none waiting, and records it on the record.
-func (c *Client) insertPushJobs(ctx context.Context, tx pgx.Tx, tenants, calls, targets []string) error {
-	rows, err := tx.Query(ctx, syncdsql.PushJobsOwed, tenants, calls, targets, c.cfg.BacklogThreshold)
+// org is one tenant's CRM target: the unit of push jobs, request slots,
+// pauses and API budgets.
+type org struct{ tenantID, target string }
+
+// pushArgs returns the args of a push job of o.
+func (o org) pushArgs() (river.JobArgs, error) {
+	switch o.target {
+	case "salesforce":
+		return SalesforcePushArgs{TenantID: o.tenantID}, nil
+	case "kintone":
+		return KintonePushArgs{TenantID: o.tenantID}, nil
+	}
+	return nil, fmt.Errorf("tenant %s: unknown target %q", o.tenantID, o.target)
+}
+
+// ensurePushJobs inserts, in tx, the push jobs the orgs lack: enough to
+// push their claimable calls with the request slots that are free (one job
+// per BatchSize calls), or one job for when their first waiting call becomes
+// claimable. The jobs that hold slots need none: each one, when it finishes,
+// runs this again for its org. A tenant whose pushes are held gets none
+// either: its waiting jobs run when the hold ends, or when its settings are
+// saved again.
+func (c *Client) ensurePushJobs(ctx context.Context, tx pgx.Tx, orgs []org) error {
+	if len(orgs) == 0 {
+		return nil
+	}
+	tenants, targets := make([]string, len(orgs)), make([]string, len(orgs))
+	for i, o := range orgs {
+		tenants[i], targets[i] = o.tenantID, o.target
+	}
+	rows, err := tx.Query(ctx, syncdsql.PushJobsOwed, tenants, targets, c.cfg.TenantConcurrency*c.cfg.BatchSize,
+		c.cfg.BudgetHoldShare, c.cfg.BudgetHoldSnooze.Seconds(), c.cfg.BudgetSlowShare)
 	if err != nil {
 		return err
 	}
 	var params []river.InsertManyParams
-	tenants, calls, targets = tenants[:0], calls[:0], targets[:0]
 	for rows.Next() {
-		var tenantID, callID, target string
-		var outboxID int64
-		var backlog bool
-		if err := rows.Scan(&tenantID, &callID, &target, &outboxID, &backlog); err != nil {
+		var (
+			o                                  org
+			claimable, heldSlots, due, waiting int
+			nextDue                            *time.Time
+			held, slow                         bool
+		)
+		if err := rows.Scan(&o.tenantID, &o.target, &claimable, &nextDue, &heldSlots, &due, &waiting, &held, &slow); err != nil {
+			rows.Close()
 			return err
 		}
-		var args river.JobArgs
-		switch target {
-		case "salesforce":
-			args = SalesforcePushArgs{TenantID: tenantID, CallID: callID, OutboxID: outboxID}
-		case "kintone":
-			args = KintonePushArgs{TenantID: tenantID, CallID: callID, OutboxID: outboxID}
-		default:
-			return fmt.Errorf("call %s: unknown target %q", callID, target)
+		if held {
+			continue
 		}
-		var opts *river.InsertOpts
-		if backlog {
-			opts = &river.InsertOpts{Queue: QueueBacklog}
+		args, err := o.pushArgs()
+		if err != nil {
+			rows.Close()
+			return err
 		}
-		params = append(params, river.InsertManyParams{Args: args, InsertOpts: opts})
-		tenants, calls, targets = append(tenants, tenantID), append(calls, callID), append(targets, target)
+		limit := c.cfg.TenantConcurrency
+		if slow {
+			limit = 1
+		}
+		switch {
+		case claimable > 0:
+			want := min(limit-heldSlots, (claimable+c.cfg.BatchSize-1)/c.cfg.BatchSize) - due
+			for range max(want, 0) {
+				params = append(params, river.InsertManyParams{Args: args})
+			}
+		case nextDue != nil && waiting == 0 && heldSlots == 0:
+			params = append(params, river.InsertManyParams{Args: args, InsertOpts: &river.InsertOpts{ScheduledAt: *nextDue}})
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return err
@@ -117,16 +157,35 @@ func (c *Client) insertPushJobs(ctx context.Context, tx pgx.Tx, tenants, calls, 
 	if len(params) == 0 {
 		return nil
 	}
-	inserted, err := c.river.InsertManyTx(ctx, tx, params)
-	if err != nil {
+	if _, err := c.river.InsertManyTx(ctx, tx, params); err != nil {
 		return fmt.Errorf("insert push jobs: %w", err)
 	}
-	ids := make([]int64, len(inserted))
-	for i, r := range inserted {
-		ids[i] = r.Job.ID
+	return nil
+}
+
+// Sweep makes sure every org with pending calls has the push jobs it needs:
+// calls whose worker died (their lease ran out), whose retry or doubt wait
+// ended, or whose tenant's hold ended are pushed without waiting for a new
+// analysis. The daemon sweeps every DispatchInterval.
+func (c *Client) Sweep(ctx context.Context) error {
+	err := pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, syncdsql.PendingOrgs)
+		if err != nil {
+			return err
+		}
+		orgs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (org, error) {
+			var o org
+			return o, row.Scan(&o.tenantID, &o.target)
+		})
+		if err != nil {
+			return err
+		}
+		return c.ensurePushJobs(ctx, tx, orgs)
+	})
+	if err != nil {
+		return fmt.Errorf("jobs: sweep: %w", err)
 	}
-	_, err = tx.Exec(ctx, syncdsql.PushJobsRegister, tenants, calls, targets, ids)
-	return err
+	return nil
 }
 
 // wake asks the dispatch loop to dispatch; wakes that arrive while it works
@@ -138,17 +197,28 @@ func (c *Client) wake() {
 	}
 }
 
-// dispatchLoop dispatches whenever woken, until ctx ends. A failed pass is
+// dispatchLoop dispatches whenever woken, and dispatches and sweeps every
+// DispatchInterval (on every replica, so that a replica's death is noticed
+// without waiting for River's leader), until ctx ends. A failed pass is
 // tried again after a pause.
 func (c *Client) dispatchLoop(ctx context.Context) {
+	tick := time.NewTicker(c.cfg.DispatchInterval)
+	defer tick.Stop()
 	var failures int
 	for {
+		sweep := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-c.wakeCh:
+		case <-tick.C:
+			sweep = true
 		}
-		if _, err := c.Dispatch(ctx); err != nil {
+		_, err := c.Dispatch(ctx)
+		if err == nil && sweep {
+			err = c.Sweep(ctx)
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
@@ -229,8 +299,10 @@ type DispatchWorker struct {
 	client *Client
 }
 
-// Work dispatches until the outbox holds no undispatched row.
+// Work dispatches until the outbox holds no undispatched row, then sweeps.
 func (w *DispatchWorker) Work(ctx context.Context, job *river.Job[DispatchArgs]) error {
-	_, err := w.client.Dispatch(ctx)
-	return err
+	if _, err := w.client.Dispatch(ctx); err != nil {
+		return err
+	}
+	return w.client.Sweep(ctx)
 }

@@ -49,12 +49,16 @@ type fastRetry struct{}
 
 func (fastRetry) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(50 * time.Millisecond) }
 
-// config returns a client config for tests: quick retries and snoozes.
+// config returns a client config for tests: quick retries, short leases
+// and a sweep every second.
 func (b *testBundle) config() *jobs.Config {
 	return &jobs.Config{
-		Settings:        b.store,
-		RetryPolicy:     fastRetry{},
-		LeaseWaitSnooze: 50 * time.Millisecond,
+		Settings:         b.store,
+		RetryPolicy:      fastRetry{},
+		RetryBackoff:     50 * time.Millisecond,
+		LeaseTime:        3 * time.Second,
+		InDoubtWait:      2 * time.Second,
+		DispatchInterval: time.Second,
 	}
 }
 

@@ -11,50 +11,49 @@ import (
 
 	"github.com/koeiq/syncd/kintone"
 	"github.com/koeiq/syncd/mapping"
+	"github.com/koeiq/syncd/salesforce"
 	"github.com/koeiq/syncd/settings"
 )
 
-// KintonePushWorker works KintonePushArgs: it upserts the call's record in
-// the tenant's Kintone app by its call_id field and stores the record ID.
+// KintonePushWorker works KintonePushArgs: it upserts a batch of the
+// tenant's pending calls in its Kintone app by their call_id field, one
+// request at a time, and stores their record IDs.
 type KintonePushWorker struct {
 	river.WorkerDefaults[KintonePushArgs]
 	client *Client
 }
 
-// Work pushes the call.
+// Work pushes a batch.
 func (w *KintonePushWorker) Work(ctx context.Context, job *river.Job[KintonePushArgs]) error {
 	return work(ctx, w.client, w.client.kintone, job)
 }
 
-// Timeout bounds one push attempt.
+// Timeout bounds one push job.
 func (w *KintonePushWorker) Timeout(*river.Job[KintonePushArgs]) time.Duration {
 	return w.client.cfg.PushTimeout
 }
 
-// kintoneTarget pushes calls to Kintone, one client per tenant.
+// kintoneTarget pushes calls to Kintone, one client per tenant and settings
+// version; like Salesforce, the state replicas share lives in PostgreSQL.
 type kintoneTarget struct {
 	c *Client
 
 	mu      sync.Mutex
-	tenants map[string]*ktTenant
+	clients map[string]*ktClient // by tenant
 }
 
-type ktTenant struct {
-	version     time.Time
-	client      *kintone.Client
-	pausedUntil time.Time
+type ktClient struct {
+	version time.Time
+	client  *kintone.Client
 }
 
 func newKintoneTarget(c *Client) *kintoneTarget {
-	return &kintoneTarget{c: c, tenants: map[string]*ktTenant{}}
+	return &kintoneTarget{c: c, clients: map[string]*ktClient{}}
 }
 
 func (t *kintoneTarget) name() string { return "kintone" }
 
 func (t *kintoneTarget) open(ctx context.Context, tenantID string) (tenantConn, gate, error) {
-	if g, err := checkTenant(ctx, t.c.cfg.Settings, tenantID); g.disabled != "" || err != nil {
-		return nil, g, err
-	}
 	st, cfg, err := t.c.cfg.Settings.KintoneConfig(ctx, tenantID)
 	var enabled bool
 	var attention string
@@ -67,7 +66,7 @@ func (t *kintoneTarget) open(ctx context.Context, tenantID string) (tenantConn, 
 
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	cur := t.tenants[tenantID]
+	cur := t.clients[tenantID]
 	if cur == nil || !cur.version.Equal(st.UpdatedAt) {
 		cfg.Timeout = t.c.cfg.RequestTimeout
 		cfg.Logger = t.c.logger.With("tenant", tenantID)
@@ -78,15 +77,8 @@ func (t *kintoneTarget) open(ctx context.Context, tenantID string) (tenantConn, 
 		if err != nil {
 			return nil, gate{}, err
 		}
-		next := &ktTenant{version: st.UpdatedAt, client: client}
-		if cur != nil {
-			next.pausedUntil = cur.pausedUntil
-		}
-		cur = next
-		t.tenants[tenantID] = cur
-	}
-	if wait := time.Until(cur.pausedUntil); wait > 0 {
-		return nil, gate{wait: wait, reason: "API request limit reached"}, nil
+		cur = &ktClient{version: st.UpdatedAt, client: client}
+		t.clients[tenantID] = cur
 	}
 	return &ktConn{t: t, tenantID: tenantID, settings: st, client: cur.client}, gate{}, nil
 }
@@ -99,27 +91,40 @@ type ktConn struct {
 	client   *kintone.Client
 }
 
-// push updates the stored record by ID, or upserts by call_id: Kintone's
-// call_id field is unique, so a retry after a lost answer, or a re-analysis,
-// updates the same record.
-func (c *ktConn) push(ctx context.Context, in *pushInput) pushOutcome {
+// push updates each call's stored record by ID, or upserts it by call_id:
+// Kintone's call_id field is unique, so a retry after a lost answer, or a
+// re-analysis, updates the same record. (Kintone's bulk requests are all or
+// nothing, so one bad record would fail the batch: one request per call.)
+// A refused credential or a spent request limit ends the batch: the other
+// calls are not sent.
+func (c *ktConn) push(ctx context.Context, items []*pushItem, _ func(context.Context, []*pushItem) error) {
 	objectType := fmt.Sprintf("app:%d", c.settings.AppID)
-	fields := kintone.Record(mapping.Kintone(in.payload, in.loc))
+	for _, it := range items {
+		if ctx.Err() != nil {
+			return
+		}
+		id, err := c.pushOne(ctx, it, objectType)
+		if err != nil {
+			it.fail(err, kintoneClass(err), publicKintoneError(err))
+			if it.result.class == classAuth || it.result.class == classRateLimited {
+				return
+			}
+			continue
+		}
+		it.succeed(id, objectType)
+	}
+}
 
-	if id := in.recordID; id != "" && in.objectType == objectType {
+func (c *ktConn) pushOne(ctx context.Context, it *pushItem, objectType string) (string, error) {
+	fields := kintone.Record(mapping.Kintone(it.payload, it.loc))
+	if id := it.recordID; id != "" && it.objectType == objectType {
 		err := c.client.Update(ctx, id, fields)
-		if err == nil {
-			return pushOutcome{recordID: id, objectType: objectType}
-		}
-		if !kintone.IsNotFound(err) {
-			return kintoneOutcome(err)
+		if err == nil || !kintone.IsNotFound(err) {
+			return id, err
 		}
 	}
-	id, _, err := c.client.Upsert(ctx, mapping.KintoneKeyField, in.callID, fields)
-	if err != nil {
-		return kintoneOutcome(err)
-	}
-	return pushOutcome{recordID: id, objectType: objectType}
+	id, _, err := c.client.Upsert(ctx, mapping.KintoneKeyField, it.callID, fields)
+	return id, err
 }
 
 func (c *ktConn) markAttention(ctx context.Context, reason string) {
@@ -130,29 +135,27 @@ func (c *ktConn) markAttention(ctx context.Context, reason string) {
 	}
 }
 
-func (c *ktConn) pause() time.Duration {
-	wait := c.t.c.cfg.RateLimitSnooze
-	c.t.mu.Lock()
-	defer c.t.mu.Unlock()
-	if cur := c.t.tenants[c.tenantID]; cur != nil {
-		cur.pausedUntil = time.Now().Add(wait)
-	}
-	return wait
-}
+// usage: Kintone reports no daily budget syncd watches.
+func (c *ktConn) usage() (salesforce.Usage, bool) { return salesforce.Usage{}, false }
 
-func kintoneOutcome(err error) pushOutcome {
-	out := pushOutcome{err: err, class: classRetry, public: err.Error()}
+func kintoneClass(err error) errorClass {
 	switch kintone.Classify(err) {
 	case kintone.ClassRateLimited:
-		out.class = classRateLimited
+		return classRateLimited
 	case kintone.ClassAuth:
-		out.class = classAuth
+		return classAuth
 	case kintone.ClassData:
-		out.class = classData
+		return classData
 	}
+	return classRetry
+}
+
+// publicKintoneError describes err without Kintone's message, which can
+// quote call content.
+func publicKintoneError(err error) string {
 	var ae *kintone.APIError
 	if errors.As(err, &ae) {
-		out.public = fmt.Sprintf("kintone: %s: HTTP %d %s; the message is in sync_records.last_error", ae.Op, ae.StatusCode, ae.Code)
+		return fmt.Sprintf("kintone: %s: HTTP %d %s; the message is in sync_records.last_error", ae.Op, ae.StatusCode, ae.Code)
 	}
-	return out
+	return err.Error()
 }

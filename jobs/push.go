@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,6 +12,8 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/koeiq/syncd/outbox"
+	"github.com/koeiq/syncd/salesforce"
+	"github.com/koeiq/syncd/settings"
 	syncdsql "github.com/koeiq/syncd/sql"
 )
 
@@ -31,15 +32,16 @@ const (
 	classData
 )
 
-// pushInput is what one push attempt of one call works with.
-type pushInput struct {
-	tenantID, callID string
+// pushItem is one call of a push batch and, once pushed, its result.
+type pushItem struct {
+	callID string
 	// recordID and objectType describe the record stored by an earlier push,
 	// if any.
 	recordID, objectType string
-	// fresh is true on the call's first push attempt: no earlier attempt can
-	// have created its record, so it needs no look-up.
-	fresh bool
+	// fresh is true on the call's first lease: no earlier attempt can have
+	// created its record, so it needs no look-up.
+	fresh    bool
+	attempts int
 	// outboxID is the outbox row whose payload is pushed: the call's newest
 	// queued row.
 	outboxID int64
@@ -47,24 +49,42 @@ type pushInput struct {
 	// committed is when the outbox row was written.
 	committed time.Time
 	loc       *time.Location
+
+	// The result: a record ID, or an error; neither when it was not sent.
+	result pushResult
 }
 
-// pushOutcome is what a push did.
-type pushOutcome struct {
+// pushResult is what became of one call of a batch.
+type pushResult struct {
 	recordID, objectType string
 	err                  error
 	class                errorClass
 	// public is the error as River and the logs may show it: codes and
 	// field names, never a CRM's message, which can quote call content.
 	public string
+	// inDoubt is set when a create on the look-up path was sent and its
+	// outcome is unknown: the call's in_doubt_until stays.
+	inDoubt bool
 }
+
+func (it *pushItem) succeed(recordID, objectType string) {
+	it.result = pushResult{recordID: recordID, objectType: objectType}
+}
+
+func (it *pushItem) fail(err error, class errorClass, public string) {
+	it.result = pushResult{err: err, class: class, public: public, inDoubt: it.result.inDoubt}
+}
+
+// done reports whether the item has a result.
+func (it *pushItem) done() bool { return it.result.recordID != "" || it.result.err != nil }
 
 // gate says whether a tenant's pushes may run now.
 type gate struct {
-	// wait > 0 holds the push back for that long (parked or paused tenant).
+	// wait > 0 holds the pushes back for that long (parked or paused
+	// tenant, held budget).
 	wait   time.Duration
 	reason string
-	// disabled, when set, fails the push: the integration is off.
+	// disabled, when set, fails the pushes: the integration is off.
 	disabled string
 }
 
@@ -72,215 +92,481 @@ type gate struct {
 type target interface {
 	// name is the sync_records target: "salesforce" or "kintone".
 	name() string
-	// open reads the tenant's settings and says whether its pushes may run
-	// now; when they may, conn pushes with them.
-	open(ctx context.Context, tenantID string) (conn tenantConn, g gate, err error)
+	// open reads the tenant's settings of this CRM and says whether its
+	// pushes may run now; when they may, the conn pushes with them.
+	open(ctx context.Context, tenantID string) (tenantConn, gate, error)
 }
 
-// tenantConn pushes one tenant's calls with the settings read by
-// target.open.
+// tenantConn pushes one tenant's calls with the settings target.open read.
 type tenantConn interface {
-	// push writes the call's record and says what happened.
-	push(ctx context.Context, in *pushInput) pushOutcome
+	// push writes the calls' records and sets each item's result. It sends
+	// a create on the look-up path only after markInDoubt succeeded for its
+	// items. It returns when none of its requests is in flight any more.
+	push(ctx context.Context, items []*pushItem, markInDoubt func(context.Context, []*pushItem) error)
 	// markAttention parks the tenant after its credentials were refused.
 	markAttention(ctx context.Context, reason string)
-	// pause holds the tenant's pushes back after its API budget ran out,
-	// and says for how long.
-	pause() time.Duration
+	// usage returns the org's daily API budget as last reported, if known.
+	usage() (salesforce.Usage, bool)
 }
 
 // pushJobArgs are the args of a push job.
 type pushJobArgs interface {
 	river.JobArgs
-	ids() (tenantID, callID string)
+	tenant() string
 }
 
-func (a SalesforcePushArgs) ids() (string, string) { return a.TenantID, a.CallID }
-func (a KintonePushArgs) ids() (string, string)    { return a.TenantID, a.CallID }
+func (a SalesforcePushArgs) tenant() string { return a.TenantID }
+func (a KintonePushArgs) tenant() string    { return a.TenantID }
 
-// work runs one push attempt of a call for River job job and records the
-// outcome: on success the record ID, the synced state and the job's
-// completion commit together.
+// pushOutput is what a push job records as its output (River's
+// RecordOutput), shown in the River UI: which calls it pushed and what
+// became of them. It holds IDs, outcomes and public errors only.
+type pushOutput struct {
+	// Slot is the org's request slot the job held; -1 when it held none.
+	Slot int `json:"slot"`
+	// Note says why the job pushed nothing, when it did not.
+	Note  string       `json:"note,omitempty"`
+	Calls []callOutput `json:"calls,omitempty"`
+}
+
+type callOutput struct {
+	CallID   string `json:"call_id"`
+	Outcome  string `json:"outcome"`
+	RecordID string `json:"record_id,omitempty"`
+	OutboxID int64  `json:"outbox_id"`
+	Error    string `json:"error,omitempty"`
+	InDoubt  bool   `json:"in_doubt,omitempty"`
+}
+
+// work runs one push job: it takes one of the org's request slots, claims
+// a batch of the tenant's pending calls, pushes them, and stores every
+// call's outcome, the job's output and completion, and the push jobs the
+// tenant still needs, in one transaction.
 func work[T pushJobArgs](ctx context.Context, c *Client, t target, job *river.Job[T]) error {
-	tenantID, callID := job.Args.ids()
-	logger := c.logger.With("target", t.name(), "tenant", tenantID, "call", callID, "job", job.ID, "attempt", job.Attempt)
+	tenantID := job.Args.tenant()
+	logger := c.logger.With("target", t.name(), "tenant", tenantID, "job", job.ID)
 
-	conn, g, err := t.open(ctx, tenantID)
+	tn, g, err := checkTenant(ctx, c.cfg.Settings, tenantID)
 	if err != nil {
-		return c.shutdownOr(ctx, err)
+		return err
 	}
-	if g.disabled != "" {
-		err := c.recordFailure(ctx, t, job.ID, tenantID, callID, g.disabled, math.MaxInt64, true)
-		c.cfg.Metrics.CallFailed(tenantID, t.name())
-		logger.WarnContext(ctx, "push cancelled", "reason", g.disabled)
-		return river.JobCancel(errors.Join(errors.New(g.disabled), err))
+	var conn tenantConn
+	if g.disabled == "" {
+		if conn, g, err = t.open(ctx, tenantID); err != nil {
+			return err
+		}
+	}
+	var slow bool
+	if g == (gate{}) {
+		if g, slow, err = c.orgGate(ctx, t.name(), tenantID); err != nil {
+			return err
+		}
 	}
 	if g.wait > 0 {
-		logger.DebugContext(ctx, "push held back", "reason", g.reason, "for", g.wait)
+		logger.DebugContext(ctx, "pushes held back", "reason", g.reason, "for", g.wait)
 		return river.JobSnooze(g.wait)
 	}
 
-	in, err := c.lease(ctx, t.name(), job.ID, tenantID, callID)
-	var unpushable *unpushableError
-	if errors.As(err, &unpushable) {
-		// Nothing to push, ever: say so on the call and end the job.
-		if err := c.recordFailure(ctx, t, job.ID, tenantID, callID, unpushable.Error(), math.MaxInt64, true); err != nil {
+	out := pushOutput{Slot: -1}
+	pushCtx, stopLeases := ctx, func() {}
+	if g.disabled == "" {
+		limit := c.cfg.TenantConcurrency
+		if slow {
+			limit = 1
+		}
+		slot, ok, err := c.takeSlot(ctx, t.name(), tenantID, job.ID, limit)
+		if err != nil {
 			return err
 		}
-		logger.WarnContext(ctx, "push cancelled", "reason", unpushable.Error())
-		return river.JobCancel(unpushable)
-	}
-	if err != nil {
-		return c.shutdownOr(ctx, err)
-	}
-	if in == nil {
-		// Another worker pushes this call right now; come back when it is
-		// done, and push whatever is newest then.
-		return river.JobSnooze(c.cfg.LeaseWaitSnooze)
-	}
-
-	out := conn.push(ctx, in)
-	if out.err == nil {
-		if err := recordSuccess(ctx, c, t.name(), job, in, out); err != nil {
-			// The record exists but its ID is not stored: the next attempt
-			// finds it (like after a crash, when the lease runs out instead).
-			c.releaseLease(ctx, t.name(), job.ID, tenantID, callID)
-			return c.shutdownOr(ctx, err)
+		if !ok {
+			// The jobs holding the slots push the waiting calls: each one,
+			// when done, makes sure the tenant has the jobs it needs.
+			out.Note = fmt.Sprintf("all %d request slots of the org are in use", limit)
+			return recordOutput(ctx, out)
 		}
-		c.cfg.Metrics.CallSynced(tenantID, t.name(), in.committed)
-		logger.InfoContext(ctx, "call synced", "record_id", out.recordID, "object_type", out.objectType)
-		return nil
+		out.Slot = slot
+		pushCtx, stopLeases = c.keepLeases(ctx, t.name(), tenantID, job.ID, slot)
 	}
+	defer stopLeases()
 
-	if ctx.Err() != nil {
-		// Shutting down: release the call and run again on the next start.
-		c.releaseLease(ctx, t.name(), job.ID, tenantID, callID)
-		return river.JobSnooze(0)
-	}
-	pubErr := errors.New(out.public)
-	final := out.class == classData || (out.class == classRetry && job.Attempt >= job.MaxAttempts)
-	if err := c.recordFailure(ctx, t, job.ID, tenantID, callID, out.err.Error(), in.outboxID, final); err != nil {
+	items, err := c.claim(ctx, t.name(), tenantID, job.ID, tn)
+	if err != nil {
+		c.releaseSlot(ctx, t.name(), tenantID, job.ID, out.Slot)
 		return err
 	}
-	if final {
-		c.cfg.Metrics.CallFailed(tenantID, t.name())
-	}
-	switch out.class {
-	case classData:
-		logger.WarnContext(ctx, "call failed", "error", out.public)
-		return river.JobCancel(pubErr)
-	case classAuth:
-		conn.markAttention(ctx, out.err.Error()) // token errors quote no call content
-		logger.WarnContext(ctx, "credentials refused; the tenant's pushes wait for new settings", "error", out.public)
-		return river.JobSnooze(c.cfg.ParkSnooze)
-	case classRateLimited:
-		wait := conn.pause()
-		logger.WarnContext(ctx, "API request limit reached; the tenant's pushes pause", "error", out.public, "for", wait)
-		return river.JobSnooze(wait)
-	default:
-		logger.WarnContext(ctx, "push failed; will retry", "error", out.public, "final", final)
-		return pubErr
-	}
-}
-
-// shutdownOr returns err, or a snooze that releases the job when err comes
-// from the daemon stopping.
-func (c *Client) shutdownOr(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return river.JobSnooze(0)
-	}
-	return err
-}
-
-// lease takes the call's lease for job jobID and loads what the push needs;
-// nil means another worker holds it.
-func (c *Client) lease(ctx context.Context, targetName string, jobID int64, tenantID, callID string) (*pushInput, error) {
-	in := &pushInput{tenantID: tenantID, callID: callID, loc: time.UTC}
-	var (
-		recordID, objectType, timezone *string
-		payload                        []byte
-		committed                      *time.Time
-	)
-	err := c.pool.QueryRow(ctx, syncdsql.PushLease, tenantID, callID, targetName, c.cfg.PushTimeout.Seconds()+60, jobID).
-		Scan(&recordID, &objectType, &in.fresh, &in.outboxID, &payload, &committed, &timezone)
-	if errors.Is(err, pgx.ErrNoRows) {
-		var exists bool
-		err := c.pool.QueryRow(ctx, "SELECT EXISTS (SELECT FROM sync_records WHERE tenant_id = $1 AND call_id = $2 AND target = $3)",
-			tenantID, callID, targetName).Scan(&exists)
-		if err == nil && !exists {
-			return nil, &unpushableError{"syncd has no sync record of the call: nothing was dispatched for it"}
+	var pushable []*pushItem
+	for _, it := range items {
+		switch {
+		case it.done(): // unpushable
+		case g.disabled != "":
+			it.fail(errors.New(g.disabled), classData, g.disabled)
+		default:
+			pushable = append(pushable, it)
 		}
-		return nil, err // nil: another worker holds the lease
+	}
+	if len(pushable) > 0 {
+		conn.push(pushCtx, pushable, func(ctx context.Context, items []*pushItem) error {
+			return c.markInDoubt(ctx, t.name(), tenantID, job.ID, items)
+		})
+	}
+	stopLeases()
+
+	// What the outcomes mean for the tenant, for every replica. A job whose
+	// tenant is now held waits with it (snoozed, visible in the River UI).
+	if conn != nil {
+		if u, ok := conn.usage(); ok {
+			c.recordUsage(ctx, t.name(), tenantID, u)
+		}
+	}
+	var hold time.Duration
+	for _, it := range pushable {
+		switch it.result.class {
+		case classAuth:
+			conn.markAttention(ctx, it.result.err.Error()) // token errors quote no call content
+			logger.WarnContext(ctx, "credentials refused; the tenant's pushes wait for new settings", "error", it.result.public)
+			hold = c.cfg.ParkSnooze
+		case classRateLimited:
+			c.pause(ctx, t.name(), tenantID, it.result.public)
+			logger.WarnContext(ctx, "API request limit reached; the tenant's pushes pause", "error", it.result.public, "for", c.cfg.RateLimitSnooze)
+			hold = c.cfg.RateLimitSnooze
+		default:
+			continue
+		}
+		break
+	}
+
+	out.Calls = make([]callOutput, len(items))
+	for i, it := range items {
+		out.Calls[i] = c.outcome(it)
+	}
+	if err := store(ctx, c, t.name(), tenantID, job, items, out, hold == 0); err != nil {
+		return err
+	}
+
+	var synced, failed int
+	for i, it := range items {
+		switch out.Calls[i].Outcome {
+		case outcomeSynced:
+			synced++
+			c.cfg.Metrics.CallSynced(tenantID, t.name(), it.committed)
+		case outcomeFailed:
+			failed++
+			c.cfg.Metrics.CallFailed(tenantID, t.name())
+			logger.WarnContext(ctx, "call failed", "call", it.callID, "error", out.Calls[i].Error)
+		case outcomeRetry:
+			logger.WarnContext(ctx, "push failed; will retry", "call", it.callID, "error", out.Calls[i].Error, "attempts", it.attempts+1)
+		}
+	}
+	if len(items) > 0 {
+		logger.InfoContext(ctx, "calls pushed", "calls", len(items), "synced", synced, "failed", failed, "slot", out.Slot)
+	}
+	if hold > 0 {
+		return river.JobSnooze(hold)
+	}
+	return nil
+}
+
+// The outcomes of a call in a push job (push_store.sql).
+const (
+	outcomeSynced   = "synced"
+	outcomeFailed   = "failed"
+	outcomeRetry    = "retry"
+	outcomeReleased = "released"
+)
+
+// outcome decides what becomes of a pushed call.
+func (c *Client) outcome(it *pushItem) callOutput {
+	o := callOutput{CallID: it.callID, OutboxID: it.outboxID, InDoubt: it.result.inDoubt, Error: it.result.public}
+	r := it.result
+	switch {
+	case r.err == nil && r.recordID != "":
+		o.Outcome, o.RecordID = outcomeSynced, r.recordID
+	case r.err == nil:
+		o.Outcome = outcomeReleased // not sent
+	case r.class == classData:
+		o.Outcome = outcomeFailed
+	case r.class == classRetry && it.attempts+1 >= c.cfg.MaxAttempts:
+		o.Outcome = outcomeFailed
+	case r.class == classRetry:
+		o.Outcome = outcomeRetry
+	default:
+		o.Outcome = outcomeReleased // the tenant is parked or paused: no attempt spent
+	}
+	return o
+}
+
+// retryAfter is how long a call waits after its n-th failed attempt:
+// Config.RetryBackoff, doubled with each further attempt, at most an hour.
+func (c *Client) retryAfter(n int) time.Duration {
+	d := c.cfg.RetryBackoff << min(max(n-1, 0), 20)
+	return min(d, time.Hour)
+}
+
+// checkTenant fails pushes of a tenant that is gone or lost the Audit &
+// Export Pack.
+func checkTenant(ctx context.Context, store *settings.Store, tenantID string) (*settings.Tenant, gate, error) {
+	tn, err := store.Tenant(ctx, tenantID)
+	if errors.Is(err, settings.ErrNotFound) {
+		return nil, gate{disabled: "the tenant no longer exists"}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("lease %s: %w", callID, err)
+		return nil, gate{}, err
 	}
-	if recordID != nil {
-		in.recordID = *recordID
+	if !tn.AuditExportPack {
+		return tn, gate{disabled: "the tenant has no Audit & Export Pack; the call is pushed again after a backfill or resync"}, nil
 	}
-	if objectType != nil {
-		in.objectType = *objectType
-	}
-	if timezone != nil {
-		if loc, err := time.LoadLocation(*timezone); err == nil {
-			in.loc = loc
-		}
-	}
-	if payload == nil || committed == nil {
-		return nil, &unpushableError{fmt.Sprintf("outbox row %d of the call is gone; a newer analysis or syncd.resync pushes it", in.outboxID)}
-	}
-	in.committed = *committed
-	if err := json.Unmarshal(payload, &in.payload); err != nil {
-		return nil, &unpushableError{fmt.Sprintf("outbox row %d: the payload cannot be read: %v", in.outboxID, err)}
-	}
-	in.payload.CallID = callID
-	return in, nil
+	return tn, gate{}, nil
 }
 
-// unpushableError says why a call can never be pushed as it stands.
-type unpushableError struct{ reason string }
+// orgGate holds back the pushes of a tenant that every replica must hold
+// back: paused after REQUEST_LIMIT_EXCEEDED, or with more than
+// BudgetHoldShare of its daily API requests used. slow reports more than
+// BudgetSlowShare used: one request at a time.
+func (c *Client) orgGate(ctx context.Context, targetName, tenantID string) (g gate, slow bool, err error) {
+	var (
+		pausedUntil, at *time.Time
+		reason          *string
+		used, max       *int
+	)
+	err = c.pool.QueryRow(ctx, syncdsql.OrgState, tenantID, targetName).Scan(&pausedUntil, &reason, &used, &max, &at)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return gate{}, false, nil
+	}
+	if err != nil {
+		return gate{}, false, fmt.Errorf("read org state: %w", err)
+	}
+	if pausedUntil != nil && time.Until(*pausedUntil) > 0 {
+		return gate{wait: time.Until(*pausedUntil), reason: "API request limit reached"}, false, nil
+	}
+	if used == nil || max == nil || at == nil || *max <= 0 {
+		return gate{}, false, nil
+	}
+	share := float64(*used) / float64(*max)
+	if share >= c.cfg.BudgetHoldShare {
+		if wait := time.Until(at.Add(c.cfg.BudgetHoldSnooze)); wait > 0 {
+			return gate{wait: wait, reason: fmt.Sprintf("API budget %d/%d used", *used, *max)}, true, nil
+		}
+	}
+	return gate{}, share >= c.cfg.BudgetSlowShare, nil
+}
 
-func (e *unpushableError) Error() string { return e.reason }
+// takeSlot takes one of the org's limit request slots for job jobID.
+func (c *Client) takeSlot(ctx context.Context, targetName, tenantID string, jobID int64, limit int) (int, bool, error) {
+	var slot int
+	err := c.pool.QueryRow(ctx, syncdsql.PushSlotTake, tenantID, targetName, jobID, limit, c.cfg.LeaseTime.Seconds()).Scan(&slot)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return -1, false, nil
+	}
+	if err != nil {
+		return -1, false, fmt.Errorf("take request slot: %w", err)
+	}
+	return slot, true, nil
+}
 
-// recordSuccess stores the record ID and completes the job in one
-// transaction.
-func recordSuccess[T pushJobArgs](ctx context.Context, c *Client, targetName string, job *river.Job[T], in *pushInput, out pushOutcome) error {
+// releaseSlot gives the slot back when the job ends without storing.
+func (c *Client) releaseSlot(ctx context.Context, targetName, tenantID string, jobID int64, slot int) {
+	if slot < 0 {
+		return
+	}
 	ctx, cancel := bookkeepingContext(ctx)
 	defer cancel()
+	if _, err := c.pool.Exec(ctx, syncdsql.PushSlotRelease, tenantID, targetName, jobID, slot); err != nil {
+		c.logger.WarnContext(ctx, "release request slot", "tenant", tenantID, "error", err)
+	}
+}
+
+// keepLeases renews the job's slot and call leases every LeaseTime/3 until
+// the returned stop is called. When renewing fails for longer than two
+// thirds of LeaseTime, another replica may soon take the calls, so the
+// returned context is cancelled: no new request starts.
+func (c *Client) keepLeases(ctx context.Context, targetName, tenantID string, jobID int64, slot int) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(c.cfg.LeaseTime / 3)
+		defer tick.Stop()
+		renewed := time.Now()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			_, err := c.pool.Exec(ctx, syncdsql.PushRenew, tenantID, targetName, jobID, slot, c.cfg.LeaseTime.Seconds())
+			switch {
+			case err == nil:
+				renewed = time.Now()
+			case ctx.Err() != nil:
+				return
+			case time.Since(renewed) > c.cfg.LeaseTime*2/3:
+				c.logger.ErrorContext(ctx, "cannot renew push leases; stopping the push", "tenant", tenantID, "job", jobID, "error", err)
+				cancel()
+				return
+			default:
+				c.logger.WarnContext(ctx, "renew push leases", "tenant", tenantID, "job", jobID, "error", err)
+			}
+		}
+	}()
+	var once bool
+	return ctx, func() {
+		if !once {
+			once = true
+			cancel()
+			<-done
+		}
+	}
+}
+
+// claim leases a batch of the tenant's pending calls for job jobID and
+// loads what their pushes need. A call that can never be pushed as it
+// stands comes back with its failure already set.
+func (c *Client) claim(ctx context.Context, targetName, tenantID string, jobID int64, tn *settings.Tenant) ([]*pushItem, error) {
+	loc := time.UTC
+	if tn != nil {
+		if l, err := time.LoadLocation(tn.Timezone); err == nil {
+			loc = l
+		}
+	}
+	rows, err := c.pool.Query(ctx, syncdsql.PushClaim, tenantID, targetName, jobID, c.cfg.BatchSize, c.cfg.LeaseTime.Seconds())
+	if err != nil {
+		return nil, fmt.Errorf("claim calls: %w", err)
+	}
+	var items []*pushItem
+	for rows.Next() {
+		it := &pushItem{loc: loc}
+		var (
+			recordID, objectType *string
+			payload              []byte
+			committed            *time.Time
+		)
+		if err := rows.Scan(&it.callID, &recordID, &objectType, &it.fresh, &it.attempts, &it.outboxID, &payload, &committed); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("claim calls: %w", err)
+		}
+		it.recordID, it.objectType = deref(recordID), deref(objectType)
+		switch {
+		case payload == nil || committed == nil:
+			it.fail(fmt.Errorf("outbox row %d of the call is gone; a newer analysis or syncd.resync pushes it", it.outboxID), classData, "")
+		default:
+			it.committed = *committed
+			if err := json.Unmarshal(payload, &it.payload); err != nil {
+				it.fail(fmt.Errorf("outbox row %d: the payload cannot be read: %v", it.outboxID, err), classData, "")
+			}
+			it.payload.CallID = it.callID
+		}
+		if it.result.err != nil {
+			it.result.public = it.result.err.Error() // our own words, no call content
+		}
+		items = append(items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claim calls: %w", err)
+	}
+	return items, nil
+}
+
+// errLeaseLost stops a create whose calls' leases the job no longer holds.
+var errLeaseLost = errors.New("jobs: the push's lease on the call ran out before its create was sent")
+
+// markInDoubt records, before a create on the look-up path is sent, that
+// its outcome may stay unknown (SPEC §5.4).
+func (c *Client) markInDoubt(ctx context.Context, targetName, tenantID string, jobID int64, items []*pushItem) error {
+	calls := make([]string, len(items))
+	for i, it := range items {
+		calls[i] = it.callID
+	}
+	tag, err := c.pool.Exec(ctx, syncdsql.PushInDoubt, tenantID, targetName, jobID, calls, c.cfg.InDoubtWait.Seconds())
+	if err != nil {
+		return fmt.Errorf("mark create in doubt: %w", err)
+	}
+	if int(tag.RowsAffected()) != len(items) {
+		return errLeaseLost
+	}
+	return nil
+}
+
+// store records every call's outcome and releases its lease, releases the
+// job's request slot, records the job's output and (when complete) completes
+// it, and inserts the push jobs the tenant still needs, in one transaction.
+func store[T pushJobArgs](ctx context.Context, c *Client, targetName, tenantID string, job *river.Job[T], items []*pushItem, out pushOutput, complete bool) error {
+	ctx, cancel := bookkeepingContext(ctx)
+	defer cancel()
+	n := len(items)
+	var (
+		calls, outcomes, recordIDs, objectTypes = make([]string, n), make([]string, n), make([]*string, n), make([]*string, n)
+		outboxIDs                               = make([]int64, n)
+		messages                                = make([]*string, n)
+		retryAfter                              = make([]float64, n)
+		inDoubt                                 = make([]bool, n)
+	)
+	for i, it := range items {
+		calls[i], outcomes[i], outboxIDs[i], inDoubt[i] = it.callID, out.Calls[i].Outcome, it.outboxID, it.result.inDoubt
+		if it.result.recordID != "" {
+			recordIDs[i], objectTypes[i] = &it.result.recordID, &it.result.objectType
+		}
+		if it.result.err != nil {
+			msg := it.result.err.Error() // the CRM's message, for the tenant
+			messages[i] = &msg
+		}
+		retryAfter[i] = c.retryAfter(it.attempts + 1).Seconds()
+	}
+	if err := recordOutput(ctx, out); err != nil {
+		return err
+	}
 	err := pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, syncdsql.PushSynced, in.tenantID, in.callID, targetName, out.recordID, out.objectType, in.outboxID); err != nil {
+		if n > 0 {
+			if _, err := tx.Exec(ctx, syncdsql.PushStore, tenantID, targetName, job.ID,
+				calls, outcomes, recordIDs, objectTypes, outboxIDs, messages, retryAfter, inDoubt); err != nil {
+				return err
+			}
+		}
+		if out.Slot >= 0 {
+			if _, err := tx.Exec(ctx, syncdsql.PushSlotRelease, tenantID, targetName, job.ID, out.Slot); err != nil {
+				return err
+			}
+		}
+		if err := c.ensurePushJobs(ctx, tx, []org{{tenantID, targetName}}); err != nil {
 			return err
+		}
+		if !complete {
+			return nil
 		}
 		_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("store record %s of call %s: %w", out.recordID, in.callID, err)
+		return fmt.Errorf("store the outcomes of %d calls: %w", n, err)
 	}
 	return nil
 }
 
-// recordFailure stores a failed attempt on the sync record and releases the
-// lease. Unless final, job jobID waits to try again.
-func (c *Client) recordFailure(ctx context.Context, t target, jobID int64, tenantID, callID, message string, outboxID int64, final bool) error {
-	ctx, cancel := bookkeepingContext(ctx)
-	defer cancel()
-	_, err := c.pool.Exec(ctx, syncdsql.PushFailed, tenantID, callID, t.name(), message, outboxID, final, jobID)
-	if err != nil {
-		return fmt.Errorf("record failure of call %s: %w", callID, err)
+// recordOutput records the job's output; the job completes when Work
+// returns nil.
+func recordOutput(ctx context.Context, out pushOutput) error {
+	if err := river.RecordOutput(ctx, out); err != nil {
+		return fmt.Errorf("record output: %w", err)
 	}
 	return nil
 }
 
-// releaseLease gives up the call's lease without recording anything; job
-// jobID waits to try again.
-func (c *Client) releaseLease(ctx context.Context, targetName string, jobID int64, tenantID, callID string) {
+// pause holds the tenant's pushes to the target back for RateLimitSnooze,
+// on every replica.
+func (c *Client) pause(ctx context.Context, targetName, tenantID, reason string) {
 	ctx, cancel := bookkeepingContext(ctx)
 	defer cancel()
-	_, err := c.pool.Exec(ctx, `UPDATE sync_records SET lease_until = NULL, push_job_id = coalesce(push_job_id, $4)
-		WHERE tenant_id = $1 AND call_id = $2 AND target = $3`, tenantID, callID, targetName, jobID)
-	if err != nil {
-		c.logger.WarnContext(ctx, "release lease", "call", callID, "error", err)
+	if _, err := c.pool.Exec(ctx, syncdsql.OrgPause, tenantID, targetName, c.cfg.RateLimitSnooze.Seconds(), reason); err != nil {
+		c.logger.ErrorContext(ctx, "pause tenant", "tenant", tenantID, "error", err)
+	}
+}
+
+// recordUsage keeps the org's API budget for every replica.
+func (c *Client) recordUsage(ctx context.Context, targetName, tenantID string, u salesforce.Usage) {
+	c.cfg.Metrics.APIUsage(tenantID, u.Used, u.Max)
+	ctx, cancel := bookkeepingContext(ctx)
+	defer cancel()
+	if _, err := c.pool.Exec(ctx, syncdsql.OrgUsage, tenantID, targetName, u.Used, u.Max, u.At); err != nil {
+		c.logger.WarnContext(ctx, "record API usage", "tenant", tenantID, "error", err)
 	}
 }
 
@@ -288,4 +574,11 @@ func (c *Client) releaseLease(ctx context.Context, targetName string, jobID int6
 // context has just ended.
 func bookkeepingContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

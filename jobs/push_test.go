@@ -2,9 +2,12 @@ package jobs_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/koeiq/syncd/internal/pgtest"
 	"github.com/koeiq/syncd/jobs"
@@ -25,22 +28,20 @@ func analysed(started time.Time, intent string) outbox.Payload {
 	}
 }
 
-func (b *testBundle) jobStates(t *testing.T, callID string) []string {
+// pushJob returns the state and output of the push job that last pushed
+// the call (sync_records.push_job_id), and "" before one did.
+func (b *testBundle) pushJob(t *testing.T, tenantID, callID string) (state, output string) {
 	t.Helper()
-	rows, err := b.pool.Query(context.Background(), "SELECT state FROM river_job WHERE args->>'call_id' = $1 ORDER BY id", callID)
+	err := b.pool.QueryRow(context.Background(), `SELECT j.state, coalesce(j.metadata->>'output', '')
+		FROM sync_records r JOIN river_job j ON j.id = r.push_job_id
+		WHERE r.tenant_id = $1 AND r.call_id = $2`, tenantID, callID).Scan(&state, &output)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", ""
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
-	var states []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		states = append(states, s)
-	}
-	return states
+	return state, output
 }
 
 func TestPushTask(t *testing.T) {
@@ -75,8 +76,8 @@ func TestPushTask(t *testing.T) {
 		t.Errorf("sync record = %+v", rec)
 	}
 	pgtest.WaitFor(t, 5*time.Second, "the job to complete", func() bool {
-		s := b.jobStates(t, "c-1")
-		return len(s) == 1 && s[0] == "completed"
+		state, output := b.pushJob(t, "t1", "c-1")
+		return state == "completed" && strings.Contains(output, `"record_id": "`+rec.recordID+`"`)
 	})
 	if n := org.Requests("token"); n != 2 {
 		t.Errorf("%d token requests, want 2: the settings check, then one for all pushes", n)
@@ -142,26 +143,30 @@ func TestPushAfterCrashBeforeCommit(t *testing.T) {
 
 func TestPushSameCallTwiceAtOnce(t *testing.T) {
 	t.Parallel()
+	ctx := context.Background()
 	b := setup(t)
 	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
-	org.SetLatency(200 * time.Millisecond) // both jobs are in flight together
-	b.enqueuePayload(t, "t1", "c-1", outbox.CallAnalysed, analysed(time.Now(), "quote"))
+	org.SetLatency(500 * time.Millisecond) // both jobs run together
 	c := b.newClient(t, nil)
-	pgtest.WaitFor(t, 10*time.Second, "the push job", func() bool { return len(b.jobStates(t, "c-1")) == 1 })
-
-	// A second job for the same call, as a rescued "stuck" job or an
-	// operator's manual insert would make, bypassing uniqueness.
-	b.exec(t, `INSERT INTO river_job (args, kind, max_attempts, queue, state)
-		SELECT args, kind, max_attempts, queue, 'available' FROM river_job WHERE kind = 'salesforce_push'`)
-	_ = c
-
-	pgtest.WaitFor(t, 20*time.Second, "both jobs to finish", func() bool {
-		s := b.jobStates(t, "c-1")
-		return len(s) == 2 && s[0] == "completed" && s[1] == "completed"
+	b.enqueuePayload(t, "t1", "c-1", outbox.CallAnalysed, analysed(time.Now(), "quote"))
+	pgtest.WaitFor(t, 10*time.Second, "the push to run", func() bool {
+		return b.count(t, "SELECT count(*) FROM sync_records WHERE lease_until > now()") == 1
 	})
-	rec := b.record(t, "t1", "c-1", "salesforce")
+
+	// A second job for the same tenant, as a rescued "stuck" job or an
+	// operator's manual insert would make.
+	if _, err := c.River().Insert(ctx, jobs.SalesforcePushArgs{TenantID: "t1"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	rec := b.waitState(t, "t1", "c-1", "salesforce", "synced")
+	pgtest.WaitFor(t, 20*time.Second, "both jobs to finish", func() bool {
+		return b.count(t, "SELECT count(*) FROM river_job WHERE kind = 'salesforce_push' AND state <> 'completed'") == 0
+	})
 	if records := org.Records("Task"); len(records) != 1 || records[0]["Id"] != rec.recordID {
 		t.Fatalf("%d Tasks, want exactly one with the stored ID %s", len(records), rec.recordID)
+	}
+	if rec.attempts != 1 {
+		t.Errorf("attempts = %d, want 1: the second job must not push the leased call", rec.attempts)
 	}
 }
 
@@ -233,7 +238,7 @@ func TestRequestLimitPausesOnlyThatTenant(t *testing.T) {
 
 	b.enqueue(t, "spent", "s-1", outbox.CallAnalysed)
 	pgtest.WaitFor(t, 20*time.Second, "the spent tenant's push to be snoozed", func() bool {
-		return b.count(t, `SELECT count(*) FROM river_job WHERE args->>'call_id' = 's-1'
+		return b.count(t, `SELECT count(*) FROM river_job WHERE args->>'tenant_id' = 'spent'
 			AND state = 'scheduled' AND scheduled_at > now() + interval '50 minutes'`) == 1
 	})
 	rec := b.record(t, "spent", "s-1", "salesforce")
@@ -246,11 +251,18 @@ func TestRequestLimitPausesOnlyThatTenant(t *testing.T) {
 	b.enqueue(t, "spent", "s-2", outbox.CallAnalysed)
 	b.enqueue(t, "fine", "f-1", outbox.CallAnalysed)
 	b.waitState(t, "fine", "f-1", "salesforce", "synced")
-	pgtest.WaitFor(t, 20*time.Second, "s-2 to be snoozed", func() bool {
-		return b.count(t, "SELECT count(*) FROM river_job WHERE args->>'call_id' = 's-2' AND state = 'scheduled'") == 1
-	})
+	b.waitState(t, "spent", "s-2", "salesforce", "pending")
+	// The pause is the org's, in PostgreSQL: a second replica keeps it too.
+	b.newClient(t, cfg)
+	b.enqueue(t, "spent", "s-3", outbox.CallAnalysed)
+	b.enqueue(t, "fine", "f-2", outbox.CallAnalysed)
+	b.waitState(t, "fine", "f-2", "salesforce", "synced")
+	b.waitState(t, "spent", "s-3", "salesforce", "pending")
 	if after := spent.Requests("query") + spent.Requests("collection_create"); after != before {
 		t.Errorf("the paused tenant made %d more requests", after-before)
+	}
+	if n := b.count(t, `SELECT count(*) FROM river_job WHERE args->>'tenant_id' = 'spent' AND state = 'scheduled'`); n != 1 {
+		t.Errorf("%d snoozed push jobs of the paused tenant, want the one that met the limit", n)
 	}
 }
 
@@ -270,9 +282,12 @@ func TestRefusedCredentialsParkTheTenant(t *testing.T) {
 	b.enqueue(t, "t2", "other", outbox.CallAnalysed)
 	b.waitState(t, "t2", "other", "salesforce", "synced")
 
-	pgtest.WaitFor(t, 20*time.Second, "all pushes to wait", func() bool {
+	pgtest.WaitFor(t, 20*time.Second, "the pushes to wait", func() bool {
 		return b.count(t, `SELECT count(*) FROM river_job WHERE args->>'tenant_id' = 't1'
-			AND state = 'scheduled' AND scheduled_at > now() + interval '10 minutes'`) == len(calls)
+			AND state = 'scheduled' AND scheduled_at > now() + interval '10 minutes'`) >= 1 &&
+			b.count(t, `SELECT count(*) FROM river_job WHERE args->>'tenant_id' = 't1'
+				AND state IN ('available', 'running', 'retryable')`) == 0 &&
+			b.count(t, "SELECT count(*) FROM outbox WHERE tenant_id = 't1' AND dispatched_at IS NULL") == 0
 	})
 	st, err := b.store.Salesforce(ctx, "t1")
 	if err != nil || !strings.Contains(st.Attention, "invalid_client") {
@@ -332,16 +347,14 @@ func TestDataErrorFailsAloneWithoutRetry(t *testing.T) {
 	if !strings.Contains(rec.lastError, "INVALID_FIELD") || !strings.Contains(rec.lastError, "CallDisposition") || rec.attempts != 1 {
 		t.Errorf("failed record = %+v; want Salesforce's message and one attempt", rec)
 	}
-	pgtest.WaitFor(t, 5*time.Second, "the job to be cancelled", func() bool {
-		s := b.jobStates(t, "bad")
-		return len(s) == 1 && s[0] == "cancelled"
+	var output string
+	pgtest.WaitFor(t, 5*time.Second, "the job to complete", func() bool {
+		var state string
+		state, output = b.pushJob(t, "t1", "bad")
+		return state == "completed"
 	})
-	var errs string
-	if err := b.pool.QueryRow(context.Background(), "SELECT errors::text FROM river_job WHERE args->>'call_id' = 'bad'").Scan(&errs); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(errs, "INVALID_FIELD") || strings.Contains(errs, "No such column") {
-		t.Errorf("River shows %s; want the code, not Salesforce's message", errs)
+	if !strings.Contains(output, `"outcome": "failed"`) || !strings.Contains(output, "INVALID_FIELD") || strings.Contains(output, "No such column") {
+		t.Errorf("River shows %s; want the failure with its code, not Salesforce's message", output)
 	}
 	if n := len(org.Records("Task")); n != 1 {
 		t.Errorf("%d Tasks, want only the good one", n)
@@ -441,7 +454,7 @@ func TestResyncAndRetryFailedWithSQL(t *testing.T) {
 	// Dispatched while enabled, pushed after the switch: the push fails.
 	b.exec(t, "UPDATE outbox SET dispatched_at = now(), outcome = 'queued' WHERE id = $1", outboxID)
 	b.exec(t, "UPDATE sync_records SET queued_outbox_id = $1 WHERE call_id = 'c-2'", outboxID)
-	if _, err := c.River().Insert(ctx, jobs.SalesforcePushArgs{TenantID: "t1", CallID: "c-2", OutboxID: outboxID}, nil); err != nil {
+	if _, err := c.River().Insert(ctx, jobs.SalesforcePushArgs{TenantID: "t1"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	b.waitState(t, "t1", "c-2", "salesforce", "failed")
@@ -480,34 +493,35 @@ func TestReanalysisWhilePushing(t *testing.T) {
 	if len(tasks) != 1 || tasks[0]["CallDisposition"] != "second" {
 		t.Fatalf("Tasks = %v, want one with the second analysis", tasks)
 	}
-	if n := b.count(t, "SELECT count(*) FROM river_job WHERE kind = 'salesforce_push'"); n != 2 {
-		t.Errorf("%d push jobs, want 2: the running one and one for the newer analysis", n)
+	if rec := b.record(t, "t1", "c-1", "salesforce"); rec.attempts != 2 {
+		t.Errorf("attempts = %d, want 2: the first analysis, then the second", rec.attempts)
 	}
 }
 
-// A push job of a call that has no sync record, or whose payload is gone,
-// ends with the reason instead of trying forever.
-func TestUnpushableCallsEndTheirJob(t *testing.T) {
+// A call whose payload is gone fails with the reason instead of being tried
+// forever; a push job with nothing to push completes.
+func TestUnpushableCallsFail(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	b := setup(t)
 	b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
 	c := b.newClient(t, nil)
 
-	if _, err := c.River().Insert(ctx, jobs.SalesforcePushArgs{TenantID: "t1", CallID: "never-dispatched"}, nil); err != nil {
+	if _, err := c.River().Insert(ctx, jobs.SalesforcePushArgs{TenantID: "t1"}, nil); err != nil {
 		t.Fatal(err)
 	}
+	pgtest.WaitFor(t, 10*time.Second, "the idle job to complete", func() bool {
+		return b.count(t, "SELECT count(*) FROM river_job WHERE kind = 'salesforce_push' AND state = 'completed'") == 1
+	})
 	b.exec(t, `INSERT INTO sync_records (tenant_id, call_id, target, queued_outbox_id) VALUES ('t1', 'gone', 'salesforce', 999999)`)
-	if _, err := c.River().Insert(ctx, jobs.SalesforcePushArgs{TenantID: "t1", CallID: "gone", OutboxID: 999999}, nil); err != nil {
+	if _, err := c.River().Insert(ctx, jobs.SalesforcePushArgs{TenantID: "t1"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	for _, call := range []string{"never-dispatched", "gone"} {
-		pgtest.WaitFor(t, 10*time.Second, call+" cancelled", func() bool {
-			s := b.jobStates(t, call)
-			return len(s) == 1 && s[0] == "cancelled"
-		})
-	}
-	if rec := b.record(t, "t1", "gone", "salesforce"); rec.state != "failed" || !strings.Contains(rec.lastError, "is gone") {
+	rec := b.waitState(t, "t1", "gone", "salesforce", "failed")
+	if !strings.Contains(rec.lastError, "is gone") {
 		t.Errorf("record = %+v", rec)
+	}
+	if _, output := b.pushJob(t, "t1", "gone"); !strings.Contains(output, "is gone") {
+		t.Errorf("job output %s does not say why", output)
 	}
 }

@@ -34,7 +34,7 @@ func (w *RetentionWorker) Work(ctx context.Context, job *river.Job[RetentionArgs
 func (c *Client) DeleteOldOutbox(ctx context.Context) (int64, error) {
 	var total int64
 	for {
-		tag, err := c.pool.Exec(ctx, syncdsql.Retention, c.cfg.OutboxRetention.Seconds(), retentionBatch)
+		tag, err := c.pool.Exec(ctx, syncdsql.Retention, c.cfg.OutboxRetention.Seconds(), retentionBatch, c.cfg.SkippedRetention.Seconds())
 		if err != nil {
 			return total, fmt.Errorf("jobs: outbox retention: %w", err)
 		}

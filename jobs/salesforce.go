@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
@@ -14,59 +13,47 @@ import (
 	"github.com/koeiq/syncd/settings"
 )
 
-// SalesforcePushWorker works SalesforcePushArgs: it pushes the call's newest
-// analysis to the tenant's org and stores the record ID (SPEC §5.4).
+// SalesforcePushWorker works SalesforcePushArgs: it pushes a batch of the
+// tenant's pending calls to its org and stores their record IDs (SPEC §5.4).
 type SalesforcePushWorker struct {
 	river.WorkerDefaults[SalesforcePushArgs]
 	client *Client
 }
 
-// Work pushes the call.
+// Work pushes a batch.
 func (w *SalesforcePushWorker) Work(ctx context.Context, job *river.Job[SalesforcePushArgs]) error {
 	return work(ctx, w.client, w.client.salesforce, job)
 }
 
-// Timeout bounds one push attempt.
+// Timeout bounds one push job.
 func (w *SalesforcePushWorker) Timeout(*river.Job[SalesforcePushArgs]) time.Duration {
 	return w.client.cfg.PushTimeout
 }
 
-// salesforceTarget pushes calls to Salesforce: one client (and so one
-// cached token) per tenant, and one batcher per tenant that serves the
-// tenant's push jobs with sObject Collections requests.
+// salesforceTarget pushes calls to Salesforce with one client (and so one
+// cached token) per tenant and settings version. Everything else that
+// replicas must agree on (request slots, pauses, budgets, parked
+// credentials) lives in PostgreSQL.
 type salesforceTarget struct {
 	c *Client
 
 	mu      sync.Mutex
-	tenants map[string]*sfTenant
+	clients map[string]*sfClient // by tenant
 }
 
-// sfTenant is what the daemon keeps of one tenant's org between pushes,
-// guarded by salesforceTarget.mu.
-type sfTenant struct {
-	version time.Time // the settings' UpdatedAt that client was built from
+// sfClient is a tenant's client, built from the settings of one version.
+type sfClient struct {
+	version time.Time // the settings' UpdatedAt
 	client  *salesforce.Client
-	batcher *sfBatcher // nil until needed, and after it stopped idle
-	// refused says why, when the org refused these settings' credentials,
-	// so pushes already under way do not each try again.
-	refused string
-	// pausedUntil holds the tenant's pushes back after REQUEST_LIMIT_EXCEEDED.
-	pausedUntil time.Time
-	// usage is the org's API budget as last reported.
-	usage salesforce.Usage
 }
 
 func newSalesforceTarget(c *Client) *salesforceTarget {
-	return &salesforceTarget{c: c, tenants: map[string]*sfTenant{}}
+	return &salesforceTarget{c: c, clients: map[string]*sfClient{}}
 }
 
 func (t *salesforceTarget) name() string { return "salesforce" }
 
 func (t *salesforceTarget) open(ctx context.Context, tenantID string) (tenantConn, gate, error) {
-	g, err := checkTenant(ctx, t.c.cfg.Settings, tenantID)
-	if g.disabled != "" || err != nil {
-		return nil, g, err
-	}
 	st, cfg, err := t.c.cfg.Settings.SalesforceConfig(ctx, tenantID)
 	var enabled bool
 	var attention string
@@ -79,13 +66,8 @@ func (t *salesforceTarget) open(ctx context.Context, tenantID string) (tenantCon
 
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	tn := t.tenants[tenantID]
-	if tn == nil {
-		tn = &sfTenant{}
-		t.tenants[tenantID] = tn
-	}
-	if tn.client == nil || !tn.version.Equal(st.UpdatedAt) {
-		// New settings: a new client, and a new batcher when first needed.
+	cur := t.clients[tenantID]
+	if cur == nil || !cur.version.Equal(st.UpdatedAt) {
 		cfg.Timeout = t.c.cfg.RequestTimeout
 		cfg.Logger = t.c.logger.With("tenant", tenantID)
 		cfg.OnRequest = func(op string, status int, elapsed time.Duration) {
@@ -95,40 +77,10 @@ func (t *salesforceTarget) open(ctx context.Context, tenantID string) (tenantCon
 		if err != nil {
 			return nil, gate{}, err
 		}
-		tn.version, tn.client, tn.batcher, tn.refused = st.UpdatedAt, client, nil, ""
+		cur = &sfClient{version: st.UpdatedAt, client: client}
+		t.clients[tenantID] = cur
 	}
-	switch {
-	case tn.refused != "":
-		return nil, gate{wait: t.c.cfg.ParkSnooze, reason: "credentials refused"}, nil
-	case time.Until(tn.pausedUntil) > 0:
-		return nil, gate{wait: time.Until(tn.pausedUntil), reason: "API request limit reached"}, nil
-	}
-	if wait, reason := t.c.budget(tn.usage); wait > 0 {
-		return nil, gate{wait: wait, reason: reason}, nil
-	}
-	if tn.batcher == nil {
-		tn.batcher = newSFBatcher(t, tenantID, tn.client, st)
-	}
-	return &sfConn{t: t, tenantID: tenantID, settings: st, client: tn.client, batcher: tn.batcher}, gate{}, nil
-}
-
-// budget holds a tenant back whose org has spent most of its daily API
-// requests: above BudgetHoldShare its pushes wait (snoozed) until the
-// figures are BudgetHoldSnooze old, when one batch may look again.
-func (c *Client) budget(u salesforce.Usage) (time.Duration, string) {
-	if u.Max <= 0 || float64(u.Used) < c.cfg.BudgetHoldShare*float64(u.Max) {
-		return 0, ""
-	}
-	if wait := time.Until(u.At.Add(c.cfg.BudgetHoldSnooze)); wait > 0 {
-		return wait, fmt.Sprintf("API budget %d/%d used", u.Used, u.Max)
-	}
-	return 0, ""
-}
-
-// slow reports whether the org has spent more than BudgetSlowShare of its
-// daily API requests: its batches then go one at a time, fuller.
-func (c *Client) slow(u salesforce.Usage) bool {
-	return u.Max > 0 && float64(u.Used) >= c.cfg.BudgetSlowShare*float64(u.Max)
+	return &sfConn{t: t, tenantID: tenantID, settings: st, client: cur.client}, gate{}, nil
 }
 
 // sfConn pushes one tenant's calls with the settings open read.
@@ -137,26 +89,10 @@ type sfConn struct {
 	tenantID string
 	settings *settings.Salesforce
 	client   *salesforce.Client
-	batcher  *sfBatcher
 }
 
-func (c *sfConn) push(ctx context.Context, in *pushInput) pushOutcome {
-	if why := c.t.refused(c.tenantID, c.client); why != "" {
-		return pushOutcome{err: errors.New(why), class: classAuth, public: why}
-	}
-	item := &sfItem{in: in, done: make(chan struct{})}
-	err := c.batcher.submit(ctx, item)
-	if errors.Is(err, errBatcherStopped) {
-		err = c.t.batcherFor(c).submit(ctx, item)
-	}
-	if err != nil {
-		return pushOutcome{err: err, class: classRetry, public: err.Error()}
-	}
-	out := item.outcome()
-	if out.class == classAuth {
-		c.t.refuse(c.tenantID, c.client, out.err.Error())
-	}
-	return out
+func (c *sfConn) push(ctx context.Context, items []*pushItem, markInDoubt func(context.Context, []*pushItem) error) {
+	pushSalesforce(ctx, c.client, c.settings, items, markInDoubt)
 }
 
 func (c *sfConn) markAttention(ctx context.Context, reason string) {
@@ -167,73 +103,7 @@ func (c *sfConn) markAttention(ctx context.Context, reason string) {
 	}
 }
 
-func (c *sfConn) pause() time.Duration {
-	wait := c.t.c.cfg.RateLimitSnooze
-	c.t.mu.Lock()
-	defer c.t.mu.Unlock()
-	if tn := c.t.tenants[c.tenantID]; tn != nil {
-		tn.pausedUntil = time.Now().Add(wait)
-	}
-	return wait
-}
-
-// refused says why the org refused client's credentials, if it did.
-func (t *salesforceTarget) refused(tenantID string, client *salesforce.Client) string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if tn := t.tenants[tenantID]; tn != nil && tn.client == client {
-		return tn.refused
-	}
-	return ""
-}
-
-// refuse notes that the org refused client's credentials.
-func (t *salesforceTarget) refuse(tenantID string, client *salesforce.Client, why string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if tn := t.tenants[tenantID]; tn != nil && tn.client == client && tn.refused == "" {
-		tn.refused = why
-	}
-}
-
-// batcherFor returns a running batcher for c's settings, starting one when
-// the previous stopped idle.
-func (t *salesforceTarget) batcherFor(c *sfConn) *sfBatcher {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	tn := t.tenants[c.tenantID]
-	if tn == nil || tn.client != c.client {
-		return newSFBatcher(t, c.tenantID, c.client, c.settings) // settings changed meanwhile
-	}
-	if tn.batcher == nil {
-		tn.batcher = newSFBatcher(t, c.tenantID, c.client, c.settings)
-	}
-	return tn.batcher
-}
-
-// observeUsage records the org's API budget after a request.
-func (t *salesforceTarget) observeUsage(tenantID string, client *salesforce.Client) {
-	u, ok := client.APIUsage()
-	if !ok {
-		return
-	}
-	t.c.cfg.Metrics.APIUsage(tenantID, u.Used, u.Max)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if tn := t.tenants[tenantID]; tn != nil && tn.client == client {
-		tn.usage = u
-	}
-}
-
-// usage returns the org's API budget as last reported.
-func (t *salesforceTarget) usage(tenantID string) salesforce.Usage {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if tn := t.tenants[tenantID]; tn != nil {
-		return tn.usage
-	}
-	return salesforce.Usage{}
-}
+func (c *sfConn) usage() (salesforce.Usage, bool) { return c.client.APIUsage() }
 
 // settingsGate holds back or fails the pushes of a tenant whose settings
 // of crm (read with err) cannot be used now.
@@ -252,22 +122,6 @@ func (c *Client) settingsGate(ctx context.Context, crm, tenantID string, enabled
 		return gate{disabled: "the " + crm + " integration is disabled; the call is pushed again after a resync"}, nil
 	case attention != "":
 		return gate{wait: c.cfg.ParkSnooze, reason: "needs attention: " + attention}, nil
-	}
-	return gate{}, nil
-}
-
-// checkTenant fails pushes of a tenant that is gone or lost the Audit &
-// Export Pack.
-func checkTenant(ctx context.Context, store *settings.Store, tenantID string) (gate, error) {
-	tn, err := store.Tenant(ctx, tenantID)
-	if errors.Is(err, settings.ErrNotFound) {
-		return gate{disabled: "the tenant no longer exists"}, nil
-	}
-	if err != nil {
-		return gate{}, err
-	}
-	if !tn.AuditExportPack {
-		return gate{disabled: "the tenant has no Audit & Export Pack; the call is pushed again after a backfill or resync"}, nil
 	}
 	return gate{}, nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"strings"
 
 	"github.com/koeiq/syncd/mapping"
@@ -11,81 +13,79 @@ import (
 	"github.com/koeiq/syncd/settings"
 )
 
-// sfItem is one call of a Salesforce push and, once pushed, its result.
-type sfItem struct {
-	in     *pushInput
-	object string
-	fields salesforce.Fields
-	id     string
-	err    error
-	done   chan struct{} // closed once id or err is set
-}
-
-func (it *sfItem) succeed(id string) { it.id, it.err = id, nil }
-func (it *sfItem) fail(err error)    { it.err = err }
-
-func (it *sfItem) outcome() pushOutcome {
-	if it.err == nil {
-		return pushOutcome{recordID: it.id, objectType: it.object}
-	}
-	return pushOutcome{err: it.err, class: salesforceClass(it.err), public: publicSalesforceError(it.err)}
-}
-
-// pushSalesforce pushes the calls of one tenant to its org, never creating a
-// second record for a call (SPEC §5.4):
+// pushSalesforce pushes a batch of one tenant's calls to its org, never
+// creating a second record for a call (SPEC §5.4):
 //
 //  1. a call with a stored record of the current object type updates it by
-//     ID (and is created again if it was deleted in Salesforce);
+//     ID, up to 200 a request (and is created again if it was deleted in
+//     Salesforce);
 //  2. with an external ID field, the others are upserted by it, up to 200 a
 //     request;
 //  3. otherwise they are looked up by Subject (Task) or call_id__c (custom
 //     objects), so that a record an earlier attempt created before it could
 //     store the ID is found and updated, and only the rest are created, up
-//     to 200 a request. A call on its first attempt needs no look-up: no
-//     earlier attempt can have created it.
+//     to 200 a request. A call on its first lease needs no look-up: no
+//     earlier attempt can have created it. Before a create is sent, its
+//     calls are marked in doubt (markInDoubt); if its answer is lost they
+//     are not looked up again before the doubt ends.
 //
 // Each item ends with its own record ID or error; one bad record fails
-// alone.
-func pushSalesforce(ctx context.Context, client *salesforce.Client, st *settings.Salesforce, items []*sfItem) {
+// alone. Items left without a result were not sent (ctx ended first).
+func pushSalesforce(ctx context.Context, client *salesforce.Client, st *settings.Salesforce, items []*pushItem,
+	markInDoubt func(context.Context, []*pushItem) error) {
 	object := st.ObjectType
 	extField := mapping.ExternalIDField(object, st.ExternalIDField)
+	fields := make(map[*pushItem]salesforce.Fields, len(items))
 	for _, it := range items {
-		it.object = object
-		it.fields = mapping.Salesforce(it.in.payload, object, extField, it.in.loc)
+		fields[it] = mapping.Salesforce(it.payload, object, extField, it.loc)
+	}
+	records := func(items []*pushItem) []salesforce.Fields {
+		out := make([]salesforce.Fields, len(items))
+		for i, it := range items {
+			out[i] = fields[it]
+		}
+		return out
+	}
+	// update updates items' records by the IDs in ids and returns the items
+	// whose record was deleted in Salesforce.
+	update := func(items []*pushItem, ids map[*pushItem]string) []*pushItem {
+		var deleted []*pushItem
+		for _, chunk := range chunks(items, salesforce.MaxCollectionSize) {
+			deleted = append(deleted, saveMany(ctx, object, chunk, true, func(ctx context.Context, items []*pushItem) ([]salesforce.Result, error) {
+				idList := make([]string, len(items))
+				for i, it := range items {
+					idList[i] = ids[it]
+				}
+				return client.UpdateMany(ctx, object, idList, records(items))
+			})...)
+		}
+		return deleted
 	}
 
-	var rest []*sfItem
+	var stored, rest []*pushItem
+	storedIDs := map[*pushItem]string{}
 	for _, it := range items {
-		if it.in.recordID == "" || it.in.objectType != object {
+		if it.recordID != "" && it.objectType == object {
+			stored = append(stored, it)
+			storedIDs[it] = it.recordID
+		} else {
 			rest = append(rest, it)
-			continue
-		}
-		err := client.Update(ctx, object, it.in.recordID, it.fields)
-		switch {
-		case err == nil:
-			it.succeed(it.in.recordID)
-		case salesforce.IsDeleted(err):
-			rest = append(rest, it) // deleted in Salesforce: make a new one
-		default:
-			it.fail(err)
 		}
 	}
-	if len(rest) == 0 {
-		return
-	}
+	rest = append(rest, update(stored, storedIDs)...) // deleted in Salesforce: make new ones
 
 	if extField != "" {
 		for _, chunk := range chunks(rest, salesforce.MaxCollectionSize) {
-			saveMany(ctx, chunk, func(ctx context.Context, records []salesforce.Fields) ([]salesforce.Result, error) {
-				return client.UpsertMany(ctx, object, extField, records)
+			saveMany(ctx, object, chunk, false, func(ctx context.Context, items []*pushItem) ([]salesforce.Result, error) {
+				return client.UpsertMany(ctx, object, extField, records(items))
 			})
 		}
 		return
 	}
 
-	var create, retried []*sfItem
+	var create, retried []*pushItem
 	for _, it := range rest {
-		if it.in.fresh {
+		if it.fresh {
 			create = append(create, it)
 		} else {
 			retried = append(retried, it)
@@ -94,82 +94,135 @@ func pushSalesforce(ctx context.Context, client *salesforce.Client, st *settings
 	found, err := lookup(ctx, client, object, retried)
 	if err != nil {
 		for _, it := range retried {
-			it.fail(err)
+			it.failSalesforce(err, false)
 		}
 		retried = nil
 	}
+	var existing []*pushItem
+	foundIDs := map[*pushItem]string{}
 	for _, it := range retried {
-		id, ok := found[mapping.LookupValue(object, it.in.callID)]
-		if !ok {
-			create = append(create, it)
-			continue
-		}
-		if err := client.Update(ctx, object, id, it.fields); err != nil {
-			it.fail(err)
+		if id, ok := found[mapping.LookupValue(object, it.callID)]; ok {
+			existing = append(existing, it)
+			foundIDs[it] = id
 		} else {
-			it.succeed(id)
+			create = append(create, it)
 		}
 	}
+	create = append(create, update(existing, foundIDs)...)
+	if len(create) == 0 || ctx.Err() != nil {
+		return
+	}
+
+	if err := markInDoubt(ctx, create); err != nil {
+		for _, it := range create {
+			it.failSalesforce(err, false)
+		}
+		return
+	}
+	for _, it := range create {
+		it.result.inDoubt = true
+	}
 	for _, chunk := range chunks(create, salesforce.MaxCollectionSize) {
-		saveMany(ctx, chunk, func(ctx context.Context, records []salesforce.Fields) ([]salesforce.Result, error) {
-			return client.CreateMany(ctx, object, records)
+		saveMany(ctx, object, chunk, false, func(ctx context.Context, items []*pushItem) ([]salesforce.Result, error) {
+			return client.CreateMany(ctx, object, records(items))
 		})
 	}
 }
 
 // saveMany saves items with one sObject Collections request and hands each
-// its own result. A request that fails as a whole (a deserialization error
-// in one record fails them all) is split in halves until the bad record
-// fails alone.
-func saveMany(ctx context.Context, items []*sfItem, save func(context.Context, []salesforce.Fields) ([]salesforce.Result, error)) {
-	records := make([]salesforce.Fields, len(items))
-	for i, it := range items {
-		records[i] = it.fields
+// its own result. A request that fails as a whole for one record (a
+// deserialization error fails them all) is split in halves until the bad
+// record fails alone. For an update, it returns the items whose record was
+// deleted in Salesforce, without a result.
+func saveMany(ctx context.Context, object string, items []*pushItem, update bool,
+	save func(context.Context, []*pushItem) ([]salesforce.Result, error)) (deleted []*pushItem) {
+	if ctx.Err() != nil {
+		for _, it := range items {
+			it.result.inDoubt = false // not sent
+		}
+		return nil
 	}
-	results, err := save(ctx, records)
+	results, err := save(ctx, items)
 	if err != nil {
 		if len(items) > 1 && salesforce.Classify(err) == salesforce.ClassData {
 			half := len(items) / 2
-			saveMany(ctx, items[:half], save)
-			saveMany(ctx, items[half:], save)
-			return
+			return append(saveMany(ctx, object, items[:half], update, save), saveMany(ctx, object, items[half:], update, save)...)
 		}
 		for _, it := range items {
-			it.fail(err)
+			it.failSalesforce(err, false)
 		}
-		return
+		return nil
 	}
 	if len(results) != len(items) {
 		err := fmt.Errorf("salesforce: %d results for %d records", len(results), len(items))
 		for _, it := range items {
-			it.fail(err)
+			it.failSalesforce(err, true) // an answer we cannot match: the writes may have happened
 		}
-		return
+		return nil
 	}
 	for i, r := range results {
-		if r.Success {
-			items[i].succeed(r.ID)
-			continue
+		switch {
+		case r.Success:
+			items[i].succeed(r.ID, object)
+		case update && r.Deleted():
+			deleted = append(deleted, items[i])
+		default:
+			items[i].failSalesforce(&recordError{errs: r.Errors}, false)
 		}
-		items[i].fail(recordError(r))
 	}
+	return deleted
 }
 
-// recordError turns a per-record error of a collection into an
-// *salesforce.APIError, so it is classified and stored like any other.
-func recordError(r salesforce.Result) error {
-	if len(r.Errors) == 0 {
-		return &salesforce.APIError{Op: "save", StatusCode: 500, Message: "Salesforce reported a failure without an error"}
+// failSalesforce sets the item's failure. A create in doubt stays in doubt
+// when the failure leaves its outcome unknown (unknown is forced).
+func (it *pushItem) failSalesforce(err error, unknown bool) {
+	inDoubt := it.result.inDoubt && (unknown || outcomeUnknown(err))
+	it.fail(err, salesforceClass(err), publicSalesforceError(err))
+	it.result.inDoubt = inDoubt
+}
+
+// outcomeUnknown reports whether a request that failed with err may still
+// have written: it may have been sent, and no answer was read. An answer
+// with an error status is definite (Salesforce rolls the request back), and
+// so is a connection that could not be made.
+func outcomeUnknown(err error) bool {
+	var ae *salesforce.APIError
+	if errors.As(err, &ae) {
+		return ae.StatusCode >= 200 && ae.StatusCode < 300 // a success we could not read
 	}
-	first := r.Errors[0]
-	ae := &salesforce.APIError{Op: "save", StatusCode: 400, ErrorCode: first.StatusCode, Message: first.Message, Fields: first.Fields}
-	if first.Class() == salesforce.ClassRetryable {
-		ae.StatusCode = 503
+	var re *recordError
+	if errors.As(err, &re) {
+		return false
 	}
-	for _, e := range r.Errors[1:] {
-		ae.Message += "; " + e.StatusCode + ": " + e.Message
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" {
+		return false
 	}
-	return ae
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Op == "" {
+		return false
+	}
+	return true
+}
+
+// recordError is Salesforce's refusal of one record of an sObject
+// Collections request.
+type recordError struct {
+	errs []salesforce.RecordError
+}
+
+func (e *recordError) Error() string {
+	if len(e.errs) == 0 {
+		return "salesforce: save: the record failed without an error"
+	}
+	parts := make([]string, len(e.errs))
+	for i, re := range e.errs {
+		parts[i] = re.StatusCode + ": " + re.Message
+		if len(re.Fields) > 0 {
+			parts[i] += " (fields: " + strings.Join(re.Fields, ", ") + ")"
+		}
+	}
+	return "salesforce: save: " + strings.Join(parts, "; ")
 }
 
 // lookupQueryLimit keeps a lookup query well under Salesforce's 16,384-byte
@@ -178,7 +231,7 @@ const lookupQueryLimit = 8000
 
 // lookup finds the records of the items' calls by their lookup field and
 // returns their IDs by lookup value.
-func lookup(ctx context.Context, client *salesforce.Client, object string, items []*sfItem) (map[string]string, error) {
+func lookup(ctx context.Context, client *salesforce.Client, object string, items []*pushItem) (map[string]string, error) {
 	field := mapping.LookupField(object)
 	found := map[string]string{}
 	prefix := "SELECT Id, " + field + " FROM " + object + " WHERE " + field + " IN ("
@@ -203,7 +256,7 @@ func lookup(ctx context.Context, client *salesforce.Client, object string, items
 		return nil
 	}
 	for _, it := range items {
-		q := salesforce.QuoteSOQL(mapping.LookupValue(object, it.in.callID))
+		q := salesforce.QuoteSOQL(mapping.LookupValue(object, it.callID))
 		if size+len(q)+2 > lookupQueryLimit {
 			if err := flush(); err != nil {
 				return nil, err
@@ -229,7 +282,15 @@ func chunks[T any](s []T, n int) [][]T {
 
 // salesforceClass maps a Salesforce error onto what the worker does.
 func salesforceClass(err error) errorClass {
-	switch salesforce.Classify(err) {
+	c := salesforce.Classify(err)
+	var re *recordError
+	if errors.As(err, &re) {
+		c = salesforce.ClassRetryable
+		if len(re.errs) > 0 {
+			c = re.errs[0].Class()
+		}
+	}
+	switch c {
 	case salesforce.ClassRateLimited:
 		return classRateLimited
 	case salesforce.ClassAuth:
@@ -243,6 +304,20 @@ func salesforceClass(err error) errorClass {
 // publicSalesforceError describes err without Salesforce's message, which
 // can quote call content.
 func publicSalesforceError(err error) string {
+	var re *recordError
+	if errors.As(err, &re) {
+		codes := make([]string, len(re.errs))
+		var fields []string
+		for i, e := range re.errs {
+			codes[i] = e.StatusCode
+			fields = append(fields, e.Fields...)
+		}
+		s := "salesforce: save: " + strings.Join(codes, ", ")
+		if len(fields) > 0 {
+			s += " (fields: " + strings.Join(fields, ", ") + ")"
+		}
+		return s + "; the message is in sync_records.last_error"
+	}
 	var ae *salesforce.APIError
 	if !errors.As(err, &ae) {
 		return err.Error()

@@ -247,7 +247,7 @@ func TestSaveResumesParkedPushes(t *testing.T) {
 	}
 	later := time.Now().Add(time.Hour)
 	for _, tenant := range []string{"t1", "t2"} {
-		if _, err := client.Insert(ctx, jobs.SalesforcePushArgs{TenantID: tenant, CallID: "c1"}, &river.InsertOpts{ScheduledAt: later}); err != nil {
+		if _, err := client.Insert(ctx, jobs.SalesforcePushArgs{TenantID: tenant}, &river.InsertOpts{ScheduledAt: later}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -33,39 +33,74 @@ var Dispatch string
 //go:embed queries/resume_pushes.sql
 var ResumePushes string
 
-// PushLease takes the lease on a call's sync record and returns what a push
-// needs. $1 tenant, $2 call, $3 target, $4 lease seconds, $5 job ID.
+// PushClaim claims a batch of a tenant's pending calls for a push job and
+// leases them. $1 tenant, $2 target, $3 job ID, $4 batch size, $5 lease
+// seconds.
 //
-//go:embed queries/push_lease.sql
-var PushLease string
+//go:embed queries/push_claim.sql
+var PushClaim string
 
-// PushSynced records a successful push. $1 tenant, $2 call, $3 target,
-// $4 record ID, $5 object type, $6 applied outbox row.
+// PushInDoubt marks calls whose create is about to be sent on the look-up
+// path. $1 tenant, $2 target, $3 job ID, $4 calls, $5 seconds in doubt.
 //
-//go:embed queries/push_synced.sql
-var PushSynced string
+//go:embed queries/push_in_doubt.sql
+var PushInDoubt string
 
-// PushFailed records a failed push. $1 tenant, $2 call, $3 target, $4 error,
-// $5 applied outbox row, $6 final, $7 job ID.
+// PushRenew renews a push job's slot and call leases. $1 tenant, $2 target,
+// $3 job ID, $4 slot, $5 lease seconds.
 //
-//go:embed queries/push_failed.sql
-var PushFailed string
+//go:embed queries/push_renew.sql
+var PushRenew string
 
-// PushJobsOwed returns which just-dispatched sync records have no push job
-// waiting, and whether their tenant has a backlog. $1, $2, $3: arrays of
-// tenant, call and target; $4 the backlog threshold.
+// PushStore stores the outcomes of a push job's calls and releases their
+// leases. $1 tenant, $2 target, $3 job ID, $4 to $11 arrays (see the file).
+//
+//go:embed queries/push_store.sql
+var PushStore string
+
+// PushSlotTake takes one of an org's request slots. $1 tenant, $2 target,
+// $3 job ID, $4 slots, $5 lease seconds.
+//
+//go:embed queries/push_slot_take.sql
+var PushSlotTake string
+
+// PushSlotRelease gives a request slot back. $1 tenant, $2 target, $3 job
+// ID, $4 slot.
+//
+//go:embed queries/push_slot_release.sql
+var PushSlotRelease string
+
+// PushJobsOwed says how each org's pending calls, slots and push jobs
+// stand. $1, $2: arrays of tenant and target; $3 claimable cap; $4 budget
+// hold share, $5 budget hold seconds, $6 budget slow share.
 //
 //go:embed queries/push_jobs_owed.sql
 var PushJobsOwed string
 
-// PushJobsRegister records the push jobs dispatch inserted. $1, $2, $3, $4:
-// arrays of tenant, call, target and job ID.
+// PendingOrgs lists the orgs with pending calls.
 //
-//go:embed queries/push_jobs_register.sql
-var PushJobsRegister string
+//go:embed queries/pending_orgs.sql
+var PendingOrgs string
+
+// OrgState reads an org's pause and API budget. $1 tenant, $2 target.
+//
+//go:embed queries/org_state.sql
+var OrgState string
+
+// OrgPause pauses an org's pushes. $1 tenant, $2 target, $3 seconds, $4
+// reason.
+//
+//go:embed queries/org_pause.sql
+var OrgPause string
+
+// OrgUsage records an org's API budget. $1 tenant, $2 target, $3 used, $4
+// max, $5 when it was reported.
+//
+//go:embed queries/org_usage.sql
+var OrgUsage string
 
 // Retention deletes old dispatched outbox rows. $1 age in seconds, $2 batch
-// size.
+// size, $3 age in seconds of skipped rows.
 //
 //go:embed queries/retention.sql
 var Retention string

@@ -42,9 +42,12 @@ Environment:
                      basic auth for the River UI and /metrics (required off loopback)
   SYNCD_OUTBOX_RETENTION
                      how long dispatched outbox rows are kept (default 720h)
-  SYNCD_BATCH_SIZE, SYNCD_BATCH_WINDOW, SYNCD_TENANT_CONCURRENCY
-                     calls per Salesforce request (200), how long a tenant's calls gather (20ms),
-                     requests in flight per org (5)
+  SYNCD_BATCH_SIZE, SYNCD_TENANT_CONCURRENCY
+                     calls per push job and Salesforce request (200), requests in flight
+                     per org from all replicas together (5)
+  SYNCD_PUSH_TIMEOUT, SYNCD_REQUEST_TIMEOUT, SYNCD_IN_DOUBT_WAIT
+                     bound of one push job (2m), of one CRM request (30s), how long a create
+                     whose outcome is unknown waits before its call is looked up again (10m)
   SYNCD_API_BUDGET_SLOW, SYNCD_API_BUDGET_HOLD
                      share of an org's daily API budget above which its pushes slow (0.8) or wait (0.95)
   SYNCD_INSECURE_INSTANCE_URLS

@@ -37,7 +37,7 @@ type config struct {
 	opsUser      string        // SYNCD_OPS_USER
 	opsPassword  string        // SYNCD_OPS_PASSWORD
 	retention    time.Duration // SYNCD_OUTBOX_RETENTION
-	push         jobs.Config   // SYNCD_BATCH_SIZE, SYNCD_BATCH_WINDOW, ...
+	push         jobs.Config   // SYNCD_BATCH_SIZE, SYNCD_PUSH_TIMEOUT, ...
 }
 
 func loadConfig(e *env) (*config, error) {
@@ -172,15 +172,28 @@ func isLoopback(addr string) bool {
 // loadPushConfig reads the tuning of pushes; unset variables keep the
 // defaults of jobs.Config.
 func (c *config) loadPushConfig(e *env) error {
+	// duration parses a Go duration that must be positive into d.
+	duration := func(d *time.Duration) func(string) error {
+		return func(s string) error {
+			v, err := time.ParseDuration(s)
+			if err == nil && v <= 0 {
+				err = errors.New("must be positive")
+			}
+			*d = v
+			return err
+		}
+	}
 	for _, v := range []struct {
 		name  string
 		parse func(string) error
 	}{
 		{"SYNCD_BATCH_SIZE", func(s string) (err error) { c.push.BatchSize, err = strconv.Atoi(s); return err }},
-		{"SYNCD_BATCH_WINDOW", func(s string) (err error) { c.push.BatchWindow, err = time.ParseDuration(s); return err }},
 		{"SYNCD_TENANT_CONCURRENCY", func(s string) (err error) { c.push.TenantConcurrency, err = strconv.Atoi(s); return err }},
 		{"SYNCD_API_BUDGET_SLOW", func(s string) (err error) { c.push.BudgetSlowShare, err = strconv.ParseFloat(s, 64); return err }},
 		{"SYNCD_API_BUDGET_HOLD", func(s string) (err error) { c.push.BudgetHoldShare, err = strconv.ParseFloat(s, 64); return err }},
+		{"SYNCD_PUSH_TIMEOUT", duration(&c.push.PushTimeout)},
+		{"SYNCD_REQUEST_TIMEOUT", duration(&c.push.RequestTimeout)},
+		{"SYNCD_IN_DOUBT_WAIT", duration(&c.push.InDoubtWait)},
 	} {
 		if s := e.getenv(v.name); s != "" {
 			if err := v.parse(s); err != nil {

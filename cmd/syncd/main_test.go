@@ -83,7 +83,9 @@ func TestBadConfig(t *testing.T) {
 		{map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
 		{map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT"},
 		{map[string]string{"SYNCD_SCHEMA": "Bad-Schema"}, "SYNCD_SCHEMA"},
-		{map[string]string{"SYNCD_BATCH_WINDOW": "soon"}, "SYNCD_BATCH_WINDOW"},
+		{map[string]string{"SYNCD_PUSH_TIMEOUT": "soon"}, "SYNCD_PUSH_TIMEOUT"},
+		{map[string]string{"SYNCD_REQUEST_TIMEOUT": "-1s"}, "SYNCD_REQUEST_TIMEOUT"},
+		{map[string]string{"SYNCD_IN_DOUBT_WAIT": "10"}, "SYNCD_IN_DOUBT_WAIT"},
 		{map[string]string{"SYNCD_TENANT_CONCURRENCY": "many"}, "SYNCD_TENANT_CONCURRENCY"},
 		{map[string]string{"DATABASE_URL": "postgres://u:s3cret@[::1"}, "DATABASE_URL"},
 	} {

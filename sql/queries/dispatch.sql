@@ -1,18 +1,37 @@
--- Dispatch: claim up to $1 undispatched outbox rows, decide what becomes of
--- each (SPEC §4.2), record the outcome, and mark the sync records that now
--- owe a push. The caller inserts one River push job per owed push in the same
--- transaction.
+-- Dispatch: claim undispatched outbox rows, up to $1 of each tenant that has
+-- rows waiting, decide what becomes of each (SPEC §4.2), record the outcome,
+-- and mark the sync records that now owe a push. The caller makes sure their
+-- tenants have push jobs, in the same transaction.
 --
 -- Rows are claimed by state (dispatched_at IS NULL) with FOR UPDATE SKIP
 -- LOCKED, so replicas never claim the same row and a row whose transaction
--- commits late is still claimed later.
-WITH claimed AS (
-    SELECT id, tenant_id, call_id, event
-    FROM outbox
-    WHERE dispatched_at IS NULL
-    ORDER BY id
-    LIMIT $1
-    FOR UPDATE SKIP LOCKED
+-- commits late is still claimed later. Every tenant with rows waiting is
+-- served in every round, so one tenant's 100,000 waiting rows never hold up
+-- another tenant's new call for more than one round.
+WITH RECURSIVE waiting AS (
+    -- The tenants with undispatched rows: a skip scan of
+    -- outbox_undispatched_tenant_idx, one index probe per tenant.
+    (SELECT tenant_id FROM outbox WHERE dispatched_at IS NULL ORDER BY tenant_id LIMIT 1)
+    UNION ALL
+    SELECT (SELECT o.tenant_id FROM outbox o
+            WHERE o.dispatched_at IS NULL AND o.tenant_id > waiting.tenant_id
+            ORDER BY o.tenant_id LIMIT 1)
+    FROM waiting
+    WHERE waiting.tenant_id IS NOT NULL
+),
+
+claimed AS (
+    SELECT rows.id, rows.tenant_id, rows.call_id, rows.event
+    FROM waiting
+    CROSS JOIN LATERAL (
+        SELECT id, tenant_id, call_id, event
+        FROM outbox
+        WHERE dispatched_at IS NULL AND outbox.tenant_id = waiting.tenant_id
+        ORDER BY id
+        LIMIT $1
+        FOR UPDATE SKIP LOCKED
+    ) AS rows
+    WHERE waiting.tenant_id IS NOT NULL
 ),
 
 decided AS (
@@ -69,6 +88,7 @@ owed AS (
     ON CONFLICT (tenant_id, call_id, target) DO UPDATE
     SET queued_outbox_id = excluded.queued_outbox_id,
         state = 'pending',
+        retry_at = NULL,
         updated_at = now()
     WHERE sync_records.queued_outbox_id < excluded.queued_outbox_id
     RETURNING tenant_id, call_id, target, queued_outbox_id

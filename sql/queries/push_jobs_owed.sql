@@ -1,27 +1,61 @@
--- Of the sync records just marked pending (arrays $1 tenant, $2 call,
--- $3 target), those that have no push job waiting or running: they need a
--- new one. Runs after dispatch marked them, in the same transaction, so it
--- sees jobs that concurrent dispatches committed meanwhile. backlog says
--- whether the tenant has at least $4 calls pending: its pushes go to the
--- backlog queue, so that they do not hold up other tenants'.
-WITH owed AS (
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS owed (tenant_id, call_id, target)
-),
-backlog AS (
-    SELECT tenant_id,
-        (SELECT count(*) FROM (
-            SELECT FROM sync_records p WHERE p.tenant_id = t.tenant_id AND p.state = 'pending' LIMIT $4
-        ) AS pending) >= $4 AS backlog
-    FROM (SELECT DISTINCT tenant_id FROM owed) AS t
+-- How the pending calls of each org ($1 tenants, $2 targets, paired) stand,
+-- and what push jobs and request slots it has, so that the caller inserts
+-- the push jobs it lacks (in the transaction that made calls pending or
+-- finished a batch):
+--
+--   claimable    pending calls a job could claim now (counted up to $3),
+--   next_due     when no call is claimable: when the first pending call
+--                becomes claimable (its lease, doubt or retry wait ends),
+--   held_slots   request slots held now,
+--   jobs_due     push jobs of the org waiting to run now,
+--   jobs_waiting all its waiting push jobs, snoozed ones included,
+--   held         the tenant's pushes are held: credentials refused
+--                (attention), REQUEST_LIMIT_EXCEEDED pause, or more than $4 of
+--                the daily API budget used in the last $5 seconds; its waiting
+--                jobs run when the hold ends or the settings are saved,
+--   slow         more than $6 of the daily API budget is used: one request
+--                at a time.
+WITH orgs AS (
+    SELECT DISTINCT tenant_id, target
+    FROM unnest($1::text[], $2::text[]) AS o (tenant_id, target)
 )
-SELECT r.tenant_id, r.call_id, r.target, r.queued_outbox_id, backlog.backlog
-FROM owed
-JOIN sync_records r USING (tenant_id, call_id, target)
-JOIN backlog USING (tenant_id)
-WHERE r.push_job_id IS NULL
-   OR NOT EXISTS (
-       SELECT FROM river_job j
-       WHERE j.id = r.push_job_id
-         AND j.state IN ('available', 'pending', 'scheduled', 'retryable', 'running')
-   )
-ORDER BY r.tenant_id, r.call_id, r.target;
+
+SELECT orgs.tenant_id, orgs.target, calls.claimable,
+    CASE WHEN calls.claimable = 0 THEN (
+        SELECT min(greatest(r.lease_until, r.in_doubt_until, r.retry_at))
+        FROM sync_records r
+        WHERE r.tenant_id = orgs.tenant_id AND r.target = orgs.target AND r.state = 'pending'
+    ) END AS next_due,
+    (SELECT count(*) FROM push_slots s
+     WHERE s.tenant_id = orgs.tenant_id AND s.target = orgs.target AND s.lease_until > now()) AS held_slots,
+    jobs.due, jobs.waiting,
+    coalesce(CASE orgs.target WHEN 'salesforce' THEN ss.attention ELSE ks.attention END IS NOT NULL
+        OR st.paused_until > now()
+        OR (st.api_max > 0 AND st.api_used >= $4::float8 * st.api_max AND st.api_at > now() - make_interval(secs => $5)),
+        false) AS held,
+    coalesce(st.api_max > 0 AND st.api_used >= $6::float8 * st.api_max, false) AS slow
+FROM orgs
+CROSS JOIN LATERAL (
+    SELECT count(*) AS claimable
+    FROM (
+        SELECT FROM sync_records r
+        WHERE r.tenant_id = orgs.tenant_id AND r.target = orgs.target AND r.state = 'pending'
+          AND (r.lease_until IS NULL OR r.lease_until < now())
+          AND (r.in_doubt_until IS NULL OR r.in_doubt_until < now())
+          AND (r.retry_at IS NULL OR r.retry_at <= now())
+        LIMIT $3
+    ) AS c
+) AS calls
+CROSS JOIN LATERAL (
+    -- Waiting push jobs of the org (River's fetch index: state, queue).
+    SELECT count(*) FILTER (WHERE j.scheduled_at <= now()) AS due, count(*) AS waiting
+    FROM river_job j
+    WHERE j.state IN ('available', 'pending', 'retryable', 'scheduled')
+      AND j.queue = orgs.target
+      AND j.kind = orgs.target || '_push'
+      AND j.args @> jsonb_build_object('tenant_id', orgs.tenant_id)
+) AS jobs
+LEFT JOIN org_state st ON st.tenant_id = orgs.tenant_id AND st.target = orgs.target
+LEFT JOIN salesforce_settings ss ON ss.tenant_id = orgs.tenant_id
+LEFT JOIN kintone_settings ks ON ks.tenant_id = orgs.tenant_id
+ORDER BY orgs.tenant_id, orgs.target;

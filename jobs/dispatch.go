@@ -101,9 +101,9 @@ func (o org) pushArgs() (river.JobArgs, error) {
 // push their claimable calls with the request slots that are free (one job
 // per BatchSize calls), or one job for when their first waiting call becomes
 // claimable. The jobs that hold slots need none: each one, when it finishes,
-// runs this again for its org. A tenant whose pushes are held gets none
-// either: its waiting jobs run when the hold ends, or when its settings are
-// saved again.
+// runs this again for its org. A tenant whose pushes are held gets one job
+// that waits with it (snoozed until the hold ends, or until its settings are
+// saved again).
 func (c *Client) ensurePushJobs(ctx context.Context, tx pgx.Tx, orgs []org) error {
 	if len(orgs) == 0 {
 		return nil
@@ -129,13 +129,18 @@ func (c *Client) ensurePushJobs(ctx context.Context, tx pgx.Tx, orgs []org) erro
 			rows.Close()
 			return err
 		}
-		if held {
-			continue
-		}
 		args, err := o.pushArgs()
 		if err != nil {
 			rows.Close()
 			return err
+		}
+		if held {
+			// One job waits with the tenant (it snoozes until the hold
+			// ends, visible in the River UI); more would only snooze too.
+			if waiting == 0 && (claimable > 0 || nextDue != nil) {
+				params = append(params, river.InsertManyParams{Args: args})
+			}
+			continue
 		}
 		limit := c.cfg.TenantConcurrency
 		if slow {

@@ -526,11 +526,11 @@ func store[T pushJobArgs](ctx context.Context, c *Client, targetName, tenantID s
 				return err
 			}
 		}
+		if !complete {
+			return nil // the job waits with its tenant: it needs no other
+		}
 		if err := c.ensurePushJobs(ctx, tx, []org{{tenantID, targetName}}); err != nil {
 			return err
-		}
-		if !complete {
-			return nil
 		}
 		_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
 		return err

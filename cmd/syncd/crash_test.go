@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/koeiq/syncd/internal/pgtest"
+	"github.com/koeiq/syncd/salesforce/salesforcetest"
+	"github.com/koeiq/syncd/secrets"
+	"github.com/koeiq/syncd/settings"
+)
+
+// A replica killed with SIGKILL while its batches are in flight: the
+// survivor pushes its calls again once their leases run out, within a minute
+// of the death, and every call ends with exactly one record. On the upsert
+// path (external ID) nothing waits; on the look-up path (Task) the creates
+// the dead replica had sent are in doubt and wait out SYNCD_IN_DOUBT_WAIT
+// before their calls are looked up, so the records that landed after the
+// death are found, not created twice.
+func TestKilledReplicaCallsArePushedOnceBySurvivor(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	connString := pgtest.ConnString(t)
+	pool := pgtest.NewPool(t, connString)
+	secretKey := secrets.GenerateKey()
+	key, _ := secrets.ParseKey(secretKey)
+	store, err := settings.NewStore(pool, &settings.Config{Key: key, AllowInsecureURLs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := salesforcetest.NewServer()
+	t.Cleanup(sim.Close)
+	orgs := map[string]*salesforcetest.Org{}
+	for _, tn := range []struct{ id, object string }{{"ext", "Call_Recording__c"}, {"task", "Task"}} {
+		org := sim.AddOrg(tn.id, salesforcetest.OrgConfig{ClientID: tn.id + "-key", ClientSecret: tn.id + "-secret",
+			Objects: []salesforcetest.ObjectDef{salesforcetest.CustomCallObject("Call_Recording__c")}})
+		if _, err := store.SetTenant(ctx, tn.id, settings.TenantChange{AuditExportPack: ptr(true)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.SaveSalesforce(ctx, tn.id, settings.SalesforceInput{Enabled: true, InstanceURL: org.URL(),
+			ClientID: tn.id + "-key", ClientSecret: ptr(tn.id + "-secret"), ObjectType: tn.object}, "test"); err != nil {
+			t.Fatal(err)
+		}
+		org.SetLatency(3 * time.Second) // the dead replica's requests are in flight when it dies
+		orgs[tn.id] = org
+	}
+	const inDoubt = 10 * time.Second
+	environ := map[string]string{"DATABASE_URL": connString, "SYNCD_SECRET_KEY": secretKey, "LOG_FORMAT": "json",
+		"SYNCD_OPS_LISTEN": "127.0.0.1:0", "SYNCD_INSECURE_INSTANCE_URLS": "1", "SYNCD_IN_DOUBT_WAIT": inDoubt.String(),
+		"SYNCD_BATCH_SIZE": "10"}
+
+	// The replica to kill: a real process.
+	doomed := exec.Command(os.Args[0], "run")
+	doomed.Env = append(os.Environ(), "SYNCD_TEST_MAIN=1")
+	for k, v := range environ {
+		doomed.Env = append(doomed.Env, k+"="+v)
+	}
+	doomed.Stderr = io.Discard
+	if err := doomed.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = doomed.Process.Kill() })
+
+	const calls = 40
+	for tenant := range orgs {
+		for i := range calls {
+			call := fmt.Sprintf("%s-%d", tenant, i)
+			if _, err := pool.Exec(ctx, `SELECT enqueue($1, $2, 'call.analysed', jsonb_build_object('call_id', $2::text,
+				'started_at', '2026-05-01T09:00:00Z', 'duration_seconds', 5))`, tenant, call); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	pgtest.WaitFor(t, 30*time.Second, "both orgs to have requests of the doomed replica in flight", func() bool {
+		return orgs["ext"].InFlight() > 0 && orgs["task"].InFlight() > 0
+	})
+	if err := doomed.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = doomed.Wait()
+	died := time.Now()
+	leased := count(t, pool, "SELECT count(*) FROM sync_records WHERE lease_until > now()")
+	if leased == 0 {
+		t.Fatal("the dead replica held no leases; the test proves nothing")
+	}
+
+	// The survivor.
+	runCtx, stop := context.WithCancel(ctx)
+	var stderr syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- run(runCtx, []string{"run"}, func(k string) string { return environ[k] }, strings.NewReader(""), io.Discard, &stderr)
+	}()
+	t.Cleanup(func() {
+		stop()
+		<-done
+	})
+	// SPEC §5.4: pushed again within a minute of the death.
+	pgtest.WaitFor(t, time.Minute-time.Since(died), "the upsert tenant's calls to sync", func() bool {
+		return count(t, pool, "SELECT count(*) FROM sync_records WHERE tenant_id = 'ext' AND state = 'synced'") == calls
+	})
+	pgtest.WaitFor(t, time.Minute+inDoubt-time.Since(died), "the Task tenant's calls to sync", func() bool {
+		return count(t, pool, "SELECT count(*) FROM sync_records WHERE tenant_id = 'task' AND state = 'synced'") == calls
+	})
+
+	for tenant, org := range orgs {
+		object, field := "Call_Recording__c", "call_id__c"
+		if tenant == "task" {
+			object, field = "Task", "Subject"
+		}
+		records := map[string]int{}
+		for _, r := range org.Records(object) {
+			call, _ := r[field].(string)
+			call = strings.TrimPrefix(call, "KoeIQ Call — ")
+			records[call]++
+			id, _ := r["Id"].(string)
+			if n := count(t, pool, "SELECT count(*) FROM sync_records WHERE call_id = $1 AND record_id = $2", call, id); n != 1 {
+				t.Errorf("%s record %s of %s is not the stored one", tenant, id, call)
+			}
+		}
+		if len(records) != calls {
+			t.Errorf("%s: records for %d calls, want %d", tenant, len(records), calls)
+		}
+		for call, n := range records {
+			if n != 1 {
+				t.Errorf("%s: %d records for call %s, want 1", tenant, n, call)
+			}
+		}
+	}
+}
+
+func count(t *testing.T, pool *pgxpool.Pool, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}

@@ -15,15 +15,22 @@ import (
 func TestRunSmall(t *testing.T) {
 	t.Parallel()
 	var progress bytes.Buffer
-	batched, single, err := bench.Run(context.Background(), &bench.Config{
-		Pool: pgtest.Pool(t), Calls: 400, BaselineCalls: 40, Latency: 20 * time.Millisecond,
+	res, err := bench.Run(context.Background(), &bench.Config{
+		Pool: pgtest.Pool(t), Calls: 400, BaselineCalls: 40, FairBacklog: 400, Replicas: 2, Latency: 20 * time.Millisecond,
 		TrickleRate: 10, TrickleDuration: time.Second, Progress: &progress,
 	})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, progress.String())
 	}
-	if batched.BacklogCalls != 400 || single.BacklogCalls != 40 || batched.TrickleCalls != 10 || len(single.Latencies) != 10 {
-		t.Fatalf("batched %+v, single %+v", batched, single)
+	batched, single := res.Batched, res.Single
+	if batched.BacklogCalls != 400 || single.BacklogCalls != 40 || batched.TrickleCalls != 10 || len(single.Latencies) != 10 ||
+		res.Replicated == nil || res.Replicated.Replicas != 2 || res.Fair == nil || res.Fair.TrickleCalls != 10 {
+		t.Fatalf("batched %+v, single %+v, replicated %+v, fair %+v", batched, single, res.Replicated, res.Fair)
+	}
+	for _, r := range []*bench.Result{batched, res.Replicated, res.Fair} {
+		if r.PeakInFlight < 1 || r.PeakInFlight > 5 {
+			t.Errorf("%s: peak of %d requests in flight to one org, want 1 to 5", r.Mode, r.PeakInFlight)
+		}
 	}
 	if rpc := single.RequestsPerCall(); rpc != 1 {
 		t.Errorf("one request per call made %.2f requests per call", rpc)
@@ -35,8 +42,9 @@ func TestRunSmall(t *testing.T) {
 		t.Errorf("latencies %v", batched.Latencies)
 	}
 	var report bytes.Buffer
-	bench.Report(&report, batched, single)
-	for _, want := range []string{"throughput (calls/s)", "API requests per synced call", "p99 beyond the simulated latency", "peak heap in use"} {
+	bench.Report(&report, res)
+	for _, want := range []string{"throughput (calls/s)", "API requests per synced call", "p99 beyond the simulated latency", "peak heap in use",
+		"batched, 2 replicas", "peak requests in flight to one org", "Fairness"} {
 		if !strings.Contains(report.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, report.String())
 		}

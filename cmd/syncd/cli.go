@@ -23,7 +23,7 @@ Usage:
                      (API token on standard input)
   syncd backfill --tenant T --since DATE [--wait 10m]
                      re-dispatch the tenant's skipped outbox rows
-  syncd bench [--calls 20000] [--latency 100ms]
+  syncd bench [--tenants 2] [--replicas 1] [--calls 10000] [--latency 100ms]
                      measure batched pushes against one request per call
   syncd admin-token --tenant T [--sub S] [--role admin] [--ttl 1h]
                      mint a development token for the admin API

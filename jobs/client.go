@@ -29,8 +29,9 @@ type Config struct {
 	// Logger receives the client's logs. Defaults to discarding.
 	Logger *slog.Logger
 
-	// DispatchBatchSize is how many outbox rows one dispatch transaction
-	// claims. Defaults to 500.
+	// DispatchBatchSize is how many outbox rows of each tenant one dispatch
+	// transaction claims; every tenant with rows waiting is served in every
+	// transaction. Defaults to 200.
 	DispatchBatchSize int
 
 	// DispatchInterval is how often the periodic dispatch job runs as a
@@ -157,7 +158,7 @@ func (c *Config) withDefaults() (*Config, error) {
 	if out.Logger == nil {
 		out.Logger = slog.New(slog.DiscardHandler)
 	}
-	out.DispatchBatchSize = cmp.Or(out.DispatchBatchSize, 500)
+	out.DispatchBatchSize = cmp.Or(out.DispatchBatchSize, 200)
 	out.DispatchInterval = cmp.Or(out.DispatchInterval, 10*time.Second)
 	out.SalesforceWorkers = cmp.Or(out.SalesforceWorkers, 100)
 	out.BatchSize = cmp.Or(out.BatchSize, salesforce.MaxCollectionSize)
@@ -230,6 +231,9 @@ type Client struct {
 	salesforce *salesforceTarget
 	kintone    *kintoneTarget
 
+	usageMu      sync.Mutex
+	usageWritten map[org]salesforce.Usage // the API budgets last written to org_state
+
 	mu     sync.Mutex
 	cancel context.CancelFunc // stops the listener and dispatch loop
 	done   sync.WaitGroup
@@ -247,6 +251,8 @@ func NewClient(pool *pgxpool.Pool, cfg *Config) (*Client, error) {
 		pool:   pool,
 		logger: cfg.Logger,
 		wakeCh: make(chan struct{}, 1),
+
+		usageWritten: map[org]salesforce.Usage{},
 	}
 	c.salesforce = newSalesforceTarget(c)
 	c.kintone = newKintoneTarget(c)

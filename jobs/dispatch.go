@@ -71,7 +71,7 @@ func (c *Client) dispatchBatch(ctx context.Context) (DispatchResult, error) {
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		return c.ensurePushJobs(ctx, tx, orgs)
+		return c.ensurePushJobs(ctx, tx, orgs, 0)
 	})
 	if err != nil {
 		return DispatchResult{}, fmt.Errorf("jobs: dispatch: %w", err)
@@ -104,7 +104,8 @@ func (o org) pushArgs() (river.JobArgs, error) {
 // runs this again for its org. A tenant whose pushes are held gets one job
 // that waits with it (snoozed until the hold ends, or until its settings are
 // saved again).
-func (c *Client) ensurePushJobs(ctx context.Context, tx pgx.Tx, orgs []org) error {
+// self is the push job that calls it as it finishes, 0 for none.
+func (c *Client) ensurePushJobs(ctx context.Context, tx pgx.Tx, orgs []org, self int64) error {
 	if len(orgs) == 0 {
 		return nil
 	}
@@ -112,8 +113,11 @@ func (c *Client) ensurePushJobs(ctx context.Context, tx pgx.Tx, orgs []org) erro
 	for i, o := range orgs {
 		tenants[i], targets[i] = o.tenantID, o.target
 	}
+	if _, err := tx.Exec(ctx, syncdsql.PushJobsLock, tenants, targets); err != nil {
+		return err
+	}
 	rows, err := tx.Query(ctx, syncdsql.PushJobsOwed, tenants, targets, c.cfg.TenantConcurrency*c.cfg.BatchSize,
-		c.cfg.BudgetHoldShare, c.cfg.BudgetHoldSnooze.Seconds(), c.cfg.BudgetSlowShare)
+		c.cfg.BudgetHoldShare, c.cfg.BudgetHoldSnooze.Seconds(), c.cfg.BudgetSlowShare, c.cfg.LeaseTime.Seconds(), self)
 	if err != nil {
 		return err
 	}
@@ -185,7 +189,7 @@ func (c *Client) Sweep(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		return c.ensurePushJobs(ctx, tx, orgs)
+		return c.ensurePushJobs(ctx, tx, orgs, 0)
 	})
 	if err != nil {
 		return fmt.Errorf("jobs: sweep: %w", err)

@@ -167,33 +167,40 @@ func work[T pushJobArgs](ctx context.Context, c *Client, t target, job *river.Jo
 		return river.JobSnooze(g.wait)
 	}
 
+	// One of the org's request slots, and a batch of calls, in one
+	// transaction.
+	limit := c.cfg.TenantConcurrency
+	if slow {
+		limit = 1
+	}
 	out := pushOutput{Slot: -1}
+	var items []*pushItem
+	err = pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
+		if g.disabled == "" {
+			slot, ok, err := c.takeSlot(ctx, tx, t.name(), tenantID, job.ID, limit)
+			if err != nil || !ok {
+				return err
+			}
+			out.Slot = slot
+		}
+		items, err = c.claim(ctx, tx, t.name(), tenantID, job.ID, tn)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if g.disabled == "" && out.Slot < 0 {
+		// The jobs holding the slots push the waiting calls: each one,
+		// when done, makes sure the tenant has the jobs it needs.
+		out.Note = fmt.Sprintf("all %d request slots of the org are in use", limit)
+		return recordOutput(ctx, out)
+	}
 	pushCtx, stopLeases := ctx, func() {}
-	if g.disabled == "" {
-		limit := c.cfg.TenantConcurrency
-		if slow {
-			limit = 1
-		}
-		slot, ok, err := c.takeSlot(ctx, t.name(), tenantID, job.ID, limit)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			// The jobs holding the slots push the waiting calls: each one,
-			// when done, makes sure the tenant has the jobs it needs.
-			out.Note = fmt.Sprintf("all %d request slots of the org are in use", limit)
-			return recordOutput(ctx, out)
-		}
-		out.Slot = slot
-		pushCtx, stopLeases = c.keepLeases(ctx, t.name(), tenantID, job.ID, slot)
+	if out.Slot >= 0 {
+		pushCtx, stopLeases = c.keepLeases(ctx, t.name(), tenantID, job.ID, out.Slot)
 	}
 	defer stopLeases()
 
-	items, err := c.claim(ctx, t.name(), tenantID, job.ID, tn)
-	if err != nil {
-		c.releaseSlot(ctx, t.name(), tenantID, job.ID, out.Slot)
-		return err
-	}
 	var pushable []*pushItem
 	for _, it := range items {
 		switch {
@@ -351,9 +358,9 @@ func (c *Client) orgGate(ctx context.Context, targetName, tenantID string) (g ga
 }
 
 // takeSlot takes one of the org's limit request slots for job jobID.
-func (c *Client) takeSlot(ctx context.Context, targetName, tenantID string, jobID int64, limit int) (int, bool, error) {
+func (c *Client) takeSlot(ctx context.Context, tx pgx.Tx, targetName, tenantID string, jobID int64, limit int) (int, bool, error) {
 	var slot int
-	err := c.pool.QueryRow(ctx, syncdsql.PushSlotTake, tenantID, targetName, jobID, limit, c.cfg.LeaseTime.Seconds()).Scan(&slot)
+	err := tx.QueryRow(ctx, syncdsql.PushSlotTake, tenantID, targetName, jobID, limit, c.cfg.LeaseTime.Seconds()).Scan(&slot)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return -1, false, nil
 	}
@@ -361,18 +368,6 @@ func (c *Client) takeSlot(ctx context.Context, targetName, tenantID string, jobI
 		return -1, false, fmt.Errorf("take request slot: %w", err)
 	}
 	return slot, true, nil
-}
-
-// releaseSlot gives the slot back when the job ends without storing.
-func (c *Client) releaseSlot(ctx context.Context, targetName, tenantID string, jobID int64, slot int) {
-	if slot < 0 {
-		return
-	}
-	ctx, cancel := bookkeepingContext(ctx)
-	defer cancel()
-	if _, err := c.pool.Exec(ctx, syncdsql.PushSlotRelease, tenantID, targetName, jobID, slot); err != nil {
-		c.logger.WarnContext(ctx, "release request slot", "tenant", tenantID, "error", err)
-	}
 }
 
 // keepLeases renews the job's slot and call leases every LeaseTime/3 until
@@ -421,14 +416,14 @@ func (c *Client) keepLeases(ctx context.Context, targetName, tenantID string, jo
 // claim leases a batch of the tenant's pending calls for job jobID and
 // loads what their pushes need. A call that can never be pushed as it
 // stands comes back with its failure already set.
-func (c *Client) claim(ctx context.Context, targetName, tenantID string, jobID int64, tn *settings.Tenant) ([]*pushItem, error) {
+func (c *Client) claim(ctx context.Context, tx pgx.Tx, targetName, tenantID string, jobID int64, tn *settings.Tenant) ([]*pushItem, error) {
 	loc := time.UTC
 	if tn != nil {
 		if l, err := time.LoadLocation(tn.Timezone); err == nil {
 			loc = l
 		}
 	}
-	rows, err := c.pool.Query(ctx, syncdsql.PushClaim, tenantID, targetName, jobID, c.cfg.BatchSize, c.cfg.LeaseTime.Seconds())
+	rows, err := tx.Query(ctx, syncdsql.PushClaim, tenantID, targetName, jobID, c.cfg.BatchSize, c.cfg.LeaseTime.Seconds())
 	if err != nil {
 		return nil, fmt.Errorf("claim calls: %w", err)
 	}
@@ -529,7 +524,7 @@ func store[T pushJobArgs](ctx context.Context, c *Client, targetName, tenantID s
 		if !complete {
 			return nil // the job waits with its tenant: it needs no other
 		}
-		if err := c.ensurePushJobs(ctx, tx, []org{{tenantID, targetName}}); err != nil {
+		if err := c.ensurePushJobs(ctx, tx, []org{{tenantID, targetName}}, job.ID); err != nil {
 			return err
 		}
 		_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
@@ -560,9 +555,35 @@ func (c *Client) pause(ctx context.Context, targetName, tenantID, reason string)
 	}
 }
 
-// recordUsage keeps the org's API budget for every replica.
+// usageWriteEvery is how often a client writes an org's API budget to
+// org_state while it stays on the same side of the slow and hold shares.
+const usageWriteEvery = 5 * time.Second
+
+// recordUsage keeps the org's API budget for every replica: at once when it
+// crossed BudgetSlowShare or BudgetHoldShare, else at most every
+// usageWriteEvery, so that a backlog does not write it with every batch.
 func (c *Client) recordUsage(ctx context.Context, targetName, tenantID string, u salesforce.Usage) {
 	c.cfg.Metrics.APIUsage(tenantID, u.Used, u.Max)
+	o := org{tenantID, targetName}
+	c.usageMu.Lock()
+	last, ok := c.usageWritten[o]
+	band := func(u salesforce.Usage) int {
+		switch share := float64(u.Used) / float64(max(u.Max, 1)); {
+		case share >= c.cfg.BudgetHoldShare:
+			return 2
+		case share >= c.cfg.BudgetSlowShare:
+			return 1
+		}
+		return 0
+	}
+	due := !ok || band(u) != band(last) || u.At.Sub(last.At) >= usageWriteEvery
+	if due {
+		c.usageWritten[o] = u
+	}
+	c.usageMu.Unlock()
+	if !due {
+		return
+	}
 	ctx, cancel := bookkeepingContext(ctx)
 	defer cancel()
 	if _, err := c.pool.Exec(ctx, syncdsql.OrgUsage, tenantID, targetName, u.Used, u.Max, u.At); err != nil {

@@ -70,9 +70,16 @@ var PushSlotTake string
 //go:embed queries/push_slot_release.sql
 var PushSlotRelease string
 
+// PushJobsLock locks orgs for counting and inserting their push jobs. $1,
+// $2: arrays of tenant and target.
+//
+//go:embed queries/push_jobs_lock.sql
+var PushJobsLock string
+
 // PushJobsOwed says how each org's pending calls, slots and push jobs
 // stand. $1, $2: arrays of tenant and target; $3 claimable cap; $4 budget
-// hold share, $5 budget hold seconds, $6 budget slow share.
+// hold share, $5 budget hold seconds, $6 budget slow share; $7 lease
+// seconds, $8 the calling job's ID (0 for none).
 //
 //go:embed queries/push_jobs_owed.sql
 var PushJobsOwed string

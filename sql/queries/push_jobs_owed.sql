@@ -1,4 +1,5 @@
 -- How the pending calls of each org ($1 tenants, $2 targets, paired) stand,
+-- once the caller holds the org's lock (push_jobs_lock.sql),
 -- and what push jobs and request slots it has, so that the caller inserts
 -- the push jobs it lacks (in the transaction that made calls pending or
 -- finished a batch):
@@ -6,7 +7,9 @@
 --   claimable    pending calls a job could claim now (counted up to $3),
 --   next_due     when no call is claimable: when the first pending call
 --                becomes claimable (its lease, doubt or retry wait ends),
---   held_slots   request slots held now,
+--   held_slots   request slots held now, and push jobs of the org that
+--                started in the last $7 seconds and hold none yet (they are
+--                about to take one); job $8, the caller's own, is not counted,
 --   jobs_due     push jobs of the org waiting to run now,
 --   jobs_waiting all its waiting push jobs, snoozed ones included,
 --   held         the tenant's pushes are held: credentials refused
@@ -27,7 +30,12 @@ SELECT orgs.tenant_id, orgs.target, calls.claimable,
         WHERE r.tenant_id = orgs.tenant_id AND r.target = orgs.target AND r.state = 'pending'
     ) END AS next_due,
     (SELECT count(*) FROM push_slots s
-     WHERE s.tenant_id = orgs.tenant_id AND s.target = orgs.target AND s.lease_until > now()) AS held_slots,
+     WHERE s.tenant_id = orgs.tenant_id AND s.target = orgs.target AND s.lease_until > now())
+    + (SELECT count(*) FROM river_job j
+       WHERE j.state = 'running' AND j.queue = orgs.target AND j.kind = orgs.target || '_push'
+         AND j.args @> jsonb_build_object('tenant_id', orgs.tenant_id)
+         AND j.attempted_at > now() - make_interval(secs => $7) AND j.id <> $8
+         AND NOT EXISTS (SELECT FROM push_slots s WHERE s.job_id = j.id AND s.lease_until > now())) AS held_slots,
     jobs.due, jobs.waiting,
     coalesce(CASE orgs.target WHEN 'salesforce' THEN ss.attention ELSE ks.attention END IS NOT NULL
         OR st.paused_until > now()

@@ -151,7 +151,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(places["logs"], `"msg":"call synced"`) || !strings.Contains(places["logs"], "admin request") ||
+	if !strings.Contains(places["logs"], `"msg":"calls pushed"`) || !strings.Contains(places["logs"], "admin request") ||
 		!strings.Contains(scraped, `syncd_calls_synced_total{target="salesforce",tenant="acme"}`) {
 		t.Errorf("the logs or metrics do not show the run; the test would prove little")
 	}

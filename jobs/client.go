@@ -79,6 +79,12 @@ type Config struct {
 	// to 20 milliseconds.
 	FetchCooldown time.Duration
 
+	// FetchPollInterval is how often each queue looks for new jobs without
+	// being notified. River notifies inserts at most once per FetchCooldown
+	// and queue, so a push job that a finishing one inserts often waits for
+	// this poll. Defaults to 100 milliseconds.
+	FetchPollInterval time.Duration
+
 	// SoftStopTimeout is how long Stop lets running jobs finish before it
 	// cancels them; cancelled pushes are released to run again. Defaults to
 	// 30 seconds.
@@ -141,7 +147,7 @@ type Config struct {
 
 	// SkippedRetention is how long skipped outbox rows ("skipped: <reason>",
 	// which a backfill hands back to dispatch) are kept; at least
-	// OutboxRetention. Defaults to 365 days.
+	// OutboxRetention. Defaults to 365 days, or OutboxRetention if longer.
 	SkippedRetention time.Duration
 
 	// RetentionInterval is how often the retention job runs. Defaults to one
@@ -168,6 +174,7 @@ func (c *Config) withDefaults() (*Config, error) {
 	out.BudgetHoldSnooze = cmp.Or(out.BudgetHoldSnooze, 15*time.Minute)
 	out.KintoneWorkers = cmp.Or(out.KintoneWorkers, 10)
 	out.FetchCooldown = cmp.Or(out.FetchCooldown, 20*time.Millisecond)
+	out.FetchPollInterval = cmp.Or(out.FetchPollInterval, 100*time.Millisecond)
 	out.SoftStopTimeout = cmp.Or(out.SoftStopTimeout, 30*time.Second)
 	out.RequestTimeout = cmp.Or(out.RequestTimeout, 30*time.Second)
 	out.PushTimeout = cmp.Or(out.PushTimeout, 2*time.Minute)
@@ -178,7 +185,7 @@ func (c *Config) withDefaults() (*Config, error) {
 	out.RetryBackoff = cmp.Or(out.RetryBackoff, 5*time.Second)
 	out.MaxAttempts = cmp.Or(out.MaxAttempts, 25)
 	out.OutboxRetention = cmp.Or(out.OutboxRetention, 30*24*time.Hour)
-	out.SkippedRetention = cmp.Or(out.SkippedRetention, 365*24*time.Hour)
+	out.SkippedRetention = cmp.Or(out.SkippedRetention, max(365*24*time.Hour, out.OutboxRetention))
 	out.RetentionInterval = cmp.Or(out.RetentionInterval, time.Hour)
 
 	if err := migrate.ValidateSchema(out.Schema); err != nil {
@@ -264,10 +271,11 @@ func NewClient(pool *pgxpool.Pool, cfg *Config) (*Client, error) {
 	river.AddWorker(workers, &KintonePushWorker{client: c})
 
 	c.river, err = river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Schema:        cfg.Schema,
-		Logger:        cfg.Logger.With("component", "river"),
-		Workers:       workers,
-		FetchCooldown: cfg.FetchCooldown,
+		Schema:            cfg.Schema,
+		Logger:            cfg.Logger.With("component", "river"),
+		Workers:           workers,
+		FetchCooldown:     cfg.FetchCooldown,
+		FetchPollInterval: cfg.FetchPollInterval,
 		Queues: map[string]river.QueueConfig{
 			QueueSalesforce:  {MaxWorkers: cfg.SalesforceWorkers},
 			QueueKintone:     {MaxWorkers: cfg.KintoneWorkers},

@@ -1,43 +1,53 @@
 // Package jobs runs syncd's work on River: dispatching the outbox and pushing
-// each call to the tenant's CRM.
+// calls to the tenants' CRMs, with every piece of state that replicas must
+// agree on kept in PostgreSQL.
 //
 // # Dispatch
 //
 // The call pipeline commits outbox rows (package outbox); every commit
 // notifies channel "<schema>.outbox". A [Client] listens on it and
 // dispatches at once: in one transaction it claims undispatched rows with
-// FOR UPDATE SKIP LOCKED, applies the trigger rule of SPEC §4.2, records
-// each row's outcome and inserts one push job per call that owes a push.
-// Replicas never claim the same row. A periodic [DispatchArgs] job runs the
-// same dispatch as a safety net for lost notifications.
+// FOR UPDATE SKIP LOCKED, up to Config.DispatchBatchSize of every tenant
+// that has rows waiting (so one tenant's backlog never holds up another's
+// new call for more than one round), applies the trigger rule of SPEC §4.2,
+// records each row's outcome, marks the sync records that owe a push
+// pending, and inserts the push jobs their tenants need. Replicas never claim
+// the same row.
 //
 // # Pushes
 //
-// A push job ([SalesforcePushArgs], [KintonePushArgs]) carries IDs only. A
-// call has at most one push job waiting: dispatch inserts one only when the
-// call's sync record names no waiting job (push_job_id). A job that starts
-// pushing no longer waits, so an analysis that arrives meanwhile gets a job
-// of its own; every job pushes the call's newest queued outbox row. Two
-// workers never push one call at once (a lease on the sync record), and the
-// record ID, the synced state and the job's completion commit together.
+// A push job ([SalesforcePushArgs], [KintonePushArgs]) names a tenant only.
+// It takes one of the org's request slots (at most Config.TenantConcurrency
+// from all replicas together), claims up to Config.BatchSize of the tenant's
+// pending calls (FOR UPDATE SKIP LOCKED, the lease taken in the same
+// transaction), pushes them with one sObject Collections request per kind of
+// write, and stores every call's outcome, the job's output (the calls, their
+// outcomes and record IDs, shown in the River UI) and its completion in one
+// transaction, in which it also inserts the jobs the tenant still needs.
 //
-// # Batches, budgets, fairness
+// Leases are short (Config.LeaseTime) and renewed while the job's requests
+// live, so a call whose worker died is pushed again soon after. A create on
+// the look-up path (no external ID field) is marked in doubt before it is
+// sent; if its answer is lost, the call is not looked up, nor pushed by
+// anyone, before Config.InDoubtWait: Salesforce finishes requests whose
+// client left. A job that gives up (Config.PushTimeout) returns only when
+// its requests did, so nothing it queued is sent later.
 //
-// Salesforce push jobs hand their calls to their tenant's batcher, which
-// gathers them for Config.BatchWindow and pushes up to Config.BatchSize with
-// one sObject Collections request, at most Config.TenantConcurrency at once;
-// each call's result goes back to its own job. A tenant whose org reports
-// (Sforce-Limit-Info) more than Config.BudgetSlowShare of its daily API
-// requests spent is slowed down, above Config.BudgetHoldShare held. A tenant
-// with Config.BacklogThreshold calls pending has its pushes dispatched to
-// [QueueBacklog], so that its backlog, or its slow org, never holds up other
-// tenants' calls.
+// # Limits per org
+//
+// The request slots (push_slots), a REQUEST_LIMIT_EXCEEDED pause and the
+// daily API budget read from Sforce-Limit-Info (org_state), and refused
+// credentials (the settings' attention) live in PostgreSQL, so every replica
+// sees them at once. Above Config.BudgetSlowShare of the daily budget an
+// org gets one request at a time; above Config.BudgetHoldShare its pushes
+// wait (one job snoozes with the tenant, visible in the River UI).
 //
 // # Errors
 //
-// A push that fails is retried with River's backoff (network, 5xx, lock
-// contention), pauses its tenant (REQUEST_LIMIT_EXCEEDED), parks its tenant
-// until the settings are saved again (refused credentials), or fails the call
-// for good (data errors): sync_records.last_error keeps the CRM's message,
-// while logs and River's job errors keep only codes and field names.
+// A call that fails is retried after Config.RetryBackoff, doubling
+// (network, 5xx, lock contention), pauses its tenant
+// (REQUEST_LIMIT_EXCEEDED), parks its tenant until the settings are saved
+// again (refused credentials), or fails for good (data errors, or
+// Config.MaxAttempts failures): sync_records.last_error keeps the CRM's
+// message, while logs and the job's output keep only codes and field names.
 package jobs

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"strings"
 
 	"github.com/koeiq/syncd/mapping"
@@ -195,14 +194,7 @@ func outcomeUnknown(err error) bool {
 		return false
 	}
 	var oe *net.OpError
-	if errors.As(err, &oe) && oe.Op == "dial" {
-		return false
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) && ue.Op == "" {
-		return false
-	}
-	return true
+	return !errors.As(err, &oe) || oe.Op != "dial"
 }
 
 // recordError is Salesforce's refusal of one record of an sObject

@@ -42,6 +42,8 @@ Environment:
                      basic auth for the River UI and /metrics (required off loopback)
   SYNCD_OUTBOX_RETENTION
                      how long dispatched outbox rows are kept (default 720h)
+  SYNCD_SKIPPED_RETENTION
+                     how long skipped rows wait for a backfill (default 8760h)
   SYNCD_BATCH_SIZE, SYNCD_TENANT_CONCURRENCY
                      calls per push job and Salesforce request (200), requests in flight
                      per org from all replicas together (5)

@@ -25,19 +25,20 @@ import (
 
 // config is what syncd reads from the environment.
 type config struct {
-	databaseURL  string
-	schema       string
-	logLevel     slog.Level
-	logFormat    string
-	secretKey    string        // SYNCD_SECRET_KEY, base64
-	insecureURLs bool          // SYNCD_INSECURE_INSTANCE_URLS=1
-	listen       string        // SYNCD_LISTEN: the admin API
-	jwtSecret    string        // SYNCD_ADMIN_JWT_SECRET
-	opsListen    string        // SYNCD_OPS_LISTEN: River UI, metrics, health
-	opsUser      string        // SYNCD_OPS_USER
-	opsPassword  string        // SYNCD_OPS_PASSWORD
-	retention    time.Duration // SYNCD_OUTBOX_RETENTION
-	push         jobs.Config   // SYNCD_BATCH_SIZE, SYNCD_PUSH_TIMEOUT, ...
+	databaseURL      string
+	schema           string
+	logLevel         slog.Level
+	logFormat        string
+	secretKey        string        // SYNCD_SECRET_KEY, base64
+	insecureURLs     bool          // SYNCD_INSECURE_INSTANCE_URLS=1
+	listen           string        // SYNCD_LISTEN: the admin API
+	jwtSecret        string        // SYNCD_ADMIN_JWT_SECRET
+	opsListen        string        // SYNCD_OPS_LISTEN: River UI, metrics, health
+	opsUser          string        // SYNCD_OPS_USER
+	opsPassword      string        // SYNCD_OPS_PASSWORD
+	retention        time.Duration // SYNCD_OUTBOX_RETENTION
+	skippedRetention time.Duration // SYNCD_SKIPPED_RETENTION
+	push             jobs.Config   // SYNCD_BATCH_SIZE, SYNCD_PUSH_TIMEOUT, ...
 }
 
 func loadConfig(e *env) (*config, error) {
@@ -63,6 +64,13 @@ func loadConfig(e *env) (*config, error) {
 			return nil, fmt.Errorf("SYNCD_OUTBOX_RETENTION %q: use a duration of at least 1h, such as 720h", v)
 		}
 		c.retention = d
+	}
+	if v := e.getenv("SYNCD_SKIPPED_RETENTION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < max(c.retention, 30*24*time.Hour) {
+			return nil, fmt.Errorf("SYNCD_SKIPPED_RETENTION %q: use a duration of at least SYNCD_OUTBOX_RETENTION and 720h, such as 8760h", v)
+		}
+		c.skippedRetention = d
 	}
 	if err := c.loadPushConfig(e); err != nil {
 		return nil, err

@@ -47,7 +47,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	m := metrics.New(pool, logger)
 	pushCfg := cfg.push // the tuning from the environment
 	pushCfg.Schema, pushCfg.Logger, pushCfg.Settings, pushCfg.Metrics = cfg.schema, logger, store, m
-	pushCfg.OutboxRetention = cfg.retention
+	pushCfg.OutboxRetention, pushCfg.SkippedRetention = cfg.retention, cfg.skippedRetention
 	client, err := jobs.NewClient(pool, &pushCfg)
 	if err != nil {
 		return err

@@ -109,13 +109,10 @@ func (c *Client) ensurePushJobs(ctx context.Context, tx pgx.Tx, orgs []org, self
 	if len(orgs) == 0 {
 		return nil
 	}
-	tenants, targets := make([]string, len(orgs)), make([]string, len(orgs))
-	for i, o := range orgs {
-		tenants[i], targets[i] = o.tenantID, o.target
-	}
-	if _, err := tx.Exec(ctx, syncdsql.PushJobsLock, tenants, targets); err != nil {
+	if err := lockOrgs(ctx, tx, orgs); err != nil {
 		return err
 	}
+	tenants, targets := orgArrays(orgs)
 	rows, err := tx.Query(ctx, syncdsql.PushJobsOwed, tenants, targets, c.cfg.TenantConcurrency*c.cfg.BatchSize,
 		c.cfg.BudgetHoldShare, c.cfg.BudgetHoldSnooze.Seconds(), c.cfg.BudgetSlowShare, c.cfg.LeaseTime.Seconds(), self)
 	if err != nil {
@@ -170,6 +167,22 @@ func (c *Client) ensurePushJobs(ctx context.Context, tx pgx.Tx, orgs []org, self
 		return fmt.Errorf("insert push jobs: %w", err)
 	}
 	return nil
+}
+
+// lockOrgs takes the orgs' locks until tx ends (push_jobs_lock.sql).
+func lockOrgs(ctx context.Context, tx pgx.Tx, orgs []org) error {
+	tenants, targets := orgArrays(orgs)
+	_, err := tx.Exec(ctx, syncdsql.PushJobsLock, tenants, targets)
+	return err
+}
+
+// orgArrays returns the orgs' tenants and targets as two arrays, for SQL.
+func orgArrays(orgs []org) (tenants, targets []string) {
+	tenants, targets = make([]string, len(orgs)), make([]string, len(orgs))
+	for i, o := range orgs {
+		tenants[i], targets[i] = o.tenantID, o.target
+	}
+	return tenants, targets
 }
 
 // Sweep makes sure every org with pending calls has the push jobs it needs:

@@ -168,7 +168,10 @@ func work[T pushJobArgs](ctx context.Context, c *Client, t target, job *river.Jo
 	}
 
 	// One of the org's request slots, and a batch of calls, in one
-	// transaction.
+	// transaction. It holds the org's lock, like the transactions that count
+	// the org's jobs (ensurePushJobs): a finishing job that counted this one
+	// as about to take a slot commits its own slot's release before this one
+	// looks, and a job that found no slot is completed before the next count.
 	limit := c.cfg.TenantConcurrency
 	if slow {
 		limit = 1
@@ -177,8 +180,21 @@ func work[T pushJobArgs](ctx context.Context, c *Client, t target, job *river.Jo
 	var items []*pushItem
 	err = pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
 		if g.disabled == "" {
+			if err := lockOrgs(ctx, tx, []org{{tenantID, t.name()}}); err != nil {
+				return err
+			}
 			slot, ok, err := c.takeSlot(ctx, tx, t.name(), tenantID, job.ID, limit)
-			if err != nil || !ok {
+			if err != nil {
+				return err
+			}
+			if !ok {
+				// The jobs holding the slots push the waiting calls: each
+				// one, when done, inserts the jobs the tenant needs.
+				out.Note = fmt.Sprintf("all %d request slots of the org are in use", limit)
+				if err := recordOutput(ctx, out); err != nil {
+					return err
+				}
+				_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
 				return err
 			}
 			out.Slot = slot
@@ -186,14 +202,8 @@ func work[T pushJobArgs](ctx context.Context, c *Client, t target, job *river.Jo
 		items, err = c.claim(ctx, tx, t.name(), tenantID, job.ID, tn)
 		return err
 	})
-	if err != nil {
+	if err != nil || (g.disabled == "" && out.Slot < 0) {
 		return err
-	}
-	if g.disabled == "" && out.Slot < 0 {
-		// The jobs holding the slots push the waiting calls: each one,
-		// when done, makes sure the tenant has the jobs it needs.
-		out.Note = fmt.Sprintf("all %d request slots of the org are in use", limit)
-		return recordOutput(ctx, out)
 	}
 	pushCtx, stopLeases := ctx, func() {}
 	if out.Slot >= 0 {

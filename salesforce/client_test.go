@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/koeiq/syncd/internal/pgtest"
 	"github.com/koeiq/syncd/salesforce"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
 )
@@ -87,21 +88,6 @@ func apiError(t *testing.T, err error) *salesforce.APIError {
 		t.Fatalf("error %v (%T) is not an *APIError", err, err)
 	}
 	return ae
-}
-
-// waitFor polls cond every 10 milliseconds until it holds, failing the test
-// after timeout.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		<-tick.C
-	}
 }
 
 func task(subject string) salesforce.Fields {
@@ -610,8 +596,8 @@ func TestAbandonedRequestLands(t *testing.T) {
 				t.Fatalf("Create error = %v, want context.DeadlineExceeded", err)
 			}
 
-			waitFor(t, 5*time.Second, "the abandoned create to land", func() bool { return len(b.org.Records("Task")) == 1 })
-			waitFor(t, 5*time.Second, "no request in flight", func() bool { return b.org.InFlight() == 0 })
+			pgtest.WaitFor(t, 5*time.Second, "the abandoned create to land", func() bool { return len(b.org.Records("Task")) == 1 })
+			pgtest.WaitFor(t, 5*time.Second, "no request in flight", func() bool { return b.org.InFlight() == 0 })
 			if recs := b.org.Records("Task"); recs[0]["Subject"] != "c-1" {
 				t.Errorf("record = %v, want the abandoned create's", recs[0])
 			}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/koeiq/syncd/internal/pgtest"
 	"github.com/koeiq/syncd/salesforce"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
 )
@@ -809,11 +810,11 @@ func TestAbandonedRequestLands(t *testing.T) {
 		resp.Body.Close()
 		t.Fatalf("update answered %d, want the client to give up first", resp.StatusCode)
 	}
-	waitFor(t, 5*time.Second, "the abandoned update to land", func() bool {
+	pgtest.WaitFor(t, 5*time.Second, "the abandoned update to land", func() bool {
 		got, _ := org.Record("Task", recID)
 		return got["Subject"] == "after"
 	})
-	waitFor(t, 5*time.Second, "no request in flight", func() bool { return org.InFlight() == 0 })
+	pgtest.WaitFor(t, 5*time.Second, "no request in flight", func() bool { return org.InFlight() == 0 })
 	if got := org.Requests("update"); got != 1 {
 		t.Errorf("update requests = %d, want 1", got)
 	}
@@ -838,7 +839,7 @@ func TestCloseFinishesRequestsInFlight(t *testing.T) {
 	if _, err := client.Create(ctx, "Task", salesforce.Fields{"Subject": "c-1"}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Create error = %v, want context.DeadlineExceeded", err)
 	}
-	waitFor(t, 5*time.Second, "the abandoned create in flight", func() bool { return org.InFlight() == 1 })
+	pgtest.WaitFor(t, 5*time.Second, "the abandoned create in flight", func() bool { return org.InFlight() == 1 })
 
 	closed := make(chan struct{})
 	go func() {
@@ -855,21 +856,6 @@ func TestCloseFinishesRequestsInFlight(t *testing.T) {
 	}
 	if got := org.InFlight(); got != 0 {
 		t.Errorf("InFlight = %d after Close, want 0", got)
-	}
-}
-
-// waitFor polls cond every 10 milliseconds until it holds, failing the test
-// after timeout.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		<-tick.C
 	}
 }
 

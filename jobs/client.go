@@ -79,8 +79,8 @@ type Config struct {
 	// to 20 milliseconds.
 	FetchCooldown time.Duration
 
-	// FetchPollInterval is how often each queue looks for new jobs without
-	// being notified. River notifies inserts at most once per FetchCooldown
+	// FetchPollInterval is how often the push queues look for new jobs
+	// without being notified. River notifies inserts at most once per FetchCooldown
 	// and queue, so a push job that a finishing one inserts often waits for
 	// this poll. Defaults to 100 milliseconds.
 	FetchPollInterval time.Duration
@@ -271,14 +271,13 @@ func NewClient(pool *pgxpool.Pool, cfg *Config) (*Client, error) {
 	river.AddWorker(workers, &KintonePushWorker{client: c})
 
 	c.river, err = river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Schema:            cfg.Schema,
-		Logger:            cfg.Logger.With("component", "river"),
-		Workers:           workers,
-		FetchCooldown:     cfg.FetchCooldown,
-		FetchPollInterval: cfg.FetchPollInterval,
+		Schema:        cfg.Schema,
+		Logger:        cfg.Logger.With("component", "river"),
+		Workers:       workers,
+		FetchCooldown: cfg.FetchCooldown,
 		Queues: map[string]river.QueueConfig{
-			QueueSalesforce:  {MaxWorkers: cfg.SalesforceWorkers},
-			QueueKintone:     {MaxWorkers: cfg.KintoneWorkers},
+			QueueSalesforce:  {MaxWorkers: cfg.SalesforceWorkers, FetchPollInterval: cfg.FetchPollInterval},
+			QueueKintone:     {MaxWorkers: cfg.KintoneWorkers, FetchPollInterval: cfg.FetchPollInterval},
 			QueueMaintenance: {MaxWorkers: 2},
 		},
 		PeriodicJobs: []*river.PeriodicJob{

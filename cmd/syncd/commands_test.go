@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/koeiq/syncd/internal/pgtest"
 	"github.com/koeiq/syncd/jobs"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
@@ -154,19 +156,27 @@ func TestBackfill(t *testing.T) {
 	}
 }
 
-// Stopping lets a push that is under way finish: its record ID is stored,
-// and syncd exits 0.
-func TestRunFinishesInFlightPushOnStop(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	connString := pgtest.ConnString(t)
-	pool := pgtest.NewPool(t, connString)
-	secretKey := secrets.GenerateKey()
+// newDatabase returns a migrated database of the test's own, a pool on it,
+// a secret key for SYNCD_SECRET_KEY and a settings store sealing with it.
+func newDatabase(t *testing.T) (connString string, pool *pgxpool.Pool, secretKey string, store *settings.Store) {
+	t.Helper()
+	connString = pgtest.ConnString(t)
+	pool = pgtest.NewPool(t, connString)
+	secretKey = secrets.GenerateKey()
 	key, _ := secrets.ParseKey(secretKey)
 	store, err := settings.NewStore(pool, &settings.Config{Key: key, AllowInsecureURLs: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return connString, pool, secretKey, store
+}
+
+// Stopping lets a push that is under way finish: its record ID is stored,
+// and syncd exits 0.
+func TestRunFinishesInFlightPushOnStop(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	connString, pool, secretKey, store := newDatabase(t)
 	sim := salesforcetest.NewServer()
 	t.Cleanup(sim.Close)
 	org := sim.AddOrg("t1", salesforcetest.OrgConfig{ClientID: "t1-key", ClientSecret: "t1-secret"})

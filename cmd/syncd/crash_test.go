@@ -14,7 +14,6 @@ import (
 
 	"github.com/koeiq/syncd/internal/pgtest"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
-	"github.com/koeiq/syncd/secrets"
 	"github.com/koeiq/syncd/settings"
 )
 
@@ -28,14 +27,7 @@ import (
 func TestKilledReplicaCallsArePushedOnceBySurvivor(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	connString := pgtest.ConnString(t)
-	pool := pgtest.NewPool(t, connString)
-	secretKey := secrets.GenerateKey()
-	key, _ := secrets.ParseKey(secretKey)
-	store, err := settings.NewStore(pool, &settings.Config{Key: key, AllowInsecureURLs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	connString, pool, secretKey, store := newDatabase(t)
 	sim := salesforcetest.NewServer()
 	t.Cleanup(sim.Close)
 	orgs := map[string]*salesforcetest.Org{}

@@ -82,7 +82,8 @@ func (KintonePushArgs) InsertOpts() river.InsertOpts {
 }
 
 // RetentionArgs asks for old dispatched outbox rows to be deleted
-// (Config.OutboxRetention). It runs periodically; sync records are kept.
+// (Config.OutboxRetention, Config.SkippedRetention). It runs periodically;
+// sync records are kept.
 type RetentionArgs struct{}
 
 // Kind is "outbox_retention".

@@ -103,8 +103,8 @@ func (o org) pushArgs() (river.JobArgs, error) {
 // claimable. The jobs that hold slots need none: each one, when it finishes,
 // runs this again for its org. A tenant whose pushes are held gets one job
 // that waits with it (snoozed until the hold ends, or until its settings are
-// saved again).
-// self is the push job that calls it as it finishes, 0 for none.
+// saved again). self is the push job that calls it as it finishes, 0 for
+// none.
 func (c *Client) ensurePushJobs(ctx context.Context, tx pgx.Tx, orgs []org, self int64) error {
 	if len(orgs) == 0 {
 		return nil

@@ -19,8 +19,9 @@ type RetentionWorker struct {
 	client *Client
 }
 
-// Work deletes dispatched outbox rows older than OutboxRetention, a batch
-// per transaction, until none is left.
+// Work deletes dispatched outbox rows older than OutboxRetention (skipped
+// ones older than SkippedRetention), a batch per transaction, until none is
+// left.
 func (w *RetentionWorker) Work(ctx context.Context, job *river.Job[RetentionArgs]) error {
 	n, err := w.client.DeleteOldOutbox(ctx)
 	if n > 0 {
@@ -29,8 +30,9 @@ func (w *RetentionWorker) Work(ctx context.Context, job *river.Job[RetentionArgs
 	return err
 }
 
-// DeleteOldOutbox deletes dispatched outbox rows older than OutboxRetention
-// in batches and returns how many it deleted.
+// DeleteOldOutbox deletes dispatched outbox rows older than OutboxRetention,
+// and skipped rows (which a backfill hands back) older than
+// SkippedRetention, in batches, and returns how many it deleted.
 func (c *Client) DeleteOldOutbox(ctx context.Context) (int64, error) {
 	var total int64
 	for {

@@ -45,6 +45,10 @@ type salesforceTarget struct {
 type sfClient struct {
 	version time.Time // the settings' UpdatedAt
 	client  *salesforce.Client
+	// refused says why, once the org refused these settings' credentials,
+	// so that pushes already under way in this process do not each ask for
+	// a token again. Guarded by salesforceTarget.mu.
+	refused error
 }
 
 func newSalesforceTarget(c *Client) *salesforceTarget {
@@ -80,7 +84,7 @@ func (t *salesforceTarget) open(ctx context.Context, tenantID string) (tenantCon
 		cur = &sfClient{version: st.UpdatedAt, client: client}
 		t.clients[tenantID] = cur
 	}
-	return &sfConn{t: t, tenantID: tenantID, settings: st, client: cur.client}, gate{}, nil
+	return &sfConn{t: t, tenantID: tenantID, settings: st, client: cur}, gate{}, nil
 }
 
 // sfConn pushes one tenant's calls with the settings open read.
@@ -88,11 +92,28 @@ type sfConn struct {
 	t        *salesforceTarget
 	tenantID string
 	settings *settings.Salesforce
-	client   *salesforce.Client
+	client   *sfClient
 }
 
 func (c *sfConn) push(ctx context.Context, items []*pushItem, markInDoubt func(context.Context, []*pushItem) error) {
-	pushSalesforce(ctx, c.client, c.settings, items, markInDoubt)
+	c.t.mu.Lock()
+	refused := c.client.refused
+	c.t.mu.Unlock()
+	if refused != nil {
+		for _, it := range items {
+			it.failSalesforce(refused, false)
+		}
+		return
+	}
+	pushSalesforce(ctx, c.client.client, c.settings, items, markInDoubt)
+	for _, it := range items {
+		if it.result.class == classAuth {
+			c.t.mu.Lock()
+			c.client.refused = it.result.err
+			c.t.mu.Unlock()
+			return
+		}
+	}
 }
 
 func (c *sfConn) markAttention(ctx context.Context, reason string) {
@@ -103,7 +124,7 @@ func (c *sfConn) markAttention(ctx context.Context, reason string) {
 	}
 }
 
-func (c *sfConn) usage() (salesforce.Usage, bool) { return c.client.APIUsage() }
+func (c *sfConn) usage() (salesforce.Usage, bool) { return c.client.client.APIUsage() }
 
 // settingsGate holds back or fails the pushes of a tenant whose settings
 // of crm (read with err) cannot be used now.

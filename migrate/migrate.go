@@ -8,6 +8,10 @@
 // a PostgreSQL advisory lock for the schema while it works, so a second
 // replica waits and then finds nothing left to do. [Check] tells the daemon
 // whether the schema is current before it starts.
+//
+// [ResetScratch] is for tools that work in a throw-away schema (`syncd
+// demo`, `syncd bench`): it drops and recreates only a schema that the same
+// tool created and marked, and refuses any other with [ErrNotScratch].
 package migrate
 
 import (

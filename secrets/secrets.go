@@ -12,6 +12,17 @@
 //	clear, err := key.Open(sealed, secrets.SalesforceClientSecret(tenantID))
 //
 // Generate a key with `openssl rand -base64 32`.
+//
+// # Replacing the key
+//
+// A [Keyring] seals under its current key and opens values sealed under the
+// current key or any previous one (SYNCD_SECRET_KEY_PREVIOUS), so the key
+// can be replaced while secrets sealed under the old one are still stored;
+// [Keyring.Reseal] moves such a value to the current key:
+//
+//	ring, err := secrets.NewKeyring(newKey, oldKey)
+//	clear, err := ring.Open(sealed, purpose)     // whichever key sealed it
+//	resealed, err := ring.Reseal(sealed, purpose) // nil when already current
 package secrets
 
 import (
@@ -101,4 +112,73 @@ func (k *Key) Open(sealed []byte, purpose Purpose) (string, error) {
 		return "", ErrCannotOpen
 	}
 	return string(plain), nil
+}
+
+// Keyring seals under a current key and opens values sealed under the
+// current key or any previous one. It is safe for concurrent use.
+type Keyring struct {
+	current  *Key
+	previous []*Key
+}
+
+// NewKeyring returns a keyring that seals under current and opens with
+// current, then with each previous key in order. A previous key that is the
+// current key is an error (it would hide an unfinished key change). Errors
+// never quote a key.
+func NewKeyring(current *Key, previous ...*Key) (*Keyring, error) {
+	if current == nil {
+		return nil, errors.New("secrets: a keyring needs a current key")
+	}
+	for _, p := range previous {
+		if p == nil {
+			return nil, errors.New("secrets: a previous key is nil")
+		}
+		if p.same(current) {
+			return nil, errors.New("secrets: the previous key is the current key; it must be the key being replaced")
+		}
+	}
+	return &Keyring{current: current, previous: previous}, nil
+}
+
+// same reports whether k and other are the same key: each opens what the
+// other sealed (a different key passes GCM's tag check with probability
+// 2^-128).
+func (k *Key) same(other *Key) bool {
+	const probe Purpose = "syncd key comparison"
+	_, err := other.Open(k.Seal("", probe), probe)
+	return err == nil
+}
+
+// Seal encrypts plaintext for purpose under the current key.
+func (r *Keyring) Seal(plaintext string, purpose Purpose) []byte {
+	return r.current.Seal(plaintext, purpose)
+}
+
+// Open decrypts a value sealed for purpose under the current key or a
+// previous one. It returns ErrCannotOpen when no key opens it.
+func (r *Keyring) Open(sealed []byte, purpose Purpose) (string, error) {
+	plain, err := r.current.Open(sealed, purpose)
+	for _, k := range r.previous {
+		if err == nil {
+			break
+		}
+		plain, err = k.Open(sealed, purpose)
+	}
+	return plain, err
+}
+
+// Reseal returns the value sealed anew under the current key when only a
+// previous key opens it, and nil when the current key opens it already (it
+// needs no change). It returns ErrCannotOpen when no key opens it. The
+// secret itself never leaves the keyring.
+func (r *Keyring) Reseal(sealed []byte, purpose Purpose) ([]byte, error) {
+	if _, err := r.current.Open(sealed, purpose); err == nil {
+		return nil, nil
+	}
+	for _, k := range r.previous {
+		if plain, err := k.Open(sealed, purpose); err == nil {
+			return r.current.Seal(plain, purpose), nil
+		}
+	}
+	return nil, ErrCannotOpen
 }

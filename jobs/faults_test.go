@@ -132,3 +132,57 @@ func TestReplicasShareTheOrgsLimit(t *testing.T) {
 		t.Errorf("%d create requests for %d calls in batches of 20", n, calls)
 	}
 }
+
+// Retried calls are looked up with queries that fit Salesforce's 16,384
+// bytes of URI once URL-encoded: 150 call IDs in Japanese (an em dash and
+// each kana cost 9 bytes encoded) take several queries, not one refused.
+func TestLookupsFitTheURILimit(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	// The first attempt fails as a whole: every call is looked up next.
+	org.InjectFault(salesforcetest.Fault{Op: "collection_create", Kind: salesforcetest.Fault503})
+	const calls = 150
+	b.enqueueMany(t, "t1", "通話記録テストの番号です-", calls, noIntent)
+	b.newClient(t, nil)
+
+	pgtest.WaitFor(t, 30*time.Second, "every call to sync", func() bool {
+		return b.count(t, "SELECT count(*) FROM sync_records WHERE state = 'synced'") == calls
+	})
+	if n := len(org.Records("Task")); n != calls {
+		t.Errorf("%d Tasks for %d calls", n, calls)
+	}
+	if n := org.Requests("query"); n < 2 {
+		t.Errorf("%d look-up queries for %d long call IDs, want several", n, calls)
+	}
+	if n := b.count(t, "SELECT count(*) FROM sync_records WHERE attempts <> 2"); n != 0 {
+		t.Errorf("%d calls took other than two attempts", n)
+	}
+}
+
+// A look-up that Salesforce refuses is no data error of the calls looked
+// up: a refused query is split until the calls are found, and a call whose
+// own look-up fails is tried again, not failed.
+func TestFailedLookupIsRetriedNotFailed(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	org.InjectFault(salesforcetest.Fault{Op: "collection_create", Kind: salesforcetest.Fault503})
+	org.InjectFault(salesforcetest.Fault{Op: "query", Kind: salesforcetest.FaultError, ErrorCode: "MALFORMED_QUERY", Count: 2})
+	b.enqueueMany(t, "t1", "c-", 10, noIntent)
+	b.newClient(t, nil)
+	pgtest.WaitFor(t, 30*time.Second, "every call to sync", func() bool {
+		return b.count(t, "SELECT count(*) FROM sync_records WHERE state = 'synced'") == 10
+	})
+	if n := b.count(t, "SELECT count(*) FROM sync_records WHERE attempts <> 2"); n != 0 {
+		t.Errorf("%d calls took other than two attempts: the refused look-up was not narrowed down", n)
+	}
+
+	org.InjectFault(salesforcetest.Fault{Op: "collection_create", Kind: salesforcetest.Fault503})
+	org.InjectFault(salesforcetest.Fault{Op: "query", Kind: salesforcetest.FaultError, ErrorCode: "MALFORMED_QUERY"})
+	b.enqueue(t, "t1", "solo", outbox.CallAnalysed)
+	rec := b.waitState(t, "t1", "solo", "salesforce", "synced")
+	if rec.attempts != 3 || len(org.Records("Task")) != 11 {
+		t.Errorf("solo: %+v, %d Tasks; want synced on the third attempt, one Task", rec, len(org.Records("Task")))
+	}
+}

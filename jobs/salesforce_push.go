@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 
 	"github.com/koeiq/syncd/mapping"
@@ -90,13 +91,14 @@ func pushSalesforce(ctx context.Context, client *salesforce.Client, st *settings
 			retried = append(retried, it)
 		}
 	}
-	found, err := lookup(ctx, client, object, retried)
-	if err != nil {
-		for _, it := range retried {
-			it.failSalesforce(err, false)
+	found := lookup(ctx, client, object, retried)
+	var kept []*pushItem
+	for _, it := range retried {
+		if !it.done() { // a look-up that failed leaves the call to a later attempt
+			kept = append(kept, it)
 		}
-		retried = nil
 	}
+	retried = kept
 	var existing []*pushItem
 	foundIDs := map[*pushItem]string{}
 	for _, it := range retried {
@@ -217,25 +219,44 @@ func (e *recordError) Error() string {
 	return "salesforce: save: " + strings.Join(parts, "; ")
 }
 
-// lookupQueryLimit keeps a lookup query well under Salesforce's 16,384-byte
-// limit for the URI.
-const lookupQueryLimit = 8000
+// lookupQueryLimit keeps a look-up's query, URL-encoded as the client sends
+// it, at 12,000 bytes: with the path and the headers, well under the 16,384
+// bytes Salesforce allows for the URI plus headers (414 or 431 above).
+const lookupQueryLimit = 12000
 
 // lookup finds the records of the items' calls by their lookup field and
-// returns their IDs by lookup value.
-func lookup(ctx context.Context, client *salesforce.Client, object string, items []*pushItem) (map[string]string, error) {
+// returns their IDs by lookup value, with as many SOQL IN (...) queries as
+// the URI limit needs. A query that Salesforce refuses as a whole (a 4xx) is
+// split in halves, so that only the calls it cannot look up at all fail; and
+// a look-up that fails is no data error of its calls, so they are tried
+// again later (or the tenant paused or parked, for a spent limit or refused
+// credentials).
+func lookup(ctx context.Context, client *salesforce.Client, object string, items []*pushItem) map[string]string {
 	field := mapping.LookupField(object)
+	prefix, suffix := "SELECT Id, "+field+" FROM "+object+" WHERE "+field+" IN (", ") ORDER BY CreatedDate"
+	encoded := func(s string) int { return len(url.QueryEscape(s)) }
 	found := map[string]string{}
-	prefix := "SELECT Id, " + field + " FROM " + object + " WHERE " + field + " IN ("
-	var values []string
-	size := len(prefix)
-	flush := func() error {
-		if len(values) == 0 {
-			return nil
-		}
-		records, err := client.Query(ctx, prefix+strings.Join(values, ", ")+") ORDER BY CreatedDate")
+
+	var query func(items []*pushItem, values []string)
+	query = func(items []*pushItem, values []string) {
+		records, err := client.Query(ctx, prefix+strings.Join(values, ", ")+suffix)
 		if err != nil {
-			return err
+			class := salesforceClass(err)
+			if class == classData && len(items) > 1 && ctx.Err() == nil {
+				// Refused as a whole (too long, or one value it cannot
+				// take): narrow it down.
+				half := len(items) / 2
+				query(items[:half], values[:half])
+				query(items[half:], values[half:])
+				return
+			}
+			if class == classData {
+				class = classRetry
+			}
+			for _, it := range items {
+				it.fail(err, class, publicSalesforceError(err))
+			}
+			return
 		}
 		for _, r := range records {
 			id, _ := r["Id"].(string)
@@ -244,20 +265,25 @@ func lookup(ctx context.Context, client *salesforce.Client, object string, items
 				found[v] = id // the oldest, if an earlier failure left two
 			}
 		}
-		values, size = values[:0], len(prefix)
-		return nil
 	}
+
+	base := encoded(prefix) + encoded(suffix)
+	var group []*pushItem
+	var values []string
+	size := base
 	for _, it := range items {
 		q := salesforce.QuoteSOQL(mapping.LookupValue(object, it.callID))
-		if size+len(q)+2 > lookupQueryLimit {
-			if err := flush(); err != nil {
-				return nil, err
-			}
+		n := encoded(q) + encoded(", ")
+		if len(group) > 0 && size+n > lookupQueryLimit {
+			query(group, values)
+			group, values, size = nil, nil, base
 		}
-		values = append(values, q)
-		size += len(q) + 2
+		group, values, size = append(group, it), append(values, q), size+n
 	}
-	return found, flush()
+	if len(group) > 0 {
+		query(group, values)
+	}
+	return found
 }
 
 func chunks[T any](s []T, n int) [][]T {

@@ -68,6 +68,10 @@ const (
 	// FaultInvalidSession answers 401 INVALID_SESSION_ID without expiring
 	// the token, as when Salesforce ends a session early.
 	FaultInvalidSession
+	// FaultError answers Fault.Status with [{"errorCode": Fault.ErrorCode,
+	// ...}] without doing anything, for errors the org has no other way to
+	// make (a MALFORMED_QUERY of a look-up, say). Not on the token endpoint.
+	FaultError
 )
 
 // String returns the kind's name, e.g. "Fault503".
@@ -85,6 +89,8 @@ func (k FaultKind) String() string {
 		return "FaultRequestLimit"
 	case FaultInvalidSession:
 		return "FaultInvalidSession"
+	case FaultError:
+		return "FaultError"
 	}
 	return "FaultKind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -107,6 +113,10 @@ type Fault struct {
 	// Latency delays the request before the fault takes effect; it is the
 	// whole effect of FaultLatency. Defaults to 0.
 	Latency time.Duration
+	// Status and ErrorCode are FaultError's answer. Default to 400 and
+	// "UNKNOWN_EXCEPTION".
+	Status    int
+	ErrorCode string
 }
 
 // Org is one simulated Salesforce org: its credentials, tokens, objects and
@@ -373,7 +383,7 @@ func (o *Org) takeFault(op string) (Fault, bool) {
 	for i := range o.faults {
 		f := &o.faults[i]
 		match := f.Op == op || (f.Op == "" && op != opToken)
-		if op == opToken && (f.Kind == FaultLockRow || f.Kind == FaultInvalidSession) {
+		if op == opToken && (f.Kind == FaultLockRow || f.Kind == FaultInvalidSession || f.Kind == FaultError) {
 			match = false
 		}
 		if !match {

@@ -1,6 +1,7 @@
 package salesforcetest
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -158,7 +159,26 @@ func splitPath(escaped string) ([]string, bool) {
 	return segs, true
 }
 
+// maxURIAndHeaders is Salesforce's limit for the URI, and for the URI plus
+// the headers, of a REST request: 414 or 431 above it. (What the body of
+// those answers holds is not documented; they come without one here.)
+const maxURIAndHeaders = 16384
+
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	size := len(r.RequestURI)
+	if size > maxURIAndHeaders {
+		w.WriteHeader(http.StatusRequestURITooLong)
+		return
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			size += len(k) + len(v) + 4 // "k: v\r\n"
+		}
+	}
+	if size > maxURIAndHeaders {
+		w.WriteHeader(http.StatusRequestHeaderFieldsTooLarge)
+		return
+	}
 	segs, ok := splitPath(r.URL.EscapedPath())
 	if !ok || len(segs) < 2 || segs[0] != "org" {
 		writeReply(w, notFound())
@@ -375,6 +395,9 @@ func (o *Org) perform(r *http.Request, body []byte, handle handler, overLimit bo
 			return errorReply(newError(http.StatusForbidden, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")), false
 		case FaultInvalidSession:
 			return errorReply(newError(http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid")), false
+		case FaultError:
+			return errorReply(newError(cmp.Or(fault.Status, http.StatusBadRequest), cmp.Or(fault.ErrorCode, "UNKNOWN_EXCEPTION"),
+				"injected fault")), false
 		}
 	}
 	rep := handle(r, body)

@@ -681,6 +681,30 @@ func TestFaults(t *testing.T) {
 	}
 }
 
+func TestFaultErrorAndURILimit(t *testing.T) {
+	t.Parallel()
+	org := newOrg(t, salesforcetest.OrgConfig{})
+	token := getToken(t, org)
+	org.InjectFault(salesforcetest.Fault{Op: "query", Kind: salesforcetest.FaultError, ErrorCode: "MALFORMED_QUERY"})
+	query := func(soql string) response {
+		return api(t, org, token, http.MethodGet, "/query?q="+url.QueryEscape(soql), "")
+	}
+	if r := query("SELECT Id FROM Task"); r.status != http.StatusBadRequest || errorCode(t, r) != "MALFORMED_QUERY" {
+		t.Errorf("faulted query: %d %s, want 400 MALFORMED_QUERY", r.status, r.body)
+	}
+	if r := query("SELECT Id FROM Task"); r.status != http.StatusOK {
+		t.Errorf("query after the fault: %d %s", r.status, r.body)
+	}
+	// 16,384 bytes of URI at most; what counts is the encoded URI.
+	long := "SELECT Id FROM Task WHERE Subject IN ('" + strings.Repeat("—", 1900) + "')" // 9 bytes encoded each
+	if r := query(long); r.status != http.StatusRequestURITooLong {
+		t.Errorf("a %d-byte query: %d, want 414", len(url.QueryEscape(long)), r.status)
+	}
+	if r := query("SELECT Id FROM Task WHERE Subject IN ('" + strings.Repeat("—", 1700) + "')"); r.status != http.StatusOK {
+		t.Errorf("a query just under the limit: %d %s", r.status, r.body)
+	}
+}
+
 func TestConcurrentUse(t *testing.T) {
 	t.Parallel()
 	org := newOrg(t, salesforcetest.OrgConfig{})

@@ -7,8 +7,9 @@
 //
 // Every request carries Authorization: Bearer <JWT>, signed HS256 with the
 // shared secret (SYNCD_ADMIN_JWT_SECRET), with the claims tenant_id, role,
-// sub and exp. A missing or bad token is answered 401, a role other than
-// "admin" 403. The tenant is always the token's, never one named in the
+// sub and exp, and iss and aud when the API is configured to require them
+// (Config.JWTIssuer, Config.JWTAudience). A missing or bad token is
+// answered 401, a role other than "admin" 403. The tenant is always the token's, never one named in the
 // request: no path, query or body names a tenant.
 //
 // # Routes
@@ -55,6 +56,17 @@ type Config struct {
 	// 32 bytes. Required.
 	JWTSecret []byte
 
+	// JWTIssuer, when set, is the iss claim every token must carry
+	// (SYNCD_ADMIN_JWT_ISSUER); a token from another issuer, or with none,
+	// is answered 401. Defaults to empty: iss is not checked.
+	JWTIssuer string
+
+	// JWTAudience, when set, must be the token's aud claim, or one of its
+	// values when aud is an array (RFC 7519 §4.1.3;
+	// SYNCD_ADMIN_JWT_AUDIENCE); a token for another audience, or with
+	// none, is answered 401. Defaults to empty: aud is not checked.
+	JWTAudience string
+
 	// ClockSkew is how far a token's exp and nbf may be off. Defaults to 30
 	// seconds.
 	ClockSkew time.Duration
@@ -89,7 +101,7 @@ func NewHandler(cfg *Config) (http.Handler, error) {
 	s.cfg.ClockSkew = cmp.Or(s.cfg.ClockSkew, 30*time.Second)
 	s.cfg.MaxBodyBytes = cmp.Or(s.cfg.MaxBodyBytes, 64<<10)
 	s.logger = cmp.Or(s.cfg.Logger, slog.New(slog.DiscardHandler))
-	s.auth = newAuthenticator(s.cfg.JWTSecret, s.cfg.ClockSkew)
+	s.auth = newAuthenticator(&s.cfg)
 
 	mux := http.NewServeMux()
 	allowed := map[string][]string{} // path -> methods, for 405 answers

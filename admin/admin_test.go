@@ -34,6 +34,12 @@ type testBundle struct {
 
 func setup(t *testing.T) *testBundle {
 	t.Helper()
+	return setupWith(t, nil)
+}
+
+// setupWith is setup with the admin API's Config changed by change.
+func setupWith(t *testing.T, change func(*admin.Config)) *testBundle {
+	t.Helper()
 	b := &testBundle{pool: pgtest.Pool(t)}
 	key, err := secrets.ParseKey(secrets.GenerateKey())
 	if err != nil {
@@ -43,7 +49,11 @@ func setup(t *testing.T) *testBundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := admin.NewHandler(&admin.Config{Pool: b.pool, Settings: b.store, JWTSecret: jwtSecret, ClockSkew: time.Second})
+	cfg := &admin.Config{Pool: b.pool, Settings: b.store, JWTSecret: jwtSecret, ClockSkew: time.Second}
+	if change != nil {
+		change(cfg)
+	}
+	h, err := admin.NewHandler(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,6 +201,97 @@ func TestAuthentication(t *testing.T) {
 			}
 			if tt.status == 403 && body["error"] != "forbidden" {
 				t.Errorf("403 body %v", body)
+			}
+		})
+	}
+}
+
+func TestIssuerAndAudience(t *testing.T) {
+	t.Parallel()
+	const iss, aud = "https://id.koeiq.example", "syncd-admin"
+	claims := func(change func(jwt.MapClaims)) string {
+		c := jwt.MapClaims{"tenant_id": "a", "role": "admin", "sub": "x", "exp": time.Now().Add(time.Hour).Unix(),
+			"iss": iss, "aud": aud}
+		change(c)
+		return signed(t, jwt.SigningMethodHS256, jwtSecret, c)
+	}
+	keep := func(jwt.MapClaims) {}
+	set := func(k string, v any) func(jwt.MapClaims) { return func(c jwt.MapClaims) { c[k] = v } }
+	drop := func(k string) func(jwt.MapClaims) { return func(c jwt.MapClaims) { delete(c, k) } }
+	minted := func(issuer, audience string) string {
+		tok, err := (&admin.Token{TenantID: "a", Role: admin.RoleAdmin, Subject: "x", Issuer: issuer, Audience: audience}).Sign(jwtSecret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+
+	type check struct {
+		name    string
+		token   string
+		status  int
+		mention string // what the 401 message names
+	}
+	tests := []struct {
+		name     string
+		iss, aud string // the API's Config
+		checks   []check
+	}{
+		{"both required", iss, aud, []check{
+			{"right iss and aud", claims(keep), 200, ""},
+			{"aud an array holding it", claims(set("aud", []string{"other", aud})), 200, ""},
+			{"minted with both", minted(iss, aud), 200, ""},
+			{"wrong iss", claims(set("iss", "https://evil.example")), 401, "(iss)"},
+			{"no iss", claims(drop("iss")), 401, "(iss)"},
+			{"empty iss", claims(set("iss", "")), 401, "(iss)"},
+			{"iss of another case", claims(set("iss", "HTTPS://ID.KOEIQ.EXAMPLE")), 401, "(iss)"},
+			{"wrong aud", claims(set("aud", "other")), 401, "(aud)"},
+			{"no aud", claims(drop("aud")), 401, "(aud)"},
+			{"aud an array without it", claims(set("aud", []string{"other", "syncd"})), 401, "(aud)"},
+			{"aud an empty array", claims(set("aud", []string{})), 401, "(aud)"},
+			{"aud not a string", claims(set("aud", 7)), 401, "invalid"},
+			{"minted without", minted("", ""), 401, "(iss)"},
+			{"no exp, right iss", claims(drop("exp")), 401, "(exp)"},
+		}},
+		{"iss only", iss, "", []check{
+			{"right iss, no aud", claims(drop("aud")), 200, ""},
+			{"right iss, any aud", claims(set("aud", "other")), 200, ""},
+			{"wrong iss", claims(set("iss", "other")), 401, "(iss)"},
+			{"no iss", claims(drop("iss")), 401, "(iss)"},
+		}},
+		{"aud only", "", aud, []check{
+			{"right aud, no iss", claims(drop("iss")), 200, ""},
+			{"right aud, any iss", claims(set("iss", "other")), 200, ""},
+			{"wrong aud", claims(set("aud", "other")), 401, "(aud)"},
+			{"no aud", claims(drop("aud")), 401, "(aud)"},
+		}},
+		{"neither: not checked", "", "", []check{
+			{"any iss and aud", claims(func(c jwt.MapClaims) { c["iss"], c["aud"] = "other", []string{"x", "y"} }), 200, ""},
+			{"no iss or aud", claims(func(c jwt.MapClaims) { delete(c, "iss"); delete(c, "aud") }), 200, ""},
+			{"minted without", minted("", ""), 200, ""},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setupWith(t, func(c *admin.Config) { c.JWTIssuer, c.JWTAudience = tt.iss, tt.aud })
+			b.tenant(t, "a", true)
+			for _, c := range tt.checks {
+				r := b.do(t, "GET", "/api/v1/integrations/salesforce", c.token, nil)
+				if r.status != c.status {
+					t.Errorf("%s: %d %s, want %d", c.name, r.status, r.raw, c.status)
+					continue
+				}
+				if c.status != 401 {
+					continue
+				}
+				msg, _ := r.body["message"].(string)
+				if r.body["error"] != "unauthorized" || !strings.Contains(msg, c.mention) {
+					t.Errorf("%s: %s, want unauthorized mentioning %q", c.name, r.raw, c.mention)
+				}
+				if strings.Contains(r.raw, c.token) || strings.Contains(r.raw, iss) || strings.Contains(r.raw, "evil") {
+					t.Errorf("%s: the answer quotes the token or its claims: %s", c.name, r.raw)
+				}
 			}
 		})
 	}

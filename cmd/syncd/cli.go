@@ -25,8 +25,9 @@ Usage:
                      re-dispatch the tenant's skipped outbox rows
   syncd bench [--tenants 2] [--replicas 1] [--calls 10000] [--latency 100ms]
                      measure batched pushes against one request per call
-  syncd admin-token --tenant T [--sub S] [--role admin] [--ttl 1h]
-                     mint a development token for the admin API
+  syncd admin-token --tenant T [--sub S] [--role admin] [--ttl 1h] [--issuer I] [--audience A]
+                     mint a development token for the admin API (iss and aud default to
+                     SYNCD_ADMIN_JWT_ISSUER and SYNCD_ADMIN_JWT_AUDIENCE)
 
 Environment:
   DATABASE_URL       PostgreSQL connection string (default: libpq defaults and PG* variables)
@@ -37,6 +38,9 @@ Environment:
   SYNCD_LISTEN       address of the admin API (default :8080)
   SYNCD_ADMIN_JWT_SECRET
                      HS256 secret of admin API tokens, at least 32 bytes (no secret: no admin API)
+  SYNCD_ADMIN_JWT_ISSUER, SYNCD_ADMIN_JWT_AUDIENCE
+                     iss and aud every admin API token must carry (aud: a string, or an array
+                     holding it); 401 otherwise (default: unset, not checked)
   SYNCD_OPS_LISTEN   address of the River UI, /metrics, /healthz, /readyz (default 127.0.0.1:9090)
   SYNCD_OPS_USER, SYNCD_OPS_PASSWORD
                      basic auth for the River UI and /metrics (required off loopback)

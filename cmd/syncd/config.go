@@ -33,6 +33,8 @@ type config struct {
 	insecureURLs     bool          // SYNCD_INSECURE_INSTANCE_URLS=1
 	listen           string        // SYNCD_LISTEN: the admin API
 	jwtSecret        string        // SYNCD_ADMIN_JWT_SECRET
+	jwtIssuer        string        // SYNCD_ADMIN_JWT_ISSUER: iss admin tokens must carry
+	jwtAudience      string        // SYNCD_ADMIN_JWT_AUDIENCE: aud admin tokens must carry
 	opsListen        string        // SYNCD_OPS_LISTEN: River UI, metrics, health
 	opsUser          string        // SYNCD_OPS_USER
 	opsPassword      string        // SYNCD_OPS_PASSWORD
@@ -49,6 +51,8 @@ func loadConfig(e *env) (*config, error) {
 		secretKey:   e.getenv("SYNCD_SECRET_KEY"),
 		listen:      cmp.Or(e.getenv("SYNCD_LISTEN"), ":8080"),
 		jwtSecret:   e.getenv("SYNCD_ADMIN_JWT_SECRET"),
+		jwtIssuer:   e.getenv("SYNCD_ADMIN_JWT_ISSUER"),
+		jwtAudience: e.getenv("SYNCD_ADMIN_JWT_AUDIENCE"),
 	}
 	c.opsListen = cmp.Or(e.getenv("SYNCD_OPS_LISTEN"), "127.0.0.1:9090")
 	c.opsUser, c.opsPassword = e.getenv("SYNCD_OPS_USER"), e.getenv("SYNCD_OPS_PASSWORD")

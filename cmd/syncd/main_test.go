@@ -117,7 +117,7 @@ func TestMigrateThenRun(t *testing.T) {
 	jwtSecret := "a-jwt-secret-for-the-admin-api-tests"
 	environ := map[string]string{"DATABASE_URL": pgtest.EmptyConnString(t), "SYNCD_SCHEMA": "crm", "LOG_FORMAT": "json",
 		"SYNCD_SECRET_KEY": secrets.GenerateKey(), "SYNCD_ADMIN_JWT_SECRET": jwtSecret, "SYNCD_LISTEN": "127.0.0.1:0",
-		"SYNCD_OPS_LISTEN": "127.0.0.1:0"}
+		"SYNCD_OPS_LISTEN": "127.0.0.1:0", "SYNCD_ADMIN_JWT_ISSUER": "https://id.koeiq.example", "SYNCD_ADMIN_JWT_AUDIENCE": "syncd"}
 
 	r := syncd(t, context.Background(), environ, "", "migrate")
 	if r.code != 0 {
@@ -142,21 +142,24 @@ func TestMigrateThenRun(t *testing.T) {
 	}()
 	pgtest.WaitFor(t, 20*time.Second, "syncd running", func() bool { return strings.Contains(stderr.String(), "syncd running") })
 
-	// The admin API answers on its listener, to a token minted by syncd.
+	// The admin API answers on its listener, to a token minted by syncd
+	// with the iss and aud it requires, and to no other.
 	addr := logged(t, stderr.String(), "admin API listening", "addr")
-	tok := syncd(t, context.Background(), environ, "", "admin-token", "--tenant", "t1", "--sub", "me")
-	if tok.code != 0 {
-		t.Fatalf("admin-token: %+v", tok)
-	}
-	req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/integrations/salesforce", nil)
-	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(tok.stdout))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("admin API: %d", resp.StatusCode)
+	for args, want := range map[string]int{"": http.StatusOK, "--audience=": http.StatusUnauthorized, "--issuer=other": http.StatusUnauthorized} {
+		tok := syncd(t, context.Background(), environ, "", append([]string{"admin-token", "--tenant", "t1", "--sub", "me"}, strings.Fields(args)...)...)
+		if tok.code != 0 {
+			t.Fatalf("admin-token %s: %+v", args, tok)
+		}
+		req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/integrations/salesforce", nil)
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(tok.stdout))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("admin API, token of admin-token %s: %d, want %d", args, resp.StatusCode, want)
+		}
 	}
 	// The ops listener: ready, metrics, the River UI.
 	opsAddr := logged(t, stderr.String(), "ops listener (River UI, metrics, health) listening", "addr")

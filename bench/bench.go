@@ -47,12 +47,14 @@ import (
 
 // Config configures a benchmark run.
 type Config struct {
-	// Pool is the database; the run drops and creates Schema in it.
+	// Pool is the database; the run drops and creates Schema in it, and
+	// refuses (with an error wrapping migrate.ErrNotScratch) when Schema
+	// exists and is not one an earlier run made (see migrate.ResetScratch).
 	// Required.
 	Pool *pgxpool.Pool
 
 	// Schema is the benchmark's schema, dropped and created anew for each
-	// mode. Defaults to "syncd_bench".
+	// mode and marked as bench's scratch schema. Defaults to "syncd_bench".
 	Schema string
 
 	// Tenants is how many tenants share the daemon: even ones push Tasks
@@ -180,6 +182,10 @@ func Run(ctx context.Context, cfg *Config) (*Results, error) {
 	if c.Tenants < 1 || c.Replicas < 1 {
 		return nil, errors.New("bench: Tenants and Replicas must be positive")
 	}
+	// Refuse a schema that is not bench's before anything is said or measured.
+	if err := migrate.ResetScratch(ctx, c.Pool, c.Schema, "bench"); err != nil {
+		return nil, err
+	}
 	var res Results
 	var err error
 	if res.Batched, err = c.mode(ctx, "batched", salesforce.MaxCollectionSize, c.Calls, 1); err != nil {
@@ -207,7 +213,8 @@ type tenantRun struct {
 
 // setup makes a fresh schema, a simulator with one org per tenant, and the
 // tenants; tenant i pushes Tasks when i is even, a custom object with an
-// external ID when odd.
+// external ID when odd. Every ID starts with "bench-", so that
+// migrate.ResetScratch knows the tenants for bench's own.
 func (c *Config) setup(ctx context.Context, ids ...string) (*pgxpool.Pool, *settings.Store, *salesforcetest.Server, []tenantRun, error) {
 	pool, err := c.freshSchema(ctx)
 	if err != nil {
@@ -365,14 +372,14 @@ func (c *Config) fair(ctx context.Context) (*Result, error) {
 	res := &Result{Mode: name, BatchSize: salesforce.MaxCollectionSize, Tenants: 2, Replicas: c.Replicas,
 		BacklogCalls: c.FairBacklog, LatencyFloor: c.Latency}
 	fmt.Fprintf(c.Progress, "%s: preparing schema %s\n", name, c.Schema)
-	pool, store, sim, tenants, err := c.setup(ctx, "big", "small")
+	pool, store, sim, tenants, err := c.setup(ctx, "bench-big", "bench-small")
 	if err != nil {
 		return nil, err
 	}
 	defer pool.Close()
 	defer sim.Close()
 	fmt.Fprintf(c.Progress, "%s: writing a backlog of %d calls of one tenant\n", name, c.FairBacklog)
-	if err := c.writeBacklog(ctx, pool, []string{"big"}, "c-", c.FairBacklog); err != nil {
+	if err := c.writeBacklog(ctx, pool, []string{"bench-big"}, "c-", c.FairBacklog); err != nil {
 		return nil, err
 	}
 	runtime.GC()
@@ -385,25 +392,25 @@ func (c *Config) fair(ctx context.Context) (*Result, error) {
 	}
 	defer stop()
 	fmt.Fprintf(c.Progress, "%s: the other tenant trickles %d calls/s for %s\n", name, c.TrickleRate, c.TrickleDuration)
-	if err := c.commitTrickle(ctx, pool, []string{"small"}); err != nil {
+	if err := c.commitTrickle(ctx, pool, []string{"bench-small"}); err != nil {
 		return nil, err
 	}
-	if err := pool.QueryRow(ctx, "SELECT count(*) FROM outbox WHERE tenant_id = 'big'").Scan(&res.BacklogLeft); err != nil {
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM outbox WHERE tenant_id = 'bench-big'").Scan(&res.BacklogLeft); err != nil {
 		return nil, err
 	}
 	var synced int
-	if err := pool.QueryRow(ctx, "SELECT count(*) FROM sync_records WHERE tenant_id = 'big' AND state = 'synced'").Scan(&synced); err != nil {
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM sync_records WHERE tenant_id = 'bench-big' AND state = 'synced'").Scan(&synced); err != nil {
 		return nil, err
 	}
 	res.BacklogLeft -= synced
 	total := c.TrickleRate * int(c.TrickleDuration.Seconds())
-	if err := c.waitSynced(ctx, pool, name, "small", total); err != nil {
+	if err := c.waitSynced(ctx, pool, name, "bench-small", total); err != nil {
 		return nil, err
 	}
-	if res.Latencies, err = c.latencies(ctx, pool, "small"); err != nil {
+	if res.Latencies, err = c.latencies(ctx, pool, "bench-small"); err != nil {
 		return nil, err
 	}
-	if err := c.waitSynced(ctx, pool, name, "big", c.FairBacklog); err != nil {
+	if err := c.waitSynced(ctx, pool, name, "bench-big", c.FairBacklog); err != nil {
 		return nil, err
 	}
 	res.BacklogDuration = time.Since(start)
@@ -418,7 +425,7 @@ func (c *Config) fair(ctx context.Context) (*Result, error) {
 }
 
 func (c *Config) freshSchema(ctx context.Context) (*pgxpool.Pool, error) {
-	if _, err := c.Pool.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{c.Schema}.Sanitize()+" CASCADE"); err != nil {
+	if err := migrate.ResetScratch(ctx, c.Pool, c.Schema, "bench"); err != nil {
 		return nil, err
 	}
 	pcfg := c.Pool.Config().Copy()

@@ -3,12 +3,14 @@ package bench_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/koeiq/syncd/bench"
 	"github.com/koeiq/syncd/internal/pgtest"
+	"github.com/koeiq/syncd/migrate"
 )
 
 // A small run of the benchmark, so that `syncd bench` keeps working.
@@ -48,5 +50,24 @@ func TestRunSmall(t *testing.T) {
 		if !strings.Contains(report.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, report.String())
 		}
+	}
+}
+
+// The benchmark never drops a schema it did not make: here the daemon's own.
+func TestRunRefusesOtherSchema(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	if _, err := pool.Exec(ctx, "INSERT INTO tenants (id) VALUES ('acme')"); err != nil {
+		t.Fatal(err)
+	}
+	var progress bytes.Buffer
+	_, err := bench.Run(ctx, &bench.Config{Pool: pool, Schema: "syncd", Calls: 20, Progress: &progress})
+	if !errors.Is(err, migrate.ErrNotScratch) || progress.Len() != 0 {
+		t.Fatalf("Run on schema syncd = %v, progress %q; want ErrNotScratch before anything", err, progress.String())
+	}
+	var n int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM syncd.tenants WHERE id = 'acme'").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("tenant acme: %d (%v), want 1", n, err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/koeiq/syncd/bench"
+	"github.com/koeiq/syncd/migrate"
 )
 
 // cmdBench measures batched pushes against one request per call, with
@@ -22,9 +23,12 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	latency := fs.Duration("latency", 100*time.Millisecond, "simulated latency of each Salesforce request")
 	rate := fs.Int("trickle-rate", 20, "calls per second of the latency trickle")
 	duration := fs.Duration("trickle-duration", 15*time.Second, "how long the trickle lasts")
-	schema := fs.String("schema", "syncd_bench", "schema for the benchmark (dropped and created anew)")
+	schema := fs.String("schema", "syncd_bench", "schema for the benchmark (created anew; only one an earlier bench made is dropped)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if err := migrate.ValidateSchema(*schema); err != nil {
+		return fmt.Errorf("%w: --schema: %v", errUsage, err)
 	}
 	cfg, err := loadConfig(e)
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/koeiq/syncd/migrate"
 )
 
 const usage = `syncd puts analysed phone calls from KoeIQ into the customer's CRM.
@@ -100,6 +102,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return 0
 		case errors.Is(err, errUsage):
 			fmt.Fprintf(stderr, "syncd %s: %v\n", c.name, err)
+			return 2
+		case errors.Is(err, migrate.ErrNotScratch):
+			// demo or bench was pointed at a schema that is not theirs to drop.
+			fmt.Fprintf(stderr, "syncd %s: %s\n", c.name, oneLine(err.Error()))
 			return 2
 		default:
 			fmt.Fprintf(stderr, "syncd %s: %s\n", c.name, oneLine(err.Error()))

@@ -34,6 +34,15 @@ func TestDemo(t *testing.T) {
 	if r := syncd(t, context.Background(), environ, "", "demo", "--calls", "8", "--latency", "0s"); r.code != 0 {
 		t.Fatalf("second demo exited %d: %s", r.code, r.stdout+r.stderr)
 	}
+	// The demo's schema is marked as its own, and is not bench's to drop.
+	pool := pgtest.NewPool(t, environ["DATABASE_URL"])
+	var mark string
+	if err := pool.QueryRow(context.Background(), "SELECT obj_description('syncd_demo'::regnamespace, 'pg_namespace')").Scan(&mark); err != nil || mark != "syncd scratch schema (demo)" {
+		t.Errorf("syncd_demo's comment = %q (%v), want the demo's mark", mark, err)
+	}
+	if r := syncd(t, context.Background(), environ, "", append(scratchTools[1], "--schema", "syncd_demo")...); r.code != 2 || !strings.Contains(r.stderr, `schema "syncd_demo"`) {
+		t.Errorf("bench on the demo's schema: %+v", r)
+	}
 }
 
 func TestTenantAndSettingsCommands(t *testing.T) {

@@ -23,14 +23,15 @@ import (
 )
 
 // cmdDemo runs syncd end to end on this machine, with no credentials: it
-// migrates a schema of its own (syncd_demo, dropped first), starts the
+// migrates a schema of its own (syncd_demo, dropped first if an earlier demo
+// made it; any other schema is refused, see migrate.ResetScratch), starts the
 // built-in Salesforce simulator and the daemon, creates a demo tenant, writes
 // sample calls through syncd.enqueue as a pipeline would, shows progress
 // while they sync, prints what ended up in Salesforce, and checks it. It
 // fails when anything expected did not happen.
 func cmdDemo(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "demo")
-	schema := fs.String("schema", "syncd_demo", "schema for the demo (dropped and created anew)")
+	schema := fs.String("schema", "syncd_demo", "schema for the demo (created anew; only one an earlier demo made is dropped)")
 	calls := fs.Int("calls", 30, "how many analysed calls to write")
 	latency := fs.Duration("latency", 80*time.Millisecond, "simulated latency of each Salesforce request")
 	if err := parseFlags(fs, args); err != nil {
@@ -63,10 +64,10 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	if err := pool.QueryRow(ctx, "SELECT current_database()").Scan(&database); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "syncd demo: database %s, schema %s (created anew)\n", database, *schema)
-	if _, err := pool.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{*schema}.Sanitize()+" CASCADE"); err != nil {
-		return fmt.Errorf("drop schema %s: %w", *schema, err)
+	if err := migrate.ResetScratch(ctx, pool, *schema, "demo"); err != nil {
+		return err
 	}
+	fmt.Fprintf(out, "syncd demo: database %s, schema %s (created anew)\n", database, *schema)
 	if _, err := migrate.Up(ctx, pool, &migrate.Config{Schema: *schema, Logger: logger}); err != nil {
 		return err
 	}
@@ -89,6 +90,8 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The tenant is named after the tool, so migrate.ResetScratch knows it
+	// for the demo's own next time.
 	if _, err := store.SetTenant(ctx, "demo", settings.TenantChange{
 		Name: ptr("Demo Co."), AuditExportPack: ptr(true), AnalyticsEnabled: ptr(true), Timezone: ptr("Asia/Tokyo"),
 	}); err != nil {

@@ -73,7 +73,7 @@ func (s *Store) SaveKintone(ctx context.Context, tenantID string, in KintoneInpu
 	var token string
 	if in.APIToken != nil {
 		token = *in.APIToken
-		sealed = s.cfg.Key.Seal(token, secrets.KintoneAPIToken(tenantID))
+		sealed = s.keys.Seal(token, secrets.KintoneAPIToken(tenantID))
 	} else if in.Enabled {
 		_, cfg, err := s.KintoneConfig(ctx, tenantID)
 		if errors.Is(err, ErrNotFound) || (err == nil && cfg.APIToken == "") {
@@ -166,7 +166,7 @@ func (s *Store) KintoneConfig(ctx context.Context, tenantID string) (*Kintone, k
 	}
 	cfg := kintone.Config{BaseURL: v.BaseURL, AppID: v.AppID, AllowInsecureLoopback: s.cfg.AllowInsecureURLs, Transport: s.cfg.Transport}
 	if sealed != nil {
-		cfg.APIToken, err = s.cfg.Key.Open(sealed, secrets.KintoneAPIToken(tenantID))
+		cfg.APIToken, err = s.keys.Open(sealed, secrets.KintoneAPIToken(tenantID))
 		if err != nil {
 			return nil, kintone.Config{}, fmt.Errorf("settings: kintone api token of %q: %w", tenantID, err)
 		}

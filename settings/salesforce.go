@@ -106,7 +106,7 @@ func (s *Store) SaveSalesforce(ctx context.Context, tenantID string, in Salesfor
 	var secret string
 	if in.ClientSecret != nil {
 		secret = *in.ClientSecret
-		sealed = s.cfg.Key.Seal(secret, secrets.SalesforceClientSecret(tenantID))
+		sealed = s.keys.Seal(secret, secrets.SalesforceClientSecret(tenantID))
 	} else if in.Enabled {
 		// Keep the stored secret; the check needs it in clear.
 		_, cfg, err := s.SalesforceConfig(ctx, tenantID)
@@ -223,7 +223,7 @@ func (s *Store) SalesforceConfig(ctx context.Context, tenantID string) (*Salesfo
 		Transport:             s.cfg.Transport,
 	}
 	if sealed != nil {
-		cfg.ClientSecret, err = s.cfg.Key.Open(sealed, secrets.SalesforceClientSecret(tenantID))
+		cfg.ClientSecret, err = s.keys.Open(sealed, secrets.SalesforceClientSecret(tenantID))
 		if err != nil {
 			return nil, salesforce.Config{}, fmt.Errorf("settings: salesforce client secret of %q: %w", tenantID, err)
 		}

@@ -8,7 +8,9 @@
 // is enabled, a live token request against the org. A failed check stores
 // nothing and says why in words an admin understands ([*CheckError]).
 // Secrets are stored only sealed (package secrets) and never returned:
-// [Salesforce] and [Kintone] report only whether one is set.
+// [Salesforce] and [Kintone] report only whether one is set. Secrets sealed
+// under a key being replaced still open (Config.PreviousKeys);
+// [Store.ResealSecrets] seals them anew under Config.Key.
 package settings
 
 import (
@@ -56,8 +58,18 @@ func (e *CheckError) Unwrap() error { return e.Err }
 
 // Config configures a Store.
 type Config struct {
-	// Key seals and opens stored secrets. Required.
+	// Key seals and opens stored secrets (SYNCD_SECRET_KEY). Required.
 	Key *secrets.Key
+
+	// PreviousKeys open secrets sealed before Key replaced them
+	// (SYNCD_SECRET_KEY_PREVIOUS), tried in order when Key does not open a
+	// secret; nothing is sealed under them, and ResealSecrets moves what
+	// they sealed to Key. None may be Key itself. Defaults to none.
+	PreviousKeys []*secrets.Key
+
+	// ResealBatchSize is how many secrets of a table ResealSecrets handles
+	// in one transaction. Defaults to 100.
+	ResealBatchSize int
 
 	// AllowInsecureURLs accepts loopback test servers
 	// (http://127.0.0.1:PORT/...) as instance and base URLs
@@ -77,6 +89,7 @@ type Config struct {
 type Store struct {
 	pool *pgxpool.Pool
 	cfg  Config
+	keys *secrets.Keyring // Key, then PreviousKeys
 }
 
 // NewStore returns a Store on pool, whose connections use syncd's schema as
@@ -85,12 +98,20 @@ func NewStore(pool *pgxpool.Pool, cfg *Config) (*Store, error) {
 	if cfg == nil || cfg.Key == nil {
 		return nil, errors.New("settings: Config.Key is required")
 	}
+	keys, err := secrets.NewKeyring(cfg.Key, cfg.PreviousKeys...)
+	if err != nil {
+		return nil, fmt.Errorf("settings: Config.PreviousKeys: %w", err)
+	}
 	c := *cfg
 	c.CheckTimeout = cmp.Or(c.CheckTimeout, 15*time.Second)
+	c.ResealBatchSize = cmp.Or(c.ResealBatchSize, 100)
+	if c.ResealBatchSize < 0 {
+		return nil, errors.New("settings: Config.ResealBatchSize must not be negative")
+	}
 	if c.Transport == nil {
 		c.Transport = http.DefaultTransport.(*http.Transport).Clone()
 	}
-	return &Store{pool: pool, cfg: c}, nil
+	return &Store{pool: pool, cfg: c, keys: keys}, nil
 }
 
 // Tenant is a tenant of KoeIQ.

@@ -117,3 +117,26 @@ var Retention string
 //
 //go:embed queries/backfill.sql
 var Backfill string
+
+// ResealSalesforceLock locks the next batch of sealed Salesforce client
+// secrets for re-sealing. $1 the last tenant done ('' at first), $2 batch
+// size.
+//
+//go:embed queries/reseal_salesforce_lock.sql
+var ResealSalesforceLock string
+
+// ResealSalesforceStore stores re-sealed client secrets. $1 tenants, $2 the
+// sealed values read, $3 the values re-sealed.
+//
+//go:embed queries/reseal_salesforce_store.sql
+var ResealSalesforceStore string
+
+// ResealKintoneLock is ResealSalesforceLock for Kintone API tokens.
+//
+//go:embed queries/reseal_kintone_lock.sql
+var ResealKintoneLock string
+
+// ResealKintoneStore is ResealSalesforceStore for Kintone API tokens.
+//
+//go:embed queries/reseal_kintone_store.sql
+var ResealKintoneStore string

@@ -45,7 +45,7 @@ func (e *UnopenableError) Error() string {
 	if len(e.Secrets) > show {
 		list += fmt.Sprintf(" and %d more", len(e.Secrets)-show)
 	}
-	return fmt.Sprintf("settings: %d stored secrets open with no key (%s)", len(e.Secrets), list)
+	return fmt.Sprintf("settings: stored secrets that open with no key: %d (%s)", len(e.Secrets), list)
 }
 
 func (e *UnopenableError) Unwrap() error { return secrets.ErrCannotOpen }

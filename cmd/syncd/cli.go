@@ -25,6 +25,9 @@ Usage:
                      (API token on standard input)
   syncd backfill --tenant T --since DATE [--wait 10m]
                      re-dispatch the tenant's skipped outbox rows
+  syncd rotate-secrets
+                     re-seal stored secrets under SYNCD_SECRET_KEY (old ones opened with
+                     SYNCD_SECRET_KEY_PREVIOUS)
   syncd bench [--tenants 2] [--replicas 1] [--calls 10000] [--latency 100ms]
                      measure batched pushes against one request per call
   syncd admin-token --tenant T [--sub S] [--role admin] [--ttl 1h] [--issuer I] [--audience A]
@@ -37,6 +40,9 @@ Environment:
   LOG_LEVEL          debug, info, warn or error (default: info)
   LOG_FORMAT         text or json (default: text on a terminal, json otherwise)
   SYNCD_SECRET_KEY   base64 of 32 bytes that encrypts stored secrets (openssl rand -base64 32)
+  SYNCD_SECRET_KEY_PREVIOUS
+                     the key SYNCD_SECRET_KEY replaces, while secrets sealed under it remain
+                     (see syncd rotate-secrets)
   SYNCD_LISTEN       address of the admin API (default :8080)
   SYNCD_ADMIN_JWT_SECRET
                      HS256 secret of admin API tokens, at least 32 bytes (no secret: no admin API)
@@ -82,6 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		{"admin-token", cmdAdminToken},
 		{"backfill", cmdBackfill},
 		{"bench", cmdBench},
+		{"rotate-secrets", cmdRotateSecrets},
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stdout, usage)

@@ -30,6 +30,7 @@ type config struct {
 	logLevel         slog.Level
 	logFormat        string
 	secretKey        string        // SYNCD_SECRET_KEY, base64
+	previousKey      *secrets.Key  // SYNCD_SECRET_KEY_PREVIOUS; nil when unset
 	insecureURLs     bool          // SYNCD_INSECURE_INSTANCE_URLS=1
 	listen           string        // SYNCD_LISTEN: the admin API
 	jwtSecret        string        // SYNCD_ADMIN_JWT_SECRET
@@ -77,6 +78,9 @@ func loadConfig(e *env) (*config, error) {
 		c.skippedRetention = d
 	}
 	if err := c.loadPushConfig(e); err != nil {
+		return nil, err
+	}
+	if err := c.loadPreviousKey(e); err != nil {
 		return nil, err
 	}
 	if c.jwtSecret != "" && len(c.jwtSecret) < admin.MinSecretLength {
@@ -165,7 +169,34 @@ func (c *config) settingsStore(pool *pgxpool.Pool) (*settings.Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("SYNCD_SECRET_KEY: %w", err)
 	}
-	return settings.NewStore(pool, &settings.Config{Key: key, AllowInsecureURLs: c.insecureURLs})
+	scfg := &settings.Config{Key: key, AllowInsecureURLs: c.insecureURLs}
+	if c.previousKey != nil {
+		scfg.PreviousKeys = []*secrets.Key{c.previousKey}
+	}
+	return settings.NewStore(pool, scfg)
+}
+
+// loadPreviousKey reads SYNCD_SECRET_KEY_PREVIOUS, the key SYNCD_SECRET_KEY
+// replaces: it must be a key, and another one than SYNCD_SECRET_KEY.
+// Errors never quote either key.
+func (c *config) loadPreviousKey(e *env) error {
+	v := e.getenv("SYNCD_SECRET_KEY_PREVIOUS")
+	if strings.TrimSpace(v) == "" {
+		return nil
+	}
+	previous, err := secrets.ParseKey(v)
+	if err != nil {
+		return fmt.Errorf("SYNCD_SECRET_KEY_PREVIOUS: %w", err)
+	}
+	current, err := secrets.ParseKey(c.secretKey)
+	if err != nil {
+		return fmt.Errorf("SYNCD_SECRET_KEY (SYNCD_SECRET_KEY_PREVIOUS is set): %w", err)
+	}
+	if _, err := secrets.NewKeyring(current, previous); err != nil {
+		return errors.New("SYNCD_SECRET_KEY_PREVIOUS is SYNCD_SECRET_KEY itself: set it to the key being replaced, or unset it")
+	}
+	c.previousKey = previous
+	return nil
 }
 
 // isLoopback reports whether addr (host:port) listens only on this host.

@@ -119,7 +119,7 @@ var Retention string
 var Backfill string
 
 // ResealSalesforceLock locks the next batch of sealed Salesforce client
-// secrets for re-sealing. $1 the last tenant done ('' at first), $2 batch
+// secrets for re-sealing. $1 the last tenant done (empty at first), $2 batch
 // size.
 //
 //go:embed queries/reseal_salesforce_lock.sql

@@ -23,8 +23,10 @@
 //	GET  /api/v1/calls/{call_id}/sync           per target: state, record ID and link, last error
 //	POST /api/v1/calls/{call_id}/resync         push the call again
 //
-// Bodies are JSON; unknown fields, wrong types and bodies over 64 KiB are
-// refused with 400 and a message naming the field. Errors are
+// Bodies are one JSON object of at most 64 KiB; anything else is refused
+// with 400, and so, with a message naming the field, are unknown fields
+// (names match exactly, not case-insensitively as encoding/json would),
+// fields given twice and values of the wrong type. Errors are
 // {"error": "<code>", "message": "<human text>"}, with "field" or "reason"
 // when there is one. Secrets are never returned: the settings say
 // "client_secret_set" or "api_token_set" instead.

@@ -402,6 +402,51 @@ func TestSalesforceSettingsRefused(t *testing.T) {
 	}
 }
 
+// Keys are matched exactly and once; a refusal names the key at fault as
+// the body has it, or none when the body as a whole is wrong.
+func TestBodyKeys(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.tenant(t, "a", true)
+	tok := token(t, "a", "admin")
+	const rest = `"instance_url": "https://acme.my.salesforce.com", "client_id": "k"`
+	tests := []struct {
+		name  string
+		body  string
+		field *string // nil: no field
+		quote string
+	}{
+		{"another case", `{"enabled": false, ` + rest + `, "Client_Id": "x"}`, ptr("Client_Id"), "unknown field"},
+		{"another case overriding", `{"enabled": false, "ENABLED": true, ` + rest + `}`, ptr("ENABLED"), "unknown field"},
+		{"given twice", `{"enabled": true, "enabled": false, ` + rest + `}`, ptr("enabled"), "more than once"},
+		{"given twice, once escaped", `{"enabled": false, "en\u0061bled": false, ` + rest + `}`, ptr("enabled"), "more than once"},
+		{"empty key", `{"enabled": false, "": 1, ` + rest + `}`, ptr(""), "unknown field"},
+		{"NUL key", `{"enabled": false, "\u0000": 1, ` + rest + `}`, ptr("\x00"), "unknown field"},
+		{"unknown key before a syntax error", `{"x": 1, "enabled": false`, nil, "not valid JSON"},
+		{"unknown key before trailing data", `{"x": 1} {}`, nil, "one JSON object"},
+		{"null", `null`, nil, "must be a JSON object"},
+		{"empty", ``, nil, "empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := b.do(t, "PUT", "/api/v1/integrations/salesforce", tok, tt.body)
+			if r.status != 400 || r.body["error"] != "invalid_request" || !strings.Contains(r.raw, tt.quote) {
+				t.Errorf("%d %s; want 400 invalid_request mentioning %q", r.status, r.raw, tt.quote)
+			}
+			field, ok := r.body["field"]
+			switch {
+			case tt.field == nil && ok:
+				t.Errorf("field %q named", field)
+			case tt.field != nil && (!ok || field != *tt.field):
+				t.Errorf("field %#v, want %q", field, *tt.field)
+			}
+		})
+	}
+	if _, err := b.store.Salesforce(context.Background(), "a"); err == nil {
+		t.Errorf("a refused body stored settings")
+	}
+}
+
 // An admin of tenant A can neither read nor change anything of tenant B,
 // through any endpoint.
 func TestTenantIsolation(t *testing.T) {
@@ -501,6 +546,18 @@ func TestKintoneSettings(t *testing.T) {
 	r = b.do(t, "POST", "/api/v1/integrations/kintone/test", tok, nil)
 	if r.status != 200 || r.body["ok"] != true {
 		t.Fatalf("test: %d %s", r.status, r.raw)
+	}
+
+	// A token that no HTTP header can carry is the admin's mistake, whether
+	// sent now or stored while the integration was off.
+	if r := b.do(t, "PUT", "/api/v1/integrations/kintone", tok, map[string]any{"enabled": true, "base_url": app.URL(), "app_id": app.ID(), "api_token": "トークン"}); r.status != 400 || r.body["field"] != "api_token" {
+		t.Errorf("non-ASCII token: %d %s", r.status, r.raw)
+	}
+	if r := b.do(t, "PUT", "/api/v1/integrations/kintone", tok, map[string]any{"enabled": false, "base_url": app.URL(), "app_id": app.ID(), "api_token": "t\x00"}); r.status != 200 {
+		t.Fatalf("disabled, NUL in the token: %d %s", r.status, r.raw)
+	}
+	if r := b.do(t, "PUT", "/api/v1/integrations/kintone", tok, map[string]any{"enabled": true, "base_url": app.URL(), "app_id": app.ID()}); r.status != 400 || r.body["field"] != "api_token" {
+		t.Errorf("enabled with the stored NUL token: %d %s", r.status, r.raw)
 	}
 }
 

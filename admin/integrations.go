@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/koeiq/syncd/kintone"
 	"github.com/koeiq/syncd/settings"
 )
 
@@ -35,7 +36,7 @@ func (s *server) putSalesforce(w http.ResponseWriter, r *http.Request, c *Claims
 		return err
 	}
 	if body.Enabled == nil {
-		return badRequest("enabled", "enabled is required (true or false)")
+		return badField("enabled", "enabled is required (true or false)")
 	}
 	st, err := s.cfg.Settings.SaveSalesforce(r.Context(), c.TenantID, settings.SalesforceInput{
 		Enabled:         *body.Enabled,
@@ -90,7 +91,7 @@ func (s *server) putKintone(w http.ResponseWriter, r *http.Request, c *Claims) e
 		return err
 	}
 	if body.Enabled == nil {
-		return badRequest("enabled", "enabled is required (true or false)")
+		return badField("enabled", "enabled is required (true or false)")
 	}
 	st, err := s.cfg.Settings.SaveKintone(r.Context(), c.TenantID, settings.KintoneInput{
 		Enabled:  *body.Enabled,
@@ -98,6 +99,11 @@ func (s *server) putKintone(w http.ResponseWriter, r *http.Request, c *Claims) e
 		AppID:    body.AppID,
 		APIToken: emptyIsNil(body.APIToken),
 	}, c.Subject)
+	if errors.Is(err, kintone.ErrInvalidConfig) {
+		// The settings passed validation, but the client refused the token
+		// (sent or stored): it holds a character an HTTP header cannot carry.
+		return badField("api_token", "api_token must be an API token of the app (letters, digits and punctuation)")
+	}
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,26 @@
 // With a user and password configured, /riverui/ and /metrics require HTTP
 // basic auth; /healthz and /readyz stay open for probes and say nothing but
 // "ok" or what is not ready.
+//
+// # Other sites
+//
+// A browser that has the River UI open, or that merely reaches the listener
+// (loopback, a port-forward), must not let another site's page drive it.
+// Every request is checked before it reaches the River UI or the basic auth:
+//
+//   - Its Host must be this listener's: the configured address, the address
+//     the connection reached, localhost, 127.0.0.1 or [::1] on the
+//     listener's port, or one of [Config.AllowedHosts]. Anything else, such
+//     as a DNS-rebinding page's own name, is answered 421 Misdirected
+//     Request. GET and HEAD of /healthz and /readyz answer any Host:
+//     probes address the pod or node by whatever IP they see.
+//   - A request other than GET and HEAD must come from this listener's own
+//     origin: its Origin must be the Host's (http or https), or, without an
+//     Origin, Sec-Fetch-Site must say same-origin. Its body must be JSON
+//     declared as application/json; from a browser page of the same origin
+//     (Sec-Fetch-Site: same-origin) text/plain or no body is accepted too,
+//     which is what the River UI's own buttons send. Anything else is
+//     answered 403 Forbidden.
 package ops
 
 import (
@@ -45,7 +65,22 @@ type Config struct {
 	// basic auth (SYNCD_OPS_USER, SYNCD_OPS_PASSWORD). Default: no auth.
 	User, Password string
 
-	// Logger receives the River UI's errors. Defaults to discarding.
+	// Addr is the address the listener was told to listen on
+	// (SYNCD_OPS_LISTEN), such as "127.0.0.1:9090". A request's Host may
+	// name it, and its port is the listener's port when the connection does
+	// not tell. Defaults to none: only the address each connection reached
+	// and loopback names are accepted.
+	Addr string
+
+	// AllowedHosts are further Host values the listener answers, each a
+	// host, which matches on any port, or a host:port (IPv6 in brackets)
+	// (SYNCD_OPS_ALLOWED_HOSTS): the name an operator's browser or a
+	// Prometheus elsewhere reaches the listener by. See [ValidateHost].
+	// Defaults to none.
+	AllowedHosts []string
+
+	// Logger receives the River UI's errors and, at debug level, refused
+	// requests. Defaults to discarding.
 	Logger *slog.Logger
 }
 
@@ -59,6 +94,10 @@ func NewHandler(ctx context.Context, cfg *Config) (http.Handler, error) {
 		return nil, errors.New("ops: set both the user and the password, or neither")
 	}
 	logger := cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
+	g, err := newGuard(cfg.Addr, cfg.AllowedHosts, logger)
+	if err != nil {
+		return nil, err
+	}
 
 	ui, err := riverui.NewHandler(&riverui.HandlerOpts{
 		Endpoints: riverui.NewEndpoints(cfg.River, nil),
@@ -96,7 +135,7 @@ func NewHandler(ctx context.Context, cfg *Config) (http.Handler, error) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.Handle("GET /{$}", http.RedirectHandler("/riverui/", http.StatusFound))
-	return mux, nil
+	return g.wrap(mux), nil
 }
 
 // basicAuth requires user and password, compared in constant time.

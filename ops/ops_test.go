@@ -1,6 +1,7 @@
 package ops_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
@@ -21,12 +23,19 @@ import (
 )
 
 type testBundle struct {
-	srv   *httptest.Server
-	ready error
+	srv    *httptest.Server
+	client *river.Client[pgx.Tx]
+	jobID  int64      // a scheduled salesforce_push job
+	cfg    ops.Config // what the handler was made with
+	ready  error
 }
 
-func setup(t *testing.T, user, password string) *testBundle {
+// setup serves the ops handler of a River client on a fresh database with
+// one job waiting. cfg, when given, supplies the user, password, address and
+// allowed hosts.
+func setup(t *testing.T, cfg *ops.Config) *testBundle {
 	t.Helper()
+	cfg = cmp.Or(cfg, &ops.Config{})
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	pool := pgtest.Pool(t)
@@ -35,8 +44,9 @@ func setup(t *testing.T, user, password string) *testBundle {
 		t.Fatal(err)
 	}
 	// A push job waiting, as the UI shows it to an operator.
-	if _, err := client.Insert(ctx, jobs.SalesforcePushArgs{TenantID: "acme"},
-		&river.InsertOpts{ScheduledAt: time.Now().Add(time.Hour)}); err != nil {
+	job, err := client.Insert(ctx, jobs.SalesforcePushArgs{TenantID: "acme"},
+		&river.InsertOpts{ScheduledAt: time.Now().Add(time.Hour)})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := pool.Exec(ctx, `SELECT enqueue('acme', 'c-9', 'call.analysed',
@@ -48,11 +58,13 @@ func setup(t *testing.T, user, password string) *testBundle {
 	m.CallSynced("acme", "salesforce", time.Now().Add(-time.Second))
 	m.APIUsage("acme", 120, 15000)
 
-	b := &testBundle{}
-	h, err := ops.NewHandler(ctx, &ops.Config{
-		River: client, Metrics: m, User: user, Password: password,
+	b := &testBundle{client: client, jobID: job.Job.ID}
+	b.cfg = ops.Config{
+		River: client, Metrics: m, User: cfg.User, Password: cfg.Password,
+		Addr: cfg.Addr, AllowedHosts: cfg.AllowedHosts,
 		Ready: func(context.Context) error { return b.ready },
-	})
+	}
+	h, err := ops.NewHandler(ctx, &b.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +90,7 @@ func (b *testBundle) get(t *testing.T, path, user, password string) (int, string
 
 func TestRiverUI(t *testing.T) {
 	t.Parallel()
-	b := setup(t, "", "")
+	b := setup(t, nil)
 
 	status, page := b.get(t, "/riverui/", "", "")
 	if status != 200 || !strings.Contains(page, "<html") || !strings.Contains(page, "/riverui/") {
@@ -105,7 +117,7 @@ func TestRiverUI(t *testing.T) {
 
 func TestMetricsAndHealth(t *testing.T) {
 	t.Parallel()
-	b := setup(t, "", "")
+	b := setup(t, nil)
 
 	status, text := b.get(t, "/metrics", "", "")
 	if status != 200 {
@@ -144,7 +156,7 @@ func TestMetricsAndHealth(t *testing.T) {
 
 func TestBasicAuth(t *testing.T) {
 	t.Parallel()
-	b := setup(t, "ops", "hunter2-long-password")
+	b := setup(t, &ops.Config{User: "ops", Password: "hunter2-long-password"})
 	for _, path := range []string{"/riverui/", "/riverui/api/jobs?state=scheduled", "/metrics"} {
 		if status, _ := b.get(t, path, "", ""); status != 401 {
 			t.Errorf("%s without credentials: %d", path, status)

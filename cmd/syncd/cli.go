@@ -52,6 +52,9 @@ Environment:
   SYNCD_OPS_LISTEN   address of the River UI, /metrics, /healthz, /readyz (default 127.0.0.1:9090)
   SYNCD_OPS_USER, SYNCD_OPS_PASSWORD
                      basic auth for the River UI and /metrics (required off loopback)
+  SYNCD_OPS_ALLOWED_HOSTS
+                     further Host names of the ops listener, host or host:port, comma-separated
+                     (a browser's or Prometheus's name for it beyond localhost and its address)
   SYNCD_OUTBOX_RETENTION
                      how long dispatched outbox rows are kept (default 720h)
   SYNCD_SKIPPED_RETENTION

@@ -19,6 +19,7 @@ import (
 	"github.com/koeiq/syncd/admin"
 	"github.com/koeiq/syncd/jobs"
 	"github.com/koeiq/syncd/migrate"
+	"github.com/koeiq/syncd/ops"
 	"github.com/koeiq/syncd/secrets"
 	"github.com/koeiq/syncd/settings"
 )
@@ -39,6 +40,7 @@ type config struct {
 	opsListen        string        // SYNCD_OPS_LISTEN: River UI, metrics, health
 	opsUser          string        // SYNCD_OPS_USER
 	opsPassword      string        // SYNCD_OPS_PASSWORD
+	opsAllowedHosts  []string      // SYNCD_OPS_ALLOWED_HOSTS
 	retention        time.Duration // SYNCD_OUTBOX_RETENTION
 	skippedRetention time.Duration // SYNCD_SKIPPED_RETENTION
 	push             jobs.Config   // SYNCD_BATCH_SIZE, SYNCD_PUSH_TIMEOUT, ...
@@ -62,6 +64,14 @@ func loadConfig(e *env) (*config, error) {
 	}
 	if c.opsUser == "" && !isLoopback(c.opsListen) {
 		return nil, fmt.Errorf("SYNCD_OPS_LISTEN %q is not a loopback address: set SYNCD_OPS_USER and SYNCD_OPS_PASSWORD to serve the River UI and metrics beyond this host", c.opsListen)
+	}
+	if v := e.getenv("SYNCD_OPS_ALLOWED_HOSTS"); v != "" {
+		for _, h := range strings.Split(v, ",") {
+			if err := ops.ValidateHost(h); err != nil {
+				return nil, fmt.Errorf("SYNCD_OPS_ALLOWED_HOSTS: %v (hosts or host:port, comma-separated, such as ops.example.com,10.0.0.7:9090)", err)
+			}
+			c.opsAllowedHosts = append(c.opsAllowedHosts, strings.TrimSpace(h))
+		}
 	}
 	if v := e.getenv("SYNCD_OUTBOX_RETENTION"); v != "" {
 		d, err := time.ParseDuration(v)

@@ -88,6 +88,9 @@ func TestBadConfig(t *testing.T) {
 		{map[string]string{"SYNCD_IN_DOUBT_WAIT": "10"}, "SYNCD_IN_DOUBT_WAIT"},
 		{map[string]string{"SYNCD_TENANT_CONCURRENCY": "many"}, "SYNCD_TENANT_CONCURRENCY"},
 		{map[string]string{"DATABASE_URL": "postgres://u:s3cret@[::1"}, "DATABASE_URL"},
+		{map[string]string{"SYNCD_OPS_ALLOWED_HOSTS": "https://ops.example.com"}, "SYNCD_OPS_ALLOWED_HOSTS"},
+		{map[string]string{"SYNCD_OPS_ALLOWED_HOSTS": "ops.example.com:99999"}, "SYNCD_OPS_ALLOWED_HOSTS"},
+		{map[string]string{"SYNCD_OPS_ALLOWED_HOSTS": "ops.example.com,,10.0.0.7"}, "SYNCD_OPS_ALLOWED_HOSTS"},
 	} {
 		r := syncd(t, ctx, tt.env, "", "run")
 		if r.code != 1 || !strings.Contains(r.stderr, tt.want) || strings.Count(r.stderr, "\n") != 1 || strings.Contains(r.stderr, "s3cret") {
@@ -117,7 +120,7 @@ func TestMigrateThenRun(t *testing.T) {
 	jwtSecret := "a-jwt-secret-for-the-admin-api-tests"
 	environ := map[string]string{"DATABASE_URL": pgtest.EmptyConnString(t), "SYNCD_SCHEMA": "crm", "LOG_FORMAT": "json",
 		"SYNCD_SECRET_KEY": secrets.GenerateKey(), "SYNCD_ADMIN_JWT_SECRET": jwtSecret, "SYNCD_LISTEN": "127.0.0.1:0",
-		"SYNCD_OPS_LISTEN": "127.0.0.1:0", "SYNCD_ADMIN_JWT_ISSUER": "https://id.koeiq.example", "SYNCD_ADMIN_JWT_AUDIENCE": "syncd"}
+		"SYNCD_OPS_LISTEN": "127.0.0.1:0", "SYNCD_OPS_ALLOWED_HOSTS": "ops.example.com, 10.0.0.7:9090", "SYNCD_ADMIN_JWT_ISSUER": "https://id.koeiq.example", "SYNCD_ADMIN_JWT_AUDIENCE": "syncd"}
 
 	r := syncd(t, context.Background(), environ, "", "migrate")
 	if r.code != 0 {
@@ -172,6 +175,19 @@ func TestMigrateThenRun(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != 200 || !strings.Contains(string(body), want) {
 			t.Errorf("GET %s: %d %.200s", path, resp.StatusCode, body)
+		}
+	}
+	// It answers its own Host and SYNCD_OPS_ALLOWED_HOSTS, and no other.
+	for host, want := range map[string]int{opsAddr: 200, "ops.example.com": 200, "10.0.0.7:9090": 200, "evil.example": 421} {
+		req, _ := http.NewRequest("GET", "http://"+opsAddr+"/metrics", nil)
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET /metrics for Host %s: %d, want %d", host, resp.StatusCode, want)
 		}
 	}
 	cancel()

@@ -57,6 +57,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	defer stopOps()
 	opsHandler, err := ops.NewHandler(opsCtx, &ops.Config{
 		River: client.River(), Metrics: m, User: cfg.opsUser, Password: cfg.opsPassword, Logger: logger,
+		Addr: cfg.opsListen, AllowedHosts: cfg.opsAllowedHosts,
 		Ready: readiness(pool, cfg.schema, client, logger),
 	})
 	if err != nil {

@@ -35,7 +35,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -90,18 +95,34 @@ type Querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// ValidationError is returned (wrapped) when syncd.enqueue rejects an event.
-// It wraps the *pgconn.PgError that PostgreSQL returned.
+// ValidationError is returned (wrapped) when an event is refused: by
+// syncd.enqueue, or by Enqueue before sending it when PostgreSQL could not
+// read it (a NUL character, invalid UTF-8), JSON cannot carry it (a
+// quality score that is not a number, a year before 0 or after 9999) or it
+// is plainly too large.
 type ValidationError struct {
-	// Field names the bad field: "call_id", "event",
-	// "payload.duration_seconds", ...
+	// Field names the bad field: "tenant_id", "call_id", "event",
+	// "payload", "payload.duration_seconds", ...
 	Field string
-	// Err is PostgreSQL's error; its message says what is wrong.
+	// Message says what is wrong, naming the field.
+	Message string
+	// Err is PostgreSQL's error when syncd.enqueue refused the event; nil
+	// when Enqueue refused it without sending it.
 	Err *pgconn.PgError
 }
 
-func (e *ValidationError) Error() string { return e.Err.Message }
-func (e *ValidationError) Unwrap() error { return e.Err }
+func (e *ValidationError) Error() string { return e.Message }
+
+func (e *ValidationError) Unwrap() error {
+	if e.Err == nil {
+		return nil
+	}
+	return e.Err
+}
+
+// MaxPayloadSize is the most bytes a payload may take as jsonb text
+// (octet_length(payload::text)): 256 KiB.
+const MaxPayloadSize = 256 << 10
 
 // DefaultSchema is the schema syncd lives in unless SYNCD_SCHEMA says
 // otherwise.
@@ -121,15 +142,26 @@ func Enqueue(ctx context.Context, q Querier, ev Event) (int64, error) {
 }
 
 // Enqueue writes ev into the outbox within q and returns the new row's ID.
-// An event that syncd.enqueue rejects returns an error wrapping a
-// *ValidationError.
+// An event that syncd.enqueue rejects, or that Enqueue refuses before
+// sending it, returns an error wrapping a *ValidationError.
+//
+// A string of the payload that is not valid UTF-8 is stored with U+FFFD in
+// place of its bad bytes, as encoding/json writes it. A StartedAt whose
+// zone JSON or PostgreSQL cannot carry (an offset with seconds, or of 16
+// hours or more) is sent in UTC.
 func (w Writer) Enqueue(ctx context.Context, q Querier, ev Event) (int64, error) {
 	if ev.Payload.CallID == "" {
 		ev.Payload.CallID = ev.CallID
 	}
+	if _, offset := ev.Payload.StartedAt.Zone(); offset%60 != 0 || offset <= -16*3600 || offset >= 16*3600 {
+		ev.Payload.StartedAt = ev.Payload.StartedAt.UTC()
+	}
+	if err := check(ev); err != nil {
+		return 0, fmt.Errorf("outbox: enqueue call %s: %w", quoteCallID(ev.CallID), err)
+	}
 	payload, err := json.Marshal(ev.Payload)
 	if err != nil {
-		return 0, fmt.Errorf("outbox: encode payload of call %q: %w", ev.CallID, err)
+		return 0, fmt.Errorf("outbox: encode payload of call %s: %w", quoteCallID(ev.CallID), err)
 	}
 	schema := w.Schema
 	if schema == "" {
@@ -143,9 +175,92 @@ func (w Writer) Enqueue(ctx context.Context, q Querier, ev Event) (int64, error)
 	if err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "22023" && pgErr.ColumnName != "" {
-			err = &ValidationError{Field: pgErr.ColumnName, Err: pgErr}
+			err = &ValidationError{Field: pgErr.ColumnName, Message: pgErr.Message, Err: pgErr}
 		}
-		return 0, fmt.Errorf("outbox: enqueue call %q: %w", ev.CallID, err)
+		return 0, fmt.Errorf("outbox: enqueue call %s: %w", quoteCallID(ev.CallID), err)
 	}
 	return id, nil
+}
+
+// check refuses, before it is sent, what syncd.enqueue could not read or
+// would refuse anyway: it checks the IDs and the event as syncd.enqueue
+// does, in the same order, then what PostgreSQL or JSON cannot carry, and
+// a payload whose strings alone exceed MaxPayloadSize. The rest is
+// syncd.enqueue's to judge.
+func check(ev Event) *ValidationError {
+	if err := checkID("tenant_id", ev.TenantID); err != nil {
+		return err
+	}
+	if err := checkID("call_id", ev.CallID); err != nil {
+		return err
+	}
+	if ev.Type != CallTranscribed && ev.Type != CallAnalysed {
+		return invalid("event", "must be call.transcribed or call.analysed, not %q", ev.Type)
+	}
+
+	p := ev.Payload
+	strs := []struct{ key, value string }{
+		{"call_id", p.CallID},
+		{"direction", p.Direction},
+		{"primary_intent", p.PrimaryIntent},
+		{"summary", p.Summary},
+		{"transcript_url", p.TranscriptURL},
+		{"agent_email", p.AgentEmail},
+		{"customer_phone", p.CustomerPhone},
+	}
+	size := 0
+	for _, s := range strs {
+		if strings.IndexByte(s.value, 0) >= 0 {
+			return invalid("payload."+s.key, "contains a NUL character")
+		}
+		size += len(s.value)
+	}
+	// As jsonb text a string takes at least its own bytes, so this payload
+	// is too large whatever its other values.
+	if size > MaxPayloadSize {
+		return invalid("payload", "is larger than 256 KiB (%d bytes of text alone)", size)
+	}
+	if y := p.StartedAt.Year(); y < 0 || y > 9999 {
+		return invalid("payload.started_at", "must be from 1700-01-02 to 4000-12-30 UTC (dates Salesforce accepts), not year %d", y)
+	}
+	if s := p.QualityScore; s != nil && (math.IsNaN(*s) || math.IsInf(*s, 0)) {
+		return invalid("payload.quality_score", "must be a number from 0 to 100")
+	}
+	return nil
+}
+
+// checkID checks tenant_id or call_id as syncd.enqueue does, and that it is
+// valid UTF-8, which PostgreSQL would not read.
+func checkID(field, id string) *ValidationError {
+	switch {
+	case strings.Trim(id, " ") == "":
+		return invalid(field, "is required")
+	case !utf8.ValidString(id):
+		return invalid(field, "is not valid UTF-8")
+	case utf8.RuneCountInString(id) > 200:
+		return invalid(field, "is longer than 200 characters")
+	}
+	for _, r := range id {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return invalid(field, "contains a control character or line separator (U+%04X)", r)
+		}
+	}
+	first, _ := utf8.DecodeRuneInString(id)
+	last, _ := utf8.DecodeLastRuneInString(id)
+	if unicode.IsSpace(first) || unicode.IsSpace(last) {
+		return invalid(field, "starts or ends with whitespace")
+	}
+	return nil
+}
+
+func invalid(field, format string, args ...any) *ValidationError {
+	return &ValidationError{Field: field, Message: field + " " + fmt.Sprintf(format, args...)}
+}
+
+// quoteCallID quotes a call ID for an error message, cut to 100 bytes.
+func quoteCallID(id string) string {
+	if len(id) > 100 {
+		return strconv.Quote(id[:100]) + "..."
+	}
+	return strconv.Quote(id)
 }

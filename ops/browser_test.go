@@ -56,22 +56,60 @@ fetch(%q, {method: "POST", mode: "no-cors", body: JSON.stringify({ids: ["%d"]})}
 		deadline = d.Add(-10 * time.Second)
 	}
 	ctx := startBrowser(t, browser, deadline)
+
+	// page says where the browser is and what it shows, for failures.
+	page := func() string {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + "\n" + document.body.innerText`))
+		if err != nil {
+			return err.Error()
+		}
+		return text
+	}
 	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		ctx, cancel := context.WithDeadline(ctx, deadline)
 		defer cancel()
 		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s after %v: %v", what, time.Since(start).Round(time.Millisecond), err)
+			t.Fatalf("%s after %v: %v\npage: %.2000s\nrequests:\n%s", what, time.Since(start).Round(time.Millisecond), err, page(), rec)
 		}
 	}
-	waitFor := func(what string, cond func() bool) {
+	// attempt runs the steps of each try until done holds, each try for at
+	// most 45 s, all of them until the deadline: on a loaded machine a click
+	// can miss a page that is still moving, and a page whose API call failed
+	// shows no buttons. Another try starts over, and says so in the log.
+	attempt := func(what string, done func() bool, steps func(try int) []chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		pgtest.WaitFor(t, time.Until(deadline), what, cond)
+		for try := 1; try == 1 || !done(); try++ {
+			tryDeadline := time.Now().Add(45 * time.Second)
+			if tryDeadline.After(deadline) {
+				tryDeadline = deadline
+			}
+			ctx, cancel := context.WithDeadline(ctx, tryDeadline)
+			err := chromedp.Do(ctx, steps(try)...)
+			if err == nil {
+				err = poll(ctx, done)
+			}
+			cancel()
+			if err == nil {
+				return
+			}
+			msg := fmt.Sprintf("%s, try %d, after %v: %v\npage: %.2000s\nrequests:\n%s",
+				what, try, time.Since(start).Round(time.Millisecond), err, page(), rec)
+			if time.Now().After(deadline) {
+				t.Fatal(msg)
+			}
+			t.Log(msg)
+		}
+	}
+	jobIs := func(want rivertype.JobState) func() bool {
+		return func() bool { return b.jobState(t) == want }
 	}
 
 	// The cross-site attack, from a real browser: sent, refused, job kept.
 	step("open the other site's page", chromedp.Navigate(evilURL))
-	waitFor("the other site's delete to reach the listener", func() bool {
+	pgtest.WaitFor(t, time.Until(deadline), "the other site's delete to reach the listener", func() bool {
 		_, ok := rec.find("POST", "/riverui/api/jobs/delete")
 		return ok
 	})
@@ -85,30 +123,39 @@ fetch(%q, {method: "POST", mode: "no-cors", body: JSON.stringify({ids: ["%d"]})}
 	// DNS rebinding: rebind.test resolves to 127.0.0.1 (--host-resolver-rules).
 	step("open the UI under a rebound name",
 		chromedp.Navigate("http://rebind.test:"+opsURL.Port()+"/riverui/"))
-	rebound, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
-	if err != nil || !strings.Contains(rebound, "misdirected request") {
-		t.Fatalf("UI under a rebound name shows %q (%v)", rebound, err)
+	if rebound := page(); !strings.Contains(rebound, "misdirected request") {
+		t.Fatalf("UI under a rebound name shows %q", rebound)
 	}
 
 	// The operator's own browser: job list, the job, Cancel, then Delete.
 	jobLink := chromedp.CSS(fmt.Sprintf(`a[href$="/jobs/%d"]`, b.jobID))
-	step("open the list of scheduled jobs",
-		chromedp.Navigate(opsSrv.URL+"/riverui/jobs?state=scheduled"),
-		chromedp.WaitVisible(jobLink))
-	step("open the job and press Cancel",
-		chromedp.Click(jobLink),
-		chromedp.WaitVisible(`//button[normalize-space()="Cancel"]`),
-		chromedp.Click(`//button[normalize-space()="Cancel"]`))
-	waitFor("the job to be cancelled", func() bool {
-		return b.jobState(t) == rivertype.JobStateCancelled
-	})
-	step("press Delete and confirm",
-		chromedp.WaitVisible(`//button[normalize-space()="Delete"]`),
-		chromedp.Click(`//button[normalize-space()="Delete"]`),
-		chromedp.WaitVisible(`//button[normalize-space()="Delete job"]`),
-		chromedp.Click(`//button[normalize-space()="Delete job"]`))
-	waitFor("the job to be deleted", func() bool {
-		return b.jobState(t) == "deleted"
+	const (
+		cancelButton  = `//button[normalize-space()="Cancel"]`
+		deleteButton  = `//button[normalize-space()="Delete"]`
+		confirmButton = `//button[normalize-space()="Delete job"]`
+	)
+	attempt("open the job from the list and press Cancel", jobIs(rivertype.JobStateCancelled),
+		func(int) []chromedp.Action[chromedp.Void] {
+			return []chromedp.Action[chromedp.Void]{
+				chromedp.Navigate(opsSrv.URL + "/riverui/jobs?state=scheduled"),
+				chromedp.WaitVisible(jobLink),
+				chromedp.Click(jobLink),
+				chromedp.WaitVisible(cancelButton),
+				chromedp.Click(cancelButton),
+			}
+		})
+	attempt("press Delete and confirm", jobIs("deleted"), func(try int) []chromedp.Action[chromedp.Void] {
+		steps := []chromedp.Action[chromedp.Void]{
+			chromedp.WaitVisible(deleteButton),
+			chromedp.Click(deleteButton),
+			chromedp.WaitVisible(confirmButton),
+			chromedp.Click(confirmButton),
+		}
+		if try > 1 { // start over on the job's page
+			steps = append([]chromedp.Action[chromedp.Void]{
+				chromedp.Navigate(fmt.Sprintf("%s/riverui/jobs/%d", opsSrv.URL, b.jobID))}, steps...)
+		}
+		return steps
 	})
 
 	for _, path := range []string{"/riverui/api/jobs/cancel", "/riverui/api/jobs/delete"} {
@@ -119,6 +166,20 @@ fetch(%q, {method: "POST", mode: "no-cors", body: JSON.stringify({ids: ["%d"]})}
 		t.Logf("the UI's POST %s: Origin %s, Sec-Fetch-Site %s, Content-Type %s", path, r.origin, r.site, r.contentType)
 	}
 	t.Logf("browser session: %v", time.Since(start).Round(time.Millisecond))
+}
+
+// poll waits until cond holds, checking every 10 ms, or until ctx ends.
+func poll(ctx context.Context, cond func() bool) error {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("not done: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
+	return nil
 }
 
 // findBrowser returns the path of Chromium or Chrome, skipping the test when
@@ -172,6 +233,7 @@ func startBrowser(t *testing.T, path string, deadline time.Time) context.Context
 type seen struct {
 	method, path, origin, site, contentType string
 	status                                  int
+	took                                    time.Duration
 }
 
 // recorder notes the requests a handler receives.
@@ -183,12 +245,30 @@ type recorder struct {
 func (rec *recorder) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		began := time.Now()
 		h.ServeHTTP(sw, r)
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
 		rec.reqs = append(rec.reqs, seen{r.Method, r.URL.Path, r.Header.Get("Origin"),
-			r.Header.Get("Sec-Fetch-Site"), r.Header.Get("Content-Type"), sw.status})
+			r.Header.Get("Sec-Fetch-Site"), r.Header.Get("Content-Type"), sw.status, time.Since(began)})
 	})
+}
+
+// String lists the last 60 requests, one a line.
+func (rec *recorder) String() string {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	var b strings.Builder
+	reqs := rec.reqs
+	if len(reqs) > 60 {
+		fmt.Fprintf(&b, "(%d earlier requests)\n", len(reqs)-60)
+		reqs = reqs[len(reqs)-60:]
+	}
+	for _, r := range reqs {
+		fmt.Fprintf(&b, "%s %s %d in %v (Origin %q, Sec-Fetch-Site %q, Content-Type %q)\n",
+			r.method, r.path, r.status, r.took.Round(time.Millisecond), r.origin, r.site, r.contentType)
+	}
+	return b.String()
 }
 
 // find returns the last request with method and path.

@@ -19,16 +19,12 @@ func cmdRotateSecrets(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, _, pool, err := connect(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	store, err := cfg.settingsStore(pool)
-	if err != nil {
-		return err
-	}
-	if cfg.previousKey == nil {
+	return withStore(ctx, e, func(store *settings.Store) error { return rotateSecrets(ctx, e, store) })
+}
+
+// rotateSecrets re-seals the store's secrets and reports on stdout.
+func rotateSecrets(ctx context.Context, e *env, store *settings.Store) error {
+	if e.getenv("SYNCD_SECRET_KEY_PREVIOUS") == "" {
 		fmt.Fprintln(e.stdout, "SYNCD_SECRET_KEY_PREVIOUS is not set: only checking that every secret opens with SYNCD_SECRET_KEY")
 	}
 

@@ -180,6 +180,24 @@ func newDatabase(t *testing.T) (connString string, pool *pgxpool.Pool, secretKey
 	return connString, pool, secretKey, store
 }
 
+// addSalesforceTenant adds tenant id, with the Audit & Export Pack, and its
+// org on sim (credentials id-key and id-secret, a Call_Recording__c object
+// besides Task), with Salesforce enabled for objectType; it returns the org.
+func addSalesforceTenant(t *testing.T, store *settings.Store, sim *salesforcetest.Server, id, objectType string) *salesforcetest.Org {
+	t.Helper()
+	ctx := context.Background()
+	org := sim.AddOrg(id, salesforcetest.OrgConfig{ClientID: id + "-key", ClientSecret: id + "-secret",
+		Objects: []salesforcetest.ObjectDef{salesforcetest.CustomCallObject("Call_Recording__c")}})
+	if _, err := store.SetTenant(ctx, id, settings.TenantChange{AuditExportPack: ptr(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.SaveSalesforce(ctx, id, settings.SalesforceInput{Enabled: true, InstanceURL: org.URL(),
+		ClientID: id + "-key", ClientSecret: ptr(id + "-secret"), ObjectType: objectType}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	return org
+}
+
 // Stopping lets a push that is under way finish: its record ID is stored,
 // and syncd exits 0.
 func TestRunFinishesInFlightPushOnStop(t *testing.T) {
@@ -188,14 +206,7 @@ func TestRunFinishesInFlightPushOnStop(t *testing.T) {
 	connString, pool, secretKey, store := newDatabase(t)
 	sim := salesforcetest.NewServer()
 	t.Cleanup(sim.Close)
-	org := sim.AddOrg("t1", salesforcetest.OrgConfig{ClientID: "t1-key", ClientSecret: "t1-secret"})
-	if _, err := store.SetTenant(ctx, "t1", settings.TenantChange{AuditExportPack: ptr(true)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := store.SaveSalesforce(ctx, "t1", settings.SalesforceInput{Enabled: true, InstanceURL: org.URL(),
-		ClientID: "t1-key", ClientSecret: ptr("t1-secret")}, "test"); err != nil {
-		t.Fatal(err)
-	}
+	org := addSalesforceTenant(t, store, sim, "t1", "Task")
 	org.SetLatency(time.Second)
 
 	runCtx, stop := context.WithCancel(ctx)

@@ -14,7 +14,6 @@ import (
 
 	"github.com/koeiq/syncd/internal/pgtest"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
-	"github.com/koeiq/syncd/settings"
 )
 
 // A replica killed with SIGKILL while its batches are in flight: the
@@ -32,15 +31,7 @@ func TestKilledReplicaCallsArePushedOnceBySurvivor(t *testing.T) {
 	t.Cleanup(sim.Close)
 	orgs := map[string]*salesforcetest.Org{}
 	for _, tn := range []struct{ id, object string }{{"ext", "Call_Recording__c"}, {"task", "Task"}} {
-		org := sim.AddOrg(tn.id, salesforcetest.OrgConfig{ClientID: tn.id + "-key", ClientSecret: tn.id + "-secret",
-			Objects: []salesforcetest.ObjectDef{salesforcetest.CustomCallObject("Call_Recording__c")}})
-		if _, err := store.SetTenant(ctx, tn.id, settings.TenantChange{AuditExportPack: ptr(true)}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := store.SaveSalesforce(ctx, tn.id, settings.SalesforceInput{Enabled: true, InstanceURL: org.URL(),
-			ClientID: tn.id + "-key", ClientSecret: ptr(tn.id + "-secret"), ObjectType: tn.object}, "test"); err != nil {
-			t.Fatal(err)
-		}
+		org := addSalesforceTenant(t, store, sim, tn.id, tn.object)
 		org.SetLatency(3 * time.Second) // the dead replica's requests are in flight when it dies
 		orgs[tn.id] = org
 	}

@@ -171,14 +171,7 @@ func TestRotateSecretsWhileRunning(t *testing.T) {
 	old := storeWithKey(t, pool, oldKey)
 	sim := salesforcetest.NewServer()
 	t.Cleanup(sim.Close)
-	org := sim.AddOrg("t1", salesforcetest.OrgConfig{ClientID: "t1-key", ClientSecret: "t1-secret"})
-	if _, err := old.SetTenant(ctx, "t1", settings.TenantChange{AuditExportPack: ptr(true)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := old.SaveSalesforce(ctx, "t1", settings.SalesforceInput{Enabled: true, InstanceURL: org.URL(),
-		ClientID: "t1-key", ClientSecret: ptr("t1-secret")}, "test"); err != nil {
-		t.Fatal(err)
-	}
+	org := addSalesforceTenant(t, old, sim, "t1", "Task")
 
 	runCtx, stop := context.WithCancel(ctx)
 	environ := map[string]string{"DATABASE_URL": connString, "LOG_FORMAT": "json", "SYNCD_OPS_LISTEN": "127.0.0.1:0",

@@ -22,6 +22,13 @@
 //	POST /api/v1/integrations/kintone/test
 //	GET  /api/v1/calls/{call_id}/sync           per target: state, record ID and link, last error
 //	POST /api/v1/calls/{call_id}/resync         push the call again
+//	GET  /api/v1/calls?state=&q=&limit=&after=  the sync log, a page at a time
+//	POST /api/v1/calls/retry-failed             push every failed call again
+//	GET  /api/v1/summary                        the sync log's summary line
+//	POST /api/v1/test-call                      send a test call through the outbox
+//
+// and the Salesforce Integration page at /admin/ (see page.go), which uses
+// these routes and no others.
 //
 // Bodies are one JSON object of at most 64 KiB; anything else is refused
 // with 400, and so, with a message naming the field, are unknown fields
@@ -42,6 +49,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/koeiq/syncd/outbox"
 	"github.com/koeiq/syncd/settings"
 )
 
@@ -53,6 +61,15 @@ type Config struct {
 
 	// Settings reads and saves tenants' settings. Required.
 	Settings *settings.Store
+
+	// Schema is syncd's schema, where "Send a test call" enqueues
+	// (SYNCD_SCHEMA). Defaults to "syncd".
+	Schema string
+
+	// BudgetHoldShare is the share of an org's daily API requests above
+	// which syncd holds its calls back (SYNCD_API_BUDGET_HOLD, as
+	// jobs.Config.BudgetHoldShare); the summary says so. Defaults to 0.95.
+	BudgetHoldShare float64
 
 	// JWTSecret verifies the HS256 tokens (SYNCD_ADMIN_JWT_SECRET); at least
 	// 32 bytes. Required.
@@ -102,6 +119,8 @@ func NewHandler(cfg *Config) (http.Handler, error) {
 	s := &server{cfg: *cfg}
 	s.cfg.ClockSkew = cmp.Or(s.cfg.ClockSkew, 30*time.Second)
 	s.cfg.MaxBodyBytes = cmp.Or(s.cfg.MaxBodyBytes, 64<<10)
+	s.cfg.Schema = cmp.Or(s.cfg.Schema, outbox.DefaultSchema)
+	s.cfg.BudgetHoldShare = cmp.Or(s.cfg.BudgetHoldShare, 0.95)
 	s.logger = cmp.Or(s.cfg.Logger, slog.New(slog.DiscardHandler))
 	s.auth = newAuthenticator(&s.cfg)
 
@@ -120,6 +139,10 @@ func NewHandler(cfg *Config) (http.Handler, error) {
 	route("POST /api/v1/integrations/kintone/test", s.testKintone)
 	route("GET /api/v1/calls/{call_id}/sync", s.callSync)
 	route("POST /api/v1/calls/{call_id}/resync", s.resync)
+	route("GET /api/v1/calls", s.listCalls)
+	route("POST /api/v1/calls/retry-failed", s.retryFailed)
+	route("GET /api/v1/summary", s.getSummary)
+	route("POST /api/v1/test-call", s.testCall)
 	for path, methods := range allowed {
 		allow := strings.Join(methods, ", ")
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
@@ -127,6 +150,8 @@ func NewHandler(cfg *Config) (http.Handler, error) {
 			writeError(w, &apiError{status: http.StatusMethodNotAllowed, code: "method_not_allowed", message: "use " + allow})
 		})
 	}
+	mux.Handle("GET /admin/", page())
+	mux.Handle("GET /admin", http.RedirectHandler("/admin/", http.StatusMovedPermanently))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{status: http.StatusNotFound, code: "not_found", message: "no such endpoint"})
 	})

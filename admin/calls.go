@@ -1,14 +1,8 @@
 package admin
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
-
-	"github.com/koeiq/syncd/settings"
 )
 
 // callSync is the answer of GET /api/v1/calls/{call_id}/sync.
@@ -84,53 +78,23 @@ func (s *server) callSync(w http.ResponseWriter, r *http.Request, c *Claims) err
 		return &apiError{status: http.StatusNotFound, code: "not_found", message: "syncd knows no call " + callID}
 	}
 
+	in, err := s.integrations(r, c.TenantID)
+	if err != nil {
+		return err
+	}
 	for i := range res.Targets {
-		if err := s.link(r, c.TenantID, &res.Targets[i]); err != nil {
-			return err
-		}
+		t := &res.Targets[i]
+		t.RecordURL = in.recordURL(t.Target, t.ObjectType, t.RecordID)
 	}
 	writeJSON(w, http.StatusOK, res)
-	return nil
-}
-
-// link sets the URL of the call's record in its CRM.
-func (s *server) link(r *http.Request, tenantID string, t *targetSync) error {
-	if t.RecordID == "" {
-		return nil
-	}
-	switch t.Target {
-	case "salesforce":
-		st, err := s.cfg.Settings.Salesforce(r.Context(), tenantID)
-		if errors.Is(err, settings.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		t.RecordURL = strings.TrimSuffix(st.InstanceURL, "/") + "/" + url.PathEscape(t.RecordID)
-	case "kintone":
-		st, err := s.cfg.Settings.Kintone(r.Context(), tenantID)
-		if errors.Is(err, settings.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		app := strings.TrimPrefix(t.ObjectType, "app:")
-		t.RecordURL = fmt.Sprintf("%s/k/%s/show#record=%s", strings.TrimSuffix(st.BaseURL, "/"), url.PathEscape(app), url.QueryEscape(t.RecordID))
-	}
 	return nil
 }
 
 func (s *server) resync(w http.ResponseWriter, r *http.Request, c *Claims) error {
 	ctx := r.Context()
 	callID := r.PathValue("call_id")
-	tenant, err := s.cfg.Settings.Tenant(ctx, c.TenantID)
-	if err != nil {
+	if err := s.requirePack(r, c.TenantID); err != nil {
 		return err
-	}
-	if !tenant.AuditExportPack {
-		return settings.ErrPackRequired
 	}
 	var queued int
 	if err := s.cfg.Pool.QueryRow(ctx, "SELECT resync($1, $2)", c.TenantID, callID).Scan(&queued); err != nil {

@@ -2,7 +2,10 @@ package admin
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/koeiq/syncd/kintone"
 	"github.com/koeiq/syncd/settings"
@@ -130,4 +133,64 @@ func emptyIsNil(s *string) *string {
 		return nil
 	}
 	return s
+}
+
+// integrations are a tenant's settings of both CRMs, each nil when not
+// configured.
+type integrations struct {
+	salesforce *settings.Salesforce
+	kintone    *settings.Kintone
+}
+
+// integrations reads the tenant's settings of both CRMs.
+func (s *server) integrations(r *http.Request, tenantID string) (*integrations, error) {
+	var in integrations
+	var err error
+	if in.salesforce, err = s.cfg.Settings.Salesforce(r.Context(), tenantID); err != nil && !errors.Is(err, settings.ErrNotFound) {
+		return nil, err
+	}
+	if in.kintone, err = s.cfg.Settings.Kintone(r.Context(), tenantID); err != nil && !errors.Is(err, settings.ErrNotFound) {
+		return nil, err
+	}
+	return &in, nil
+}
+
+// active is the CRM the tenant's calls go to: "salesforce", which wins when
+// both are enabled, "kintone", or "" when neither is enabled.
+func (in *integrations) active() string {
+	switch {
+	case in.salesforce != nil && in.salesforce.Enabled:
+		return "salesforce"
+	case in.kintone != nil && in.kintone.Enabled:
+		return "kintone"
+	}
+	return ""
+}
+
+// recordURL is the address of a record in its CRM, or "" when there is no
+// record or the CRM is not configured any more.
+func (in *integrations) recordURL(target, objectType, recordID string) string {
+	switch {
+	case recordID == "":
+		return ""
+	case target == "salesforce" && in.salesforce != nil:
+		return strings.TrimSuffix(in.salesforce.InstanceURL, "/") + "/" + url.PathEscape(recordID)
+	case target == "kintone" && in.kintone != nil:
+		app := strings.TrimPrefix(objectType, "app:")
+		return fmt.Sprintf("%s/k/%s/show#record=%s", strings.TrimSuffix(in.kintone.BaseURL, "/"), url.PathEscape(app), url.QueryEscape(recordID))
+	}
+	return ""
+}
+
+// requirePack refuses, with 403 audit_export_pack_required, a change by a
+// tenant without the Audit & Export Pack.
+func (s *server) requirePack(r *http.Request, tenantID string) error {
+	tenant, err := s.cfg.Settings.Tenant(r.Context(), tenantID)
+	if err != nil {
+		return err
+	}
+	if !tenant.AuditExportPack {
+		return settings.ErrPackRequired
+	}
+	return nil
 }

@@ -262,13 +262,18 @@ func work[T pushJobArgs](ctx context.Context, c *Client, t target, job *river.Jo
 
 	var synced, failed int
 	for i, it := range items {
+		counted := !outbox.IsTestCall(it.callID) // test calls stay out of the metrics
 		switch out.Calls[i].Outcome {
 		case outcomeSynced:
 			synced++
-			c.cfg.Metrics.CallSynced(tenantID, t.name(), it.committed)
+			if counted {
+				c.cfg.Metrics.CallSynced(tenantID, t.name(), it.committed)
+			}
 		case outcomeFailed:
 			failed++
-			c.cfg.Metrics.CallFailed(tenantID, t.name())
+			if counted {
+				c.cfg.Metrics.CallFailed(tenantID, t.name())
+			}
 			logger.WarnContext(ctx, "call failed", "call", it.callID, "error", out.Calls[i].Error)
 		case outcomeRetry:
 			logger.WarnContext(ctx, "push failed; will retry", "call", it.callID, "error", out.Calls[i].Error, "attempts", it.attempts+1)

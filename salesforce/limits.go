@@ -12,12 +12,12 @@ import (
 // that org.
 type Usage struct {
 	// Used is the number of API requests made in the last 24 hours.
-	Used int
+	Used int `json:"used"`
 	// Max is the org's allocation.
-	Max int
+	Max int `json:"max"`
 	// At is when the response carrying the header arrived. It is zero in a
 	// Usage returned by [ParseLimitInfo].
-	At time.Time
+	At time.Time `json:"at,omitzero"`
 }
 
 // Remaining returns Max - Used, or 0 when the allocation is spent (paid orgs

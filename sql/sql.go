@@ -140,3 +140,24 @@ var ResealKintoneLock string
 //
 //go:embed queries/reseal_kintone_store.sql
 var ResealKintoneStore string
+
+// CallsPage reads one page of a tenant's sync log, newest first. $1 tenant,
+// $2 state ('' for all), ($3, $4, $5) the created_at, call ID and target of
+// the previous page's last row, $6 page size.
+//
+//go:embed queries/calls_page.sql
+var CallsPage string
+
+// CallsSearch reads one page of a tenant's calls whose ID begins with a
+// prefix, in call ID order. $1 tenant, $2 prefix, $3 range start, ($4, $5)
+// call ID and target of the previous page's last row, $6 page size, $7
+// state.
+//
+//go:embed queries/calls_search.sql
+var CallsSearch string
+
+// CallsSummary counts a tenant's calls by state. $1 tenant, $2 since, $3
+// the test call ID prefix.
+//
+//go:embed queries/calls_summary.sql
+var CallsSummary string

@@ -72,7 +72,8 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if cfg.jwtSecret == "" {
 		logger.WarnContext(ctx, "admin API off: set SYNCD_ADMIN_JWT_SECRET to serve it")
 	} else {
-		h, err := admin.NewHandler(&admin.Config{Pool: pool, Settings: store, JWTSecret: []byte(cfg.jwtSecret),
+		h, err := admin.NewHandler(&admin.Config{Pool: pool, Settings: store, Schema: cfg.schema,
+			BudgetHoldShare: cfg.push.BudgetHoldShare, JWTSecret: []byte(cfg.jwtSecret),
 			JWTIssuer: cfg.jwtIssuer, JWTAudience: cfg.jwtAudience, Logger: logger})
 		if err != nil {
 			return err

@@ -142,7 +142,7 @@ var ResealKintoneLock string
 var ResealKintoneStore string
 
 // CallsPage reads one page of a tenant's sync log, newest first. $1 tenant,
-// $2 state (” for all), ($3, $4, $5) the created_at, call ID and target of
+// $2 state (empty for all), ($3, $4, $5) the created_at, call ID and target of
 // the previous page's last row, $6 page size.
 //
 //go:embed queries/calls_page.sql

@@ -126,8 +126,10 @@ func checkWrite(vals []fieldVal, create bool) *sfError {
 	return nil
 }
 
-// checkRecord applies the rules on a whole record about to be saved:
-// required fields and unique values. The caller holds o.mu.
+// checkRecord applies the rules on a whole record about to be saved (the
+// merged record of an update): required fields, then validation rules, then
+// unique values, in Salesforce's order of execution (unique indexes are
+// checked when the record is written). The caller holds o.mu.
 func (obj *object) checkRecord(rec map[string]any, self string) *sfError {
 	var missing []string
 	for _, f := range obj.fields {
@@ -138,6 +140,9 @@ func (obj *object) checkRecord(rec map[string]any, self string) *sfError {
 	if len(missing) > 0 {
 		return newError(http.StatusBadRequest, "REQUIRED_FIELD_MISSING",
 			"Required fields are missing: ["+strings.Join(missing, ", ")+"]", missing...)
+	}
+	if err := obj.checkRules(rec); err != nil {
+		return err
 	}
 	for _, f := range obj.fields {
 		v := rec[f.Name]
@@ -283,8 +288,13 @@ type recordError struct {
 	Fields     []string `json:"fields"`
 }
 
-func toRecordError(e *sfError) recordError {
-	return recordError{StatusCode: e.code, Message: e.msg, Fields: append([]string{}, e.fields...)}
+// recordErrors returns the per-record errors of e and those reported with it.
+func recordErrors(e *sfError) []recordError {
+	var out []recordError
+	for _, e := range e.all() {
+		out = append(out, recordError{StatusCode: e.code, Message: e.msg, Fields: append([]string{}, e.fields...)})
+	}
+	return out
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -611,7 +621,7 @@ func (o *Org) collection(op collectionOp, sobject, extField string) handler {
 		failed := false
 		for i, it := range items {
 			fail := func(e *sfError) {
-				results[i] = saveBody{Errors: []recordError{toRecordError(e)}}
+				results[i] = saveBody{Errors: recordErrors(e)}
 				failed = true
 			}
 			switch op {

@@ -46,6 +46,15 @@
 //     INVALID_FIELD_FOR_INSERT_UPDATE, required field missing →
 //     REQUIRED_FIELD_MISSING, a unique value taken → DUPLICATE_VALUE, Id in
 //     the body → INVALID_FIELD, unknown object → 404 NOT_FOUND.
+//   - Validation rules, as an admin defines them ([Org.AddValidationRule]:
+//     a text field contains a string): a create, update or upsert, single or
+//     in a collection, whose record as it would be after the save (the
+//     merged record of an update) makes a rule fire is not saved and fails
+//     with FIELD_CUSTOM_VALIDATION_EXCEPTION, the rule's message and fields
+//     [ErrorField] or []; every rule that fires reports. As in Salesforce's
+//     order of execution, rules run after the field checks above (required
+//     fields included) and before DUPLICATE_VALUE. [Org.PutRecord] is not
+//     checked.
 //   - Create (201), update by ID (204; ENTITY_IS_DELETED for a record in the
 //     recycle bin, NOT_FOUND once purged), retrieve and delete by ID, upsert
 //     by external ID (201 created, 200 updated, 300 when several records

@@ -177,6 +177,7 @@ type object struct {
 	records   map[string]map[string]any
 	order     []string                  // IDs in creation order, deleted ones included
 	recycled  map[string]map[string]any // soft-deleted records
+	rules     []ValidationRule          // with the canonical field names
 }
 
 var apiName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,79}$`)
@@ -274,7 +275,11 @@ type sfError struct {
 	code   string
 	msg    string
 	fields []string
+	also   []*sfError // further errors reported with this one (validation rules)
 }
+
+// all returns e and the errors reported with it.
+func (e *sfError) all() []*sfError { return append([]*sfError{e}, e.also...) }
 
 func newError(status int, code, msg string, fields ...string) *sfError {
 	return &sfError{status: status, code: code, msg: msg, fields: fields}

@@ -86,11 +86,15 @@ type reply struct {
 type restError struct {
 	Message   string   `json:"message"`
 	ErrorCode string   `json:"errorCode"`
-	Fields    []string `json:"fields,omitempty"`
+	Fields    []string `json:"fields,omitzero"` // nil: absent; []: "fields":[]
 }
 
 func errorReply(e *sfError) reply {
-	return reply{status: e.status, body: []restError{{Message: e.msg, ErrorCode: e.code, Fields: e.fields}}}
+	var body []restError
+	for _, e := range e.all() {
+		body = append(body, restError{Message: e.msg, ErrorCode: e.code, Fields: e.fields})
+	}
+	return reply{status: e.status, body: body}
 }
 
 func notFound() reply {

@@ -630,6 +630,113 @@ func TestCollectionUpdate(t *testing.T) {
 	})
 }
 
+func TestValidationRules(t *testing.T) {
+	t.Parallel()
+	org := newOrg(t, salesforcetest.OrgConfig{Objects: []salesforcetest.ObjectDef{salesforcetest.CustomCallObject("Call_Recording__c")}})
+	token := getToken(t, org)
+	org.AddValidationRule(salesforcetest.ValidationRule{
+		Object: "task", Field: "subject", Contains: "SSN", Message: "No personal data in the subject.", ErrorField: "subject",
+	})
+	const refusedSubject = `[{"message":"No personal data in the subject.","errorCode":"FIELD_CUSTOM_VALIDATION_EXCEPTION","fields":["Subject"]}]`
+
+	// A single create: 400, nothing saved. The rule is case-sensitive.
+	r := api(t, org, token, http.MethodPost, "/sobjects/Task/", `{"Subject":"Call about SSN 123"}`)
+	if r.status != http.StatusBadRequest || r.body != refusedSubject {
+		t.Errorf("create: %d %s, want 400 %s", r.status, r.body, refusedSubject)
+	}
+	if n := len(org.Records("Task")); n != 0 {
+		t.Errorf("records = %d after a refused create", n)
+	}
+	if r := api(t, org, token, http.MethodPost, "/sobjects/Task/", `{"Subject":"ssn"}`); r.status != http.StatusCreated {
+		t.Errorf("create not matching (case): %d %s", r.status, r.body)
+	}
+	// Field-level errors come first.
+	r = api(t, org, token, http.MethodPost, "/sobjects/Task/", `{"Subject":"SSN","CallType":"Sideways"}`)
+	if r.status != http.StatusBadRequest || errorCode(t, r) != "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST" || strings.Contains(r.body, "FIELD_CUSTOM") {
+		t.Errorf("create with a bad picklist value: %d %s", r.status, r.body)
+	}
+
+	// A collection create, one of three records matching: two saved.
+	r = api(t, org, token, http.MethodPost, "/composite/sobjects", `{"allOrNone":false,"records":[
+		{"attributes":{"type":"Task"},"Subject":"one"},
+		{"attributes":{"type":"Task"},"Subject":"SSN two"},
+		{"attributes":{"type":"Task"},"Subject":"three"}]}`)
+	var results []json.RawMessage
+	r.json(t, &results)
+	const perRecord = `{"success":false,"errors":[{"statusCode":"FIELD_CUSTOM_VALIDATION_EXCEPTION","message":"No personal data in the subject.","fields":["Subject"]}]}`
+	if r.status != http.StatusOK || len(results) != 3 || string(results[1]) != perRecord ||
+		!strings.Contains(string(results[0]), `"success":true`) || !strings.Contains(string(results[2]), `"success":true`) {
+		t.Fatalf("collection create: %d %s, want the second record to fail with %s", r.status, r.body, perRecord)
+	}
+	var subjects []any
+	for _, rec := range org.Records("Task") {
+		subjects = append(subjects, rec["Subject"])
+	}
+	if fmt.Sprint(subjects) != "[ssn one three]" {
+		t.Errorf("subjects = %v, want [ssn one three]", subjects)
+	}
+
+	// An update is checked on the merged record: it fails when it would make
+	// the record match, and when the record already matches (seeded with
+	// PutRecord, which is not checked) and stays so.
+	id := org.Records("Task")[1]["Id"].(string)
+	r = api(t, org, token, http.MethodPatch, "/sobjects/Task/"+id, `{"Subject":"SSN 987"}`)
+	if r.status != http.StatusBadRequest || r.body != refusedSubject {
+		t.Errorf("update: %d %s, want 400 %s", r.status, r.body, refusedSubject)
+	}
+	seeded := org.PutRecord("Task", salesforce.Fields{"Subject": "SSN seeded"})
+	if r := api(t, org, token, http.MethodPatch, "/sobjects/Task/"+seeded, `{"Description":"x"}`); r.status != http.StatusBadRequest || r.body != refusedSubject {
+		t.Errorf("update of a matching record: %d %s", r.status, r.body)
+	}
+	if r := api(t, org, token, http.MethodPatch, "/sobjects/Task/"+seeded, `{"Subject":null}`); r.status != http.StatusNoContent {
+		t.Errorf("update that clears the match: %d %s", r.status, r.body)
+	}
+	// Every rule that fires reports; without an ErrorField, fields is [].
+	org.AddValidationRule(salesforcetest.ValidationRule{Object: "Task", Field: "Description", Contains: "", Message: "Comments must be empty."})
+	r = api(t, org, token, http.MethodPatch, "/sobjects/Task/"+id, `{"Subject":"SSN","Description":"d"}`)
+	const both = `[{"message":"No personal data in the subject.","errorCode":"FIELD_CUSTOM_VALIDATION_EXCEPTION","fields":["Subject"]},` +
+		`{"message":"Comments must be empty.","errorCode":"FIELD_CUSTOM_VALIDATION_EXCEPTION","fields":[]}]`
+	if r.status != http.StatusBadRequest || r.body != both {
+		t.Errorf("two rules: %d %s, want 400 %s", r.status, r.body, both)
+	}
+	if got, _ := org.Record("Task", id); got["Subject"] != "one" || got["Description"] != nil {
+		t.Errorf("refused updates changed the record: %v", got)
+	}
+
+	// Upserts, single and in a collection; rules run before unique values.
+	org.AddValidationRule(salesforcetest.ValidationRule{Object: "Call_Recording__c", Field: "Name", Contains: "test", Message: "No test calls."})
+	org.PutRecord("Call_Recording__c", salesforce.Fields{"Name": "taken", "call_id__c": "c-1"})
+	if r := api(t, org, token, http.MethodPatch, "/sobjects/Call_Recording__c/call_id__c/c-2", `{"Name":"a test"}`); r.status != http.StatusBadRequest ||
+		errorCode(t, r) != "FIELD_CUSTOM_VALIDATION_EXCEPTION" || !strings.Contains(r.body, `"fields":[]`) {
+		t.Errorf("upsert: %d %s", r.status, r.body)
+	}
+	r = api(t, org, token, http.MethodPatch, "/composite/sobjects/Call_Recording__c/call_id__c", `{"allOrNone":false,"records":[
+		{"attributes":{"type":"Call_Recording__c"},"call_id__c":"c-1","Name":"test again"},
+		{"attributes":{"type":"Call_Recording__c"},"call_id__c":"c-3","Name":"real"}]}`)
+	var upserted []salesforce.Result
+	r.json(t, &upserted)
+	if r.status != http.StatusOK || len(upserted) != 2 || upserted[0].Success || len(upserted[0].Errors) != 1 ||
+		upserted[0].Errors[0].StatusCode != "FIELD_CUSTOM_VALIDATION_EXCEPTION" || !upserted[1].Success {
+		t.Errorf("collection upsert: %d %s", r.status, r.body)
+	}
+	r = api(t, org, token, http.MethodPost, "/sobjects/Call_Recording__c/", `{"Name":"test","call_id__c":"c-1"}`)
+	if r.status != http.StatusBadRequest || errorCode(t, r) != "FIELD_CUSTOM_VALIDATION_EXCEPTION" || strings.Contains(r.body, "DUPLICATE_VALUE") {
+		t.Errorf("a rule and a duplicate value: %d %s, want the rule's error only", r.status, r.body)
+	}
+	if got := len(org.Records("Call_Recording__c")); got != 2 {
+		t.Errorf("custom records = %d, want 2", got)
+	}
+
+	// ClearValidationRules lets the saves through.
+	org.ClearValidationRules()
+	if r := api(t, org, token, http.MethodPatch, "/sobjects/Task/"+id, `{"Subject":"SSN 987","Description":"d"}`); r.status != http.StatusNoContent {
+		t.Errorf("update after ClearValidationRules: %d %s", r.status, r.body)
+	}
+	if r := api(t, org, token, http.MethodPost, "/sobjects/Call_Recording__c/", `{"Name":"test","call_id__c":"c-9"}`); r.status != http.StatusCreated {
+		t.Errorf("create after ClearValidationRules: %d %s", r.status, r.body)
+	}
+}
+
 // cmpNil turns nil into the empty list that a decoded "fields":[] is.
 func cmpNil(s []string) []string {
 	if s == nil {
@@ -904,6 +1011,21 @@ func TestAddOrgPanics(t *testing.T) {
 			srv.AddOrg("a4", salesforcetest.OrgConfig{Objects: []salesforcetest.ObjectDef{{Name: "X__c", KeyPrefix: "00T"}}})
 		},
 		"PutRecord unknown": func() { srv.AddOrg("a5", salesforcetest.OrgConfig{}).PutRecord("Nope__c", nil) },
+		"rule on unknown object": func() {
+			srv.AddOrg("a6", salesforcetest.OrgConfig{}).AddValidationRule(salesforcetest.ValidationRule{Object: "Nope__c", Field: "Name", Message: "m"})
+		},
+		"rule on unknown field": func() {
+			srv.AddOrg("a7", salesforcetest.OrgConfig{}).AddValidationRule(salesforcetest.ValidationRule{Object: "Task", Field: "Nope__c", Message: "m"})
+		},
+		"rule on a number field": func() {
+			srv.AddOrg("a8", salesforcetest.OrgConfig{}).AddValidationRule(salesforcetest.ValidationRule{Object: "Task", Field: "CallDurationInSeconds", Message: "m"})
+		},
+		"rule with unknown error field": func() {
+			srv.AddOrg("a9", salesforcetest.OrgConfig{}).AddValidationRule(salesforcetest.ValidationRule{Object: "Task", Field: "Subject", Message: "m", ErrorField: "Nope__c"})
+		},
+		"rule without message": func() {
+			srv.AddOrg("b1", salesforcetest.OrgConfig{}).AddValidationRule(salesforcetest.ValidationRule{Object: "Task", Field: "Subject"})
+		},
 	} {
 		func() {
 			defer func() {

@@ -14,7 +14,9 @@ import (
 const usage = `syncd puts analysed phone calls from KoeIQ into the customer's CRM.
 
 Usage:
-  syncd demo         a complete local run against the built-in Salesforce simulator
+  syncd demo [--serve]
+                     a complete local run against the built-in Salesforce simulator; with
+                     --serve it keeps running and serves the Salesforce Integration page
   syncd migrate      bring the database schema up to date
   syncd run          run the daemon
   syncd tenant set --id T [--name N] [--pack=true|false] [--analytics=true|false] [--timezone ZONE]

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -14,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/koeiq/syncd/admin"
 	"github.com/koeiq/syncd/jobs"
 	"github.com/koeiq/syncd/mapping"
 	"github.com/koeiq/syncd/migrate"
@@ -27,13 +31,21 @@ import (
 // made it; any other schema is refused, see migrate.ResetScratch), starts the
 // built-in Salesforce simulator and the daemon, creates a demo tenant, writes
 // sample calls through syncd.enqueue as a pipeline would, shows progress
-// while they sync, prints what ended up in Salesforce, and checks it. It
-// fails when anything expected did not happen.
+// while they sync, prints what ended up in Salesforce, and checks it. One
+// call breaks the org's validation rule and fails with Salesforce's
+// message, while the others sync. It fails when anything expected did not
+// happen.
+//
+// With --serve it then keeps the simulator and the daemon running, serves
+// the Salesforce Integration page and prints its address with a fresh
+// Admin token, until Ctrl-C.
 func cmdDemo(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "demo")
 	schema := fs.String("schema", "syncd_demo", "schema for the demo (created anew; only one an earlier demo made is dropped)")
 	calls := fs.Int("calls", 30, "how many analysed calls to write")
 	latency := fs.Duration("latency", 80*time.Millisecond, "simulated latency of each Salesforce request")
+	serve := fs.Bool("serve", false, "keep running after the demo and serve the Salesforce Integration page, until Ctrl-C")
+	listenAddr := fs.String("listen", "127.0.0.1:8080", "with --serve: the page's address")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -77,7 +89,9 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	defer sim.Close()
 	clientSecret := secrets.GenerateKey() // any random string will do
 	org := sim.AddOrg("demo", salesforcetest.OrgConfig{ClientID: "demo-consumer-key", ClientSecret: clientSecret, Latency: *latency})
-	fmt.Fprintf(out, "Salesforce simulator: %s (%s per request)\n", org.URL(), *latency)
+	org.AddValidationRule(salesforcetest.ValidationRule{Object: "Task", Field: "Description", Contains: "card number",
+		Message: demoRuleMessage, ErrorField: "Description"})
+	fmt.Fprintf(out, "Salesforce simulator: %s (%s per request; a validation rule refuses card numbers in Comments)\n", org.URL(), *latency)
 
 	key, err := secrets.ParseKey(cfg.secretKey)
 	if cfg.secretKey == "" {
@@ -143,7 +157,52 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	if len(problems) > 0 {
 		return fmt.Errorf("demo failed: %s", strings.Join(problems, "; "))
 	}
-	fmt.Fprintf(out, "OK: every analysed call is exactly one Salesforce Task with its ID stored (%s)\n", time.Since(d.started).Round(time.Millisecond))
+	fmt.Fprintf(out, "OK: every analysed call is exactly one Salesforce Task with its ID stored, "+
+		"but %s, which Salesforce refused with its reason (%s)\n", d.refused, time.Since(d.started).Round(time.Millisecond))
+	if !*serve {
+		return nil
+	}
+	return serveDemo(ctx, cfg, pool, store, *listenAddr, out, logger)
+}
+
+// demoRuleMessage is the demo org's validation rule's message.
+const demoRuleMessage = "Comments must not contain card numbers. Remove the number from the call summary in KoeIQ, then resync the call."
+
+// serveDemo serves the Salesforce Integration page of the demo tenant until
+// SIGINT or SIGTERM, while the caller's simulator and daemon keep running.
+func serveDemo(ctx context.Context, cfg *config, pool *pgxpool.Pool, store *settings.Store, addr string, out io.Writer, logger *slog.Logger) error {
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(signals)
+
+	secret := []byte(cfg.jwtSecret)
+	if len(secret) == 0 {
+		secret = []byte(secrets.GenerateKey()) // tokens die with the demo
+	}
+	h, err := admin.NewHandler(&admin.Config{Pool: pool, Settings: store, Schema: cfg.schema, JWTSecret: secret,
+		JWTIssuer: cfg.jwtIssuer, JWTAudience: cfg.jwtAudience, Logger: logger})
+	if err != nil {
+		return err
+	}
+	token, err := (&admin.Token{TenantID: "demo", Role: admin.RoleAdmin, Subject: "admin@demo.example",
+		Issuer: cfg.jwtIssuer, Audience: cfg.jwtAudience, TTL: 12 * time.Hour}).Sign(secret)
+	if err != nil {
+		return err
+	}
+	srv, err := listen(ctx, "admin page", addr, h, logger)
+	if err != nil {
+		return fmt.Errorf("%w (choose another address with --listen)", err)
+	}
+	defer srv.shutdown(context.WithoutCancel(ctx))
+	fmt.Fprintf(out, "\nThe Salesforce Integration page of tenant \"demo\" (the link holds an Admin token valid for 12 hours):\n\n"+
+		"    http://%s/admin/#token=%s\n\n"+
+		"The simulator and the daemon keep running: save settings, send a test call, resync calls. Ctrl-C stops them.\n",
+		srv.addr, token)
+	select {
+	case <-ctx.Done():
+	case <-signals:
+	}
+	fmt.Fprintln(out, "stopping")
 	return nil
 }
 
@@ -160,6 +219,7 @@ type demo struct {
 	transcribed []string // calls with only an ignored transcription
 	reanalysed  string
 	newIntent   string
+	refused     string // the call the org's validation rule refuses
 }
 
 var (
@@ -184,12 +244,17 @@ func (d *demo) enqueue(ctx context.Context, callID, event, payload string) error
 
 func (d *demo) writeCalls(ctx context.Context, n int) error {
 	base := time.Date(2026, 11, 24, 23, 30, 0, 0, time.UTC) // 08:30 the next day in Tokyo
+	d.refused = "c-004"
 	for i := 1; i <= n; i++ {
 		callID := fmt.Sprintf("c-%03d", i)
 		started := base.Add(time.Duration(i) * 7 * time.Minute).Format(time.RFC3339)
+		text := summary[i%len(summary)]
+		if callID == d.refused {
+			text = "The customer read out a card number, 4111 1111 1111 1111, to pay the overdue invoice."
+		}
 		payload := fmt.Sprintf(`{"call_id": %q, "started_at": %q, "duration_seconds": %d, "direction": "inbound",
 			"primary_intent": %q, "summary": %q, "quality_score": %d, "transcript_url": "https://app.koeiq.example/calls/%s"}`,
-			callID, started, 60+i*17, intents[i%len(intents)], summary[i%len(summary)], 60+i%40, callID)
+			callID, started, 60+i*17, intents[i%len(intents)], text, 60+i%40, callID)
 		// The transcription comes first and is ignored: with analytics the
 		// analysis creates the record.
 		if err := d.enqueue(ctx, callID, "call.transcribed", payload); err != nil {
@@ -280,20 +345,28 @@ func (d *demo) printTable(ctx context.Context) error {
 	fmt.Fprintln(d.out)
 	tw := tabwriter.NewWriter(d.out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CALL\tSALESFORCE RECORD ID\tSTATE\tOUTBOX EVENTS")
+	var errs []string // the failed calls' errors, printed after the table
 	for rows.Next() {
 		var callID, events, state, recordID, lastError string
 		if err := rows.Scan(&callID, &events, &state, &recordID, &lastError); err != nil {
 			return err
 		}
 		if lastError != "" {
-			state += " (" + lastError + ")"
+			errs = append(errs, callID+": "+lastError)
+			state += " (below)"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", callID, recordID, state, events)
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, e := range errs {
+		fmt.Fprintln(d.out, "  "+e)
+	}
+	return nil
 }
 
 // check compares the database with what the simulator holds.
@@ -311,6 +384,14 @@ func (d *demo) check(ctx context.Context, org *salesforcetest.Org) []string {
 		err := d.pool.QueryRow(ctx, "SELECT state, coalesce(record_id, '') FROM sync_records WHERE tenant_id = 'demo' AND call_id = $1 AND target = 'salesforce'", callID).
 			Scan(&state, &recordID)
 		ids := bySubject[mapping.Subject(callID)]
+		if callID == d.refused {
+			var lastError string
+			_ = d.pool.QueryRow(ctx, "SELECT coalesce(last_error, '') FROM sync_records WHERE tenant_id = 'demo' AND call_id = $1", callID).Scan(&lastError)
+			if state != "failed" || len(ids) != 0 || !strings.Contains(lastError, demoRuleMessage) {
+				problems = append(problems, fmt.Sprintf("%s: %s with %d Tasks (%q), want failed with the rule's message and none", callID, state, len(ids), lastError))
+			}
+			continue
+		}
 		switch {
 		case err != nil:
 			problems = append(problems, fmt.Sprintf("%s: no sync record (%v)", callID, err))
@@ -322,8 +403,8 @@ func (d *demo) check(ctx context.Context, org *salesforcetest.Org) []string {
 			problems = append(problems, fmt.Sprintf("%s: stored record ID %s, Salesforce has %s", callID, recordID, ids[0]))
 		}
 	}
-	if len(tasks) != len(d.analysed) {
-		problems = append(problems, fmt.Sprintf("%d Tasks in Salesforce, want %d", len(tasks), len(d.analysed)))
+	if len(tasks) != len(d.analysed)-1 {
+		problems = append(problems, fmt.Sprintf("%d Tasks in Salesforce, want %d", len(tasks), len(d.analysed)-1))
 	}
 	for _, t := range tasks {
 		if t["Subject"] == mapping.Subject(d.reanalysed) && t["CallDisposition"] != d.newIntent {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +20,71 @@ import (
 	"github.com/koeiq/syncd/settings"
 )
 
+// TestDemoServe runs syncd demo --serve: after the demo, the page's
+// address and token work, the sync log holds the demo's calls with the
+// failed one and its reason, and the end of the context stops it all.
+func TestDemoServe(t *testing.T) {
+	t.Parallel()
+	environ := map[string]string{"DATABASE_URL": pgtest.EmptyConnString(t), "LOG_FORMAT": "json"}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"demo", "--serve", "--listen", "127.0.0.1:0", "--calls", "8", "--latency", "1ms"},
+			func(k string) string { return environ[k] }, strings.NewReader(""), &stdout, &stderr)
+	}()
+	link := regexp.MustCompile(`(http://127\.0\.0\.1:\d+)/admin/#token=(\S+)`)
+	var m []string
+	pgtest.WaitFor(t, 90*time.Second, "the page's address", func() bool {
+		select {
+		case code := <-done:
+			t.Fatalf("demo --serve exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+		default:
+		}
+		m = link.FindStringSubmatch(stdout.String())
+		return m != nil
+	})
+	get := func(path string) map[string]any {
+		t.Helper()
+		req, _ := http.NewRequest("GET", m[1]+path, nil)
+		req.Header.Set("Authorization", "Bearer "+m[2])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d %v", path, resp.StatusCode, err)
+		}
+		return body
+	}
+	if sum := get("/api/v1/summary"); sum["failed"] != float64(1) || sum["integration"] != "salesforce" {
+		t.Errorf("summary: %v", sum)
+	}
+	calls := get("/api/v1/calls?state=failed")["calls"].([]any)
+	if len(calls) != 1 || calls[0].(map[string]any)["call_id"] != "c-004" ||
+		!strings.Contains(calls[0].(map[string]any)["last_error"].(string), "FIELD_CUSTOM_VALIDATION_EXCEPTION") {
+		t.Errorf("failed calls: %v", calls)
+	}
+	if page, err := http.Get(m[1] + "/admin/"); err != nil || page.StatusCode != 200 {
+		t.Errorf("the page: %v %v", page, err)
+	} else {
+		page.Body.Close()
+	}
+
+	stop()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("demo --serve exited %d after the stop: %s", code, stderr.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("demo --serve did not stop")
+	}
+}
+
 func TestDemo(t *testing.T) {
 	t.Parallel()
 	environ := map[string]string{"DATABASE_URL": pgtest.EmptyConnString(t), "LOG_FORMAT": "json"}
@@ -25,7 +92,8 @@ func TestDemo(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("demo exited %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
-	for _, want := range []string{"OK: every analysed call", "c-007", "synced", "River UI", "refused: syncd.enqueue: payload.started_at"} {
+	for _, want := range []string{"OK: every analysed call", "c-007", "synced", "River UI", "refused: syncd.enqueue: payload.started_at",
+		"c-004: salesforce: save: FIELD_CUSTOM_VALIDATION_EXCEPTION: Comments must not contain card numbers"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, r.stdout)
 		}

@@ -83,6 +83,25 @@
 //     versions list); once the daily limit is spent requests answer
 //     403 REQUEST_LIMIT_EXCEEDED.
 //
+// # Record pages
+//
+// As in Salesforce, where {instance_url}/{record ID} opens the record in the
+// browser, GET Org.URL() + "/" + id answers an HTML page of the record: the
+// object's name, the record ID and a table of its fields and values in the
+// object's field order. The ID is any 15- or 18-character record ID of any of
+// the org's objects, read case-insensitively as elsewhere. A record in the
+// recycle bin gets a page saying it was deleted, and an unknown or malformed
+// ID a not-found page, both with status 404. The page is self-contained (no
+// scripts, no external resources, a Content-Security-Policy that forbids
+// them).
+//
+// Unlike Salesforce, where the browser's session cookie lets the user in,
+// record pages are open: they need no token and no login, so anyone who can
+// reach the server can read every record by its ID. They are not API
+// requests: they do not count against the daily limit or in
+// [Org.RequestCounts], and have no latency or faults. The address is only
+// /{id}: API routes under /services/ are unchanged.
+//
 // # Faults
 //
 // [Org.InjectFault] queues failures for the next requests of an operation:
@@ -104,7 +123,7 @@
 //
 // [Org.Requests] and [Org.RequestCounts] count requests by operation, token
 // requests included, so tests and benchmarks can assert how many calls were
-// made; [Org.InFlight] and [Org.PeakInFlight] say how many API requests are
+// made (record pages are not requests to count); [Org.InFlight] and [Org.PeakInFlight] say how many API requests are
 // served at once, now and at most; [Org.Records] and [Org.Record] show the
 // data, and [Org.PutRecord] seeds it.
 package salesforcetest

@@ -402,7 +402,8 @@ func (o *Org) takeFault(op string) (Fault, bool) {
 // "token", "versions", "create", "update", "upsert", "retrieve", "delete",
 // "query" (each page), "describe", "collection_create", "collection_update",
 // "collection_upsert" or "unknown". Every request counts, refused and
-// faulted ones included.
+// faulted ones included; record pages (GET URL() + "/" + id) are not API
+// requests and do not count.
 func (o *Org) Requests(op string) int {
 	o.mu.Lock()
 	defer o.mu.Unlock()

@@ -203,6 +203,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		o.serveVersions(w, r)
 	case len(rest) >= 3 && rest[0] == "services" && rest[1] == "data":
 		o.serveAPI(w, r, rest[2], rest[3:])
+	case len(rest) == 1 && rest[0] != "services":
+		// {instance URL}/{record ID}: the record's page in the browser.
+		o.serveRecordPage(w, r, rest[0])
 	default:
 		writeReply(w, notFound())
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -965,6 +966,11 @@ func TestCloseFinishesRequestsInFlight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The token first, so that a slow token request under load cannot use up
+	// the create's 50ms before the create is sent.
+	if err := client.CheckCredentials(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
 	if _, err := client.Create(ctx, "Task", salesforce.Fields{"Subject": "c-1"}); !errors.Is(err, context.DeadlineExceeded) {
@@ -1035,5 +1041,113 @@ func TestAddOrgPanics(t *testing.T) {
 			}()
 			f()
 		}()
+	}
+}
+
+func TestRecordPage(t *testing.T) {
+	t.Parallel()
+	org := newOrg(t, salesforcetest.OrgConfig{Objects: []salesforcetest.ObjectDef{salesforcetest.CustomCallObject("Call_Recording__c")}})
+	token := getToken(t, org)
+
+	r := api(t, org, token, http.MethodPost, "/sobjects/Task/", `{"Subject":"<script>alert(1)</script>","Description":"Tom & Jerry"}`)
+	var created struct {
+		ID string `json:"id"`
+	}
+	r.json(t, &created)
+	if r.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	taskID := created.ID
+	callID := org.PutRecord("Call_Recording__c", salesforce.Fields{"Name": "Call with Ada", "call_id__c": "c-1"})
+
+	countsBefore := org.RequestCounts()
+	usedBefore, _ := org.APIUsage()
+	// Record pages are no API requests: no latency, no faults.
+	org.SetLatency(time.Hour)
+	org.InjectFault(salesforcetest.Fault{Kind: salesforcetest.Fault503})
+
+	page := func(path string) response {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, org.URL()+path, nil)
+		return send(t, req) // no Authorization: record pages are open
+	}
+	isHTML := func(what string, r response) {
+		t.Helper()
+		if ct := r.header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+			t.Errorf("%s: Content-Type = %q", what, ct)
+		}
+		if csp := r.header.Get("Content-Security-Policy"); csp != "default-src 'none'; style-src 'unsafe-inline'" {
+			t.Errorf("%s: Content-Security-Policy = %q", what, csp)
+		}
+		if !strings.Contains(r.body, "syncd Salesforce simulator") {
+			t.Errorf("%s: no simulator line in %s", what, r.body)
+		}
+		if strings.Contains(r.body, "<script") || strings.Contains(r.body, "<link") || strings.Contains(r.body, "src=") {
+			t.Errorf("%s: not self-contained: %s", what, r.body)
+		}
+	}
+
+	for _, path := range []string{"/" + taskID, "/" + strings.ToLower(taskID), "/" + taskID[:15], "/" + taskID + "/"} {
+		r := page(path)
+		if r.status != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", path, r.status, r.body)
+		}
+		isHTML(path, r)
+		for _, want := range []string{"<h1>Task</h1>", taskID, "&lt;script&gt;alert(1)&lt;/script&gt;", "Tom &amp; Jerry", ">Not Started<"} {
+			if !strings.Contains(r.body, want) {
+				t.Errorf("GET %s: no %q in %s", path, want, r.body)
+			}
+		}
+		// The object's field order: Subject, Status, ..., system fields.
+		subject, status, created := strings.Index(r.body, ">Subject<"), strings.Index(r.body, ">Status<"), strings.Index(r.body, ">CreatedDate<")
+		if subject < 0 || !(subject < status && status < created) {
+			t.Errorf("GET %s: fields out of order (Subject %d, Status %d, CreatedDate %d)", path, subject, status, created)
+		}
+	}
+	if r := page("/" + callID); r.status != http.StatusOK || !strings.Contains(r.body, "<h1>Call_Recording__c</h1>") || !strings.Contains(r.body, ">Call with Ada<") {
+		t.Errorf("custom object: %d %s", r.status, r.body)
+	}
+	if got := org.RequestCounts(); !maps.Equal(got, countsBefore) {
+		t.Errorf("request counts = %v, want %v (record pages do not count)", got, countsBefore)
+	}
+	if used, _ := org.APIUsage(); used != usedBefore {
+		t.Errorf("API usage = %d, want %d", used, usedBefore)
+	}
+	org.SetLatency(0)
+	if r := api(t, org, token, http.MethodGet, "/sobjects/Task/describe", ""); r.status != http.StatusServiceUnavailable {
+		t.Errorf("the fault should still be queued: describe %d %s", r.status, r.body)
+	}
+
+	// Deleted, then purged, unknown and malformed IDs.
+	if r := api(t, org, token, http.MethodDelete, "/sobjects/Task/"+taskID, ""); r.status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", r.status, r.body)
+	}
+	r = page("/" + taskID)
+	isHTML("deleted", r)
+	if r.status != http.StatusNotFound || !strings.Contains(r.body, "was deleted") || !strings.Contains(r.body, taskID) || strings.Contains(r.body, "alert(1)") {
+		t.Errorf("deleted: %d %s", r.status, r.body)
+	}
+	org.EmptyRecycleBin()
+	bad := taskID[:15] + "AAA" // a wrong checksum
+	for _, path := range []string{"/" + taskID, "/001D000000IqhSLIAZ", "/a0Z" + taskID[3:15], "/" + bad, "/nope", "/%3Cb%3E"} {
+		r := page(path)
+		isHTML(path, r)
+		if r.status != http.StatusNotFound || !strings.Contains(r.body, "Record not found") || strings.Contains(r.body, "<b>") {
+			t.Errorf("GET %s: %d %s", path, r.status, r.body)
+		}
+	}
+
+	// Other methods are refused; the API's routes are not shadowed.
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, org.URL()+"/"+callID, nil)
+	if r := send(t, req); r.status != http.StatusMethodNotAllowed {
+		t.Errorf("POST: %d %s", r.status, r.body)
+	}
+	if r := page("/services"); r.status != http.StatusNotFound || errorCode(t, r) != "NOT_FOUND" {
+		t.Errorf("/services: %d %s", r.status, r.body)
+	}
+	if r := page("/services/data/"); r.status != http.StatusOK {
+		t.Errorf("versions: %d %s", r.status, r.body)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/koeiq/syncd/admin"
 	"github.com/koeiq/syncd/internal/browsertest"
 	"github.com/koeiq/syncd/internal/pgtest"
 	"github.com/koeiq/syncd/jobs"
@@ -89,6 +90,14 @@ func TestPageInBrowser(t *testing.T) {
 	open("open the page with an agent's token", pageURL+"#token="+token(t, "acme", "agent"))
 	if !visible("#message") || visible("#app") || !shows("#message", "Admin")() {
 		t.Fatalf("with an agent's token: %s", s.Page())
+	}
+	expired, err := (&admin.Token{TenantID: "acme", Role: admin.RoleAdmin, Subject: "admin@acme", TTL: -time.Hour}).Sign(jwtSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open("open the page with an expired token", pageURL+"#token="+expired)
+	if !visible("#message") || visible("#app") || !shows("#message", "expired")() {
+		t.Fatalf("with an expired token: %s", s.Page())
 	}
 	open("open the page with the Admin's token", pageURL+"#token="+token(t, "acme", "admin"))
 	if !visible("#app") || visible("#message") || !shows("#tenant-name", "acme")() {
@@ -209,4 +218,3 @@ func (b *testBundle) callState(t *testing.T, callID string) string {
 	_ = b.pool.QueryRow(context.Background(), "SELECT state FROM sync_records WHERE call_id = $1", callID).Scan(&state)
 	return state
 }
-

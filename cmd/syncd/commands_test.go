@@ -64,7 +64,7 @@ func TestDemoServe(t *testing.T) {
 		t.Errorf("summary: %v", sum)
 	}
 	calls := get("/api/v1/calls?state=failed")["calls"].([]any)
-	if len(calls) != 1 || calls[0].(map[string]any)["call_id"] != "c-004" ||
+	if len(calls) != 1 || calls[0].(map[string]any)["call_id"] != "c-008" ||
 		!strings.Contains(calls[0].(map[string]any)["last_error"].(string), "FIELD_CUSTOM_VALIDATION_EXCEPTION") {
 		t.Errorf("failed calls: %v", calls)
 	}
@@ -93,7 +93,7 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("demo exited %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 	for _, want := range []string{"OK: every analysed call", "c-007", "synced", "River UI", "refused: syncd.enqueue: payload.started_at",
-		"c-004: salesforce: save: FIELD_CUSTOM_VALIDATION_EXCEPTION: Comments must not contain card numbers"} {
+		"c-012: salesforce: save: FIELD_CUSTOM_VALIDATION_EXCEPTION: Comments must not contain card numbers"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, r.stdout)
 		}

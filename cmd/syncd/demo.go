@@ -244,7 +244,11 @@ func (d *demo) enqueue(ctx context.Context, callID, event, payload string) error
 
 func (d *demo) writeCalls(ctx context.Context, n int) error {
 	base := time.Date(2026, 11, 24, 23, 30, 0, 0, time.UTC) // 08:30 the next day in Tokyo
-	d.refused = "c-004"
+	last := n // the newest analysed call is refused: the top of the page's sync log
+	if last%10 == 0 {
+		last-- // only transcribed
+	}
+	d.refused = fmt.Sprintf("c-%03d", last)
 	for i := 1; i <= n; i++ {
 		callID := fmt.Sprintf("c-%03d", i)
 		started := base.Add(time.Duration(i) * 7 * time.Minute).Format(time.RFC3339)

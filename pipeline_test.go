@@ -3,6 +3,7 @@ package syncd_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -280,5 +281,43 @@ func TestPackLostAndRegained(t *testing.T) {
 	})
 	if n := len(tn.org.Records("Task")); n != 2 {
 		t.Errorf("%d Tasks, want 2 (the skipped call waits for a backfill)", n)
+	}
+}
+
+// TestTestCallStaysOutOfMetrics sends a test call through the admin API:
+// it reaches Salesforce like any call, but the call counters and the push
+// latency count only the real call that follows it.
+func TestTestCallStaysOutOfMetrics(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	tn := &e2eTenant{id: "probe", pack: true, analytics: true, timezone: "UTC", salesforce: true, objectType: "Task"}
+	s.addE2ETenant(t, tn)
+
+	status, body := s.adminCall(t, "POST", "/api/v1/test-call", "probe", nil)
+	if status != 202 || !strings.Contains(body, `"call_id": "test-`) {
+		t.Fatalf("test call: %d %s", status, body)
+	}
+	pgtest.WaitFor(t, 30*time.Second, "the test call to sync", func() bool {
+		return s.count(t, "SELECT count(*) FROM sync_records WHERE tenant_id = 'probe' AND state = 'synced'") == 1
+	})
+	if n := len(tn.org.Records("Task")); n != 1 {
+		t.Fatalf("%d Tasks after the test call, want 1", n)
+	}
+	scraped := s.scrape(t)
+	if strings.Contains(scraped, `syncd_calls_synced_total{target="salesforce",tenant="probe"}`) ||
+		strings.Contains(scraped, `syncd_push_latency_seconds_count{target="salesforce"}`) {
+		t.Errorf("the test call is counted:\n%s", scraped)
+	}
+
+	s.analyse(t, "probe", "real-1", outbox.CallAnalysed, outbox.Payload{StartedAt: time.Now(), DurationSeconds: 30})
+	pgtest.WaitFor(t, 30*time.Second, "the real call to sync", func() bool {
+		return s.count(t, "SELECT count(*) FROM sync_records WHERE tenant_id = 'probe' AND state = 'synced'") == 2
+	})
+	scraped = s.scrape(t)
+	for _, want := range []string{`syncd_calls_synced_total{target="salesforce",tenant="probe"} 1`,
+		`syncd_push_latency_seconds_count{target="salesforce"} 1`} {
+		if !strings.Contains(scraped, want) {
+			t.Errorf("metrics lack %s:\n%s", want, scraped)
+		}
 	}
 }

@@ -244,7 +244,9 @@ func (d *demo) enqueue(ctx context.Context, callID, event, payload string) error
 
 func (d *demo) writeCalls(ctx context.Context, n int) error {
 	base := time.Date(2026, 11, 24, 23, 30, 0, 0, time.UTC) // 08:30 the next day in Tokyo
-	last := n                                               // the newest analysed call is refused: the top of the page's sync log
+	// The newest analysed call is the one the org refuses: the top of the
+	// page's sync log.
+	last := n
 	if last%10 == 0 {
 		last-- // only transcribed
 	}

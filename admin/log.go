@@ -221,9 +221,11 @@ type summary struct {
 	Integration string `json:"integration"`
 	// Since is the start of the 24 hours Last24h counts.
 	Since time.Time `json:"since"`
-	// Last24h counts the calls that arrived since Since by their state now.
+	// Last24h counts the calls that arrived since Since by their state
+	// now, test calls left out.
 	Last24h stateCounts `json:"last_24h"`
-	// Pending and Failed count every call pending and failed now.
+	// Pending and Failed count every call pending and failed now, test
+	// calls too, as "Retry all failed" sees them.
 	Pending        int64       `json:"pending"`
 	Failed         int64       `json:"failed"`
 	NeedsAttention bool        `json:"needs_attention"`

@@ -168,6 +168,22 @@ func TestPageInBrowser(t *testing.T) {
 			return []chromedp.Action[chromedp.Void]{chromedp.Click(chromedp.ID("log-refresh"))}
 		})
 
+	// Without the Audit & Export Pack the settings are read-only, and say so.
+	if _, err := b.store.SetTenant(ctx, "acme", withPack(false)); err != nil {
+		t.Fatal(err)
+	}
+	s.Attempt(t, "see the page read-only without the pack", func() bool {
+		disabled, _ := eval(`["sf-fieldset", "sf-save", "kt-save", "test-call", "retry-failed"]
+			.every(id => document.getElementById(id).disabled) ? "yes" : "no"`)
+		return visible("#pack-notice") && disabled == "yes"
+	}, func(int) []chromedp.Action[chromedp.Void] {
+		return []chromedp.Action[chromedp.Void]{chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`))}
+	})
+	if _, err := b.store.SetTenant(ctx, "acme", withPack(true)); err != nil {
+		t.Fatal(err)
+	}
+	s.Step(t, "reload with the pack", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)))
+
 	dir := filepath.Join(os.TempDir(), "syncd-admin-page")
 	s.Screenshot(t, filepath.Join(dir, "admin-page-1280.png"))
 	s.Step(t, "narrow the window to 375 px", chromedp.EmulateViewport(375, 812))

@@ -208,7 +208,7 @@ func TestSummary(t *testing.T) {
 	if strings.Contains(r.raw, "a-secret") {
 		t.Error("the summary shows the client secret")
 	}
-	if _, err := b.store.SetTenant(ctx, "a", settingsNoPack()); err != nil {
+	if _, err := b.store.SetTenant(ctx, "a", withPack(false)); err != nil {
 		t.Fatal(err)
 	}
 	if r := b.do(t, "GET", "/api/v1/summary", tok, nil); !hasAttention(r, "pack_missing") {
@@ -269,7 +269,7 @@ func TestRetryFailedAndTestCall(t *testing.T) {
 		t.Errorf("retry failed: %d %s", r.status, r.raw)
 	}
 
-	if _, err := b.store.SetTenant(ctx, "a", settingsNoPack()); err != nil {
+	if _, err := b.store.SetTenant(ctx, "a", withPack(false)); err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range []string{"/api/v1/test-call", "/api/v1/calls/retry-failed"} {
@@ -305,8 +305,7 @@ func TestPageIsServed(t *testing.T) {
 	}
 }
 
-// settingsNoPack takes the Audit & Export Pack away.
-func settingsNoPack() settings.TenantChange {
-	pack := false
+// withPack gives the tenant the Audit & Export Pack, or takes it away.
+func withPack(pack bool) settings.TenantChange {
 	return settings.TenantChange{AuditExportPack: &pack}
 }

@@ -12,32 +12,18 @@
 SELECT call_id, target, state, object_type, record_id, attempts, last_error, skipped_reason,
     retry_at, last_push_at, synced_at, created_at
 FROM (
-    (SELECT call_id, target, state, object_type, record_id, attempts, last_error, NULL AS skipped_reason,
-        greatest(retry_at, in_doubt_until) AS retry_at,
-        CASE WHEN attempts > 0 THEN updated_at END AS last_push_at, synced_at, created_at
-     FROM sync_records
-     WHERE tenant_id = $1 AND state = 'synced' AND $2 IN ('', 'synced')
-       AND (created_at, call_id, target) < ($3, $4, $5)
-     ORDER BY created_at DESC, call_id DESC, target DESC
-     LIMIT $6)
-    UNION ALL
-    (SELECT call_id, target, state, object_type, record_id, attempts, last_error, NULL,
-        greatest(retry_at, in_doubt_until),
-        CASE WHEN attempts > 0 THEN updated_at END, synced_at, created_at
-     FROM sync_records
-     WHERE tenant_id = $1 AND state = 'pending' AND $2 IN ('', 'pending')
-       AND (created_at, call_id, target) < ($3, $4, $5)
-     ORDER BY created_at DESC, call_id DESC, target DESC
-     LIMIT $6)
-    UNION ALL
-    (SELECT call_id, target, state, object_type, record_id, attempts, last_error, NULL,
-        greatest(retry_at, in_doubt_until),
-        CASE WHEN attempts > 0 THEN updated_at END, synced_at, created_at
-     FROM sync_records
-     WHERE tenant_id = $1 AND state = 'failed' AND $2 IN ('', 'failed')
-       AND (created_at, call_id, target) < ($3, $4, $5)
-     ORDER BY created_at DESC, call_id DESC, target DESC
-     LIMIT $6)
+    SELECT r.*
+    FROM (VALUES ('synced'), ('pending'), ('failed')) AS states (state)
+    CROSS JOIN LATERAL (
+        SELECT call_id, target, state, object_type, record_id, attempts, last_error, NULL AS skipped_reason,
+            greatest(retry_at, in_doubt_until) AS retry_at,
+            CASE WHEN attempts > 0 THEN updated_at END AS last_push_at, synced_at, created_at
+        FROM sync_records
+        WHERE tenant_id = $1 AND sync_records.state = states.state AND $2 IN ('', states.state)
+          AND (created_at, call_id, target) < ($3, $4, $5)
+        ORDER BY created_at DESC, call_id DESC, target DESC
+        LIMIT $6
+    ) AS r
     UNION ALL
     (SELECT o.call_id, '', 'skipped', NULL, NULL, 0, NULL, ltrim(substr(o.outcome, length('skipped:') + 1)),
         NULL, NULL, NULL, o.created_at

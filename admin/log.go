@@ -300,13 +300,16 @@ func (s *server) getSummary(w http.ResponseWriter, r *http.Request, c *Claims) e
 // limit, or an API budget nearly used.
 func (s *server) orgAttention(r *http.Request, tenantID, target string, in *integrations, now time.Time) ([]attention, error) {
 	var items []attention
-	crm, attentionCode, attentionAt, action := "Salesforce", "", (*time.Time)(nil),
-		"Check the Client ID, enter the Client Secret again and click Save Salesforce Settings; waiting calls are sent once Salesforce accepts them."
-	if target == "kintone" {
-		crm, action = "Kintone", "Enter a valid API token of the app and click Save Kintone Settings; waiting calls are sent once Kintone accepts it."
-		attentionCode, attentionAt = in.kintone.Attention, in.kintone.AttentionAt
-	} else {
+	// target is the active integration, so its settings are there.
+	crm, attentionCode, attentionAt := "Salesforce", "", (*time.Time)(nil)
+	action := "Check the Client ID, enter the Client Secret again and click Save Salesforce Settings; waiting calls are sent once Salesforce accepts them."
+	switch target {
+	case "salesforce":
 		attentionCode, attentionAt = in.salesforce.Attention, in.salesforce.AttentionAt
+	case "kintone":
+		crm = "Kintone"
+		attentionCode, attentionAt = in.kintone.Attention, in.kintone.AttentionAt
+		action = "Enter a valid API token of the app and click Save Kintone Settings; waiting calls are sent once Kintone accepts it."
 	}
 	if attentionCode != "" {
 		when := ""

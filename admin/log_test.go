@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/koeiq/syncd/kintone/kintonetest"
 	"github.com/koeiq/syncd/settings"
 )
 
@@ -213,6 +214,22 @@ func TestSummary(t *testing.T) {
 	}
 	if r := b.do(t, "GET", "/api/v1/summary", tok, nil); !hasAttention(r, "pack_missing") {
 		t.Errorf("without the pack: %s", r.raw)
+	}
+
+	// A tenant on Kintone alone, whose token Kintone refused.
+	b.tenant(t, "k", true)
+	app := b.kintone.AddApp("k", kintonetest.AppConfig{APIToken: "kintone-token-k"})
+	ktok := token(t, "k", "admin")
+	if r := b.do(t, "PUT", "/api/v1/integrations/kintone", ktok, map[string]any{"enabled": true, "base_url": app.URL(),
+		"app_id": app.ID(), "api_token": "kintone-token-k"}); r.status != 200 {
+		t.Fatal(r.raw)
+	}
+	if _, err := b.pool.Exec(ctx, "UPDATE kintone_settings SET attention = 'GAIA_IA02', attention_at = now()"); err != nil {
+		t.Fatal(err)
+	}
+	r = b.do(t, "GET", "/api/v1/summary", ktok, nil)
+	if r.status != 200 || r.body["integration"] != "kintone" || !hasAttention(r, "credentials_refused") || !strings.Contains(r.raw, "Kintone refused") {
+		t.Errorf("Kintone alone: %d %s", r.status, r.raw)
 	}
 }
 

@@ -204,7 +204,7 @@ func (o *Org) modify(obj *object, id string, vals []fieldVal) (map[string]any, *
 	if err := obj.checkRecord(rec, id); err != nil {
 		return nil, err
 	}
-	rec["LastModifiedDate"] = time.Now().UTC().Format("2006-01-02T15:04:05.000+0000")
+	rec["LastModifiedDate"] = formatDateTime(time.Now())
 	obj.records[id] = rec
 	return prev, nil
 }

@@ -35,8 +35,15 @@
 //     (401 INVALID_SESSION_ID).
 //   - Only API version [salesforce.APIVersion]; GET /services/data/ lists it
 //     without authentication.
-//   - 18-character record IDs with the object's key prefix (00T for Task) and
-//     the case-safe checksum suffix; 15-character IDs are accepted.
+//   - 18-character record IDs with the object's key prefix (00T for Task,
+//     003 Contact, 00Q Lead, 005 User) and the case-safe checksum suffix;
+//     15-character IDs are accepted.
+//   - The standard objects every org has, with Salesforce's field names,
+//     types and lengths: Task, Contact, Lead and User ([TaskObject],
+//     [ContactObject], [LeadObject], [UserObject]). The org's integration
+//     user ([Org.UserID]) is an active User record from the start. An
+//     [ObjectDef] of the same name in OrgConfig.Objects replaces a standard
+//     object, for example a Contact with a custom phone field.
 //   - Objects and their fields, case-insensitively ([TaskObject],
 //     [CustomCallObject], or your own [ObjectDef]): unknown field →
 //     INVALID_FIELD, a value of the wrong JSON type or a bad date →
@@ -44,8 +51,14 @@
 //     STRING_TOO_LONG (quoting the value), restricted picklist →
 //     INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST, read-only field →
 //     INVALID_FIELD_FOR_INSERT_UPDATE, required field missing →
-//     REQUIRED_FIELD_MISSING, a unique value taken → DUPLICATE_VALUE, Id in
+//     REQUIRED_FIELD_MISSING, an email field's value that is no address →
+//     INVALID_EMAIL_ADDRESS, a unique value taken → DUPLICATE_VALUE, Id in
 //     the body → INVALID_FIELD, unknown object → 404 NOT_FOUND.
+//   - Datetimes are stored and answered as Salesforce answers them, in UTC
+//     with milliseconds: 2026-01-15T10:04:05.000+0000, whatever offset they
+//     were written with. CreatedDate and LastModifiedDate are the server's
+//     (LastModifiedDate changes with every update), except that
+//     [Org.PutRecord] may set them.
 //   - Validation rules, as an admin defines them ([Org.AddValidationRule]:
 //     a text field contains a string): a create, update or upsert, single or
 //     in a collection, whose record as it would be after the save (the

@@ -37,7 +37,8 @@ type FieldDef struct {
 	// "datetime".
 	Type string
 	// Length is the maximum length of a text value in UTF-16 code units.
-	// Defaults to 255 for text types (18 for "id" and "reference").
+	// Defaults to 255 for text types (18 for "id" and "reference", 40 for
+	// "phone", as Salesforce's custom phone fields).
 	Length int
 	// ReadOnly fields can be set neither on create nor on update
 	// (INVALID_FIELD_FOR_INSERT_UPDATE).
@@ -97,6 +98,99 @@ func TaskObject() ObjectDef {
 			{Name: "IsClosed", Label: "Closed", Type: "boolean", ReadOnly: true},
 		},
 	}
+}
+
+// ContactObject returns the Contact object (key prefix 003) with the fields,
+// types and lengths of Salesforce's (Object Reference, Field Reference
+// v67.0): FirstName (40), LastName (80, required), Phone ("Business Phone"),
+// MobilePhone, HomePhone and OtherPhone (phone, 40), Email (email, 80) and
+// AccountId (reference, optional). An ObjectDef named Contact in
+// OrgConfig.Objects replaces it; start from this one to add fields:
+//
+//	contact := salesforcetest.ContactObject()
+//	contact.Fields = append(contact.Fields, salesforcetest.FieldDef{Name: "Direct_Line__c", Label: "Direct Line", Type: "phone"})
+func ContactObject() ObjectDef {
+	return ObjectDef{
+		Name:      "Contact",
+		KeyPrefix: "003",
+		Fields: []FieldDef{
+			{Name: "FirstName", Label: "First Name", Type: "string", Length: 40},
+			{Name: "LastName", Label: "Last Name", Type: "string", Length: 80, Required: true},
+			{Name: "Phone", Label: "Business Phone", Type: "phone", Length: 40},
+			{Name: "MobilePhone", Label: "Mobile Phone", Type: "phone", Length: 40},
+			{Name: "HomePhone", Label: "Home Phone", Type: "phone", Length: 40},
+			{Name: "OtherPhone", Label: "Other Phone", Type: "phone", Length: 40},
+			{Name: "Email", Label: "Email", Type: "email", Length: 80},
+			{Name: "AccountId", Label: "Account ID", Type: "reference"},
+		},
+	}
+}
+
+// LeadObject returns the Lead object (key prefix 00Q) with the fields, types
+// and lengths of Salesforce's (v67.0): FirstName (40), LastName (80,
+// required), Company (255, required), Phone and MobilePhone (phone, 40),
+// Email (email, 80), Status (picklist, 40, required, default
+// "Open - Not Contacted", the standard values) and the read-only IsConverted
+// (boolean, default false: set it with [Org.PutRecord], as converting a lead
+// is no REST write).
+func LeadObject() ObjectDef {
+	return ObjectDef{
+		Name:      "Lead",
+		KeyPrefix: "00Q",
+		Fields: []FieldDef{
+			{Name: "FirstName", Label: "First Name", Type: "string", Length: 40},
+			{Name: "LastName", Label: "Last Name", Type: "string", Length: 80, Required: true},
+			{Name: "Company", Label: "Company", Type: "string", Length: 255, Required: true},
+			{Name: "Phone", Label: "Phone", Type: "phone", Length: 40},
+			{Name: "MobilePhone", Label: "Mobile Phone", Type: "phone", Length: 40},
+			{Name: "Email", Label: "Email", Type: "email", Length: 80},
+			{Name: "Status", Label: "Lead Status", Type: "picklist", Length: 40, Required: true, Default: "Open - Not Contacted",
+				Picklist: []string{"Open - Not Contacted", "Working - Contacted", "Closed - Converted", "Closed - Not Converted"}},
+			{Name: "IsConverted", Label: "Converted", Type: "boolean", ReadOnly: true, Required: true, Default: false},
+		},
+	}
+}
+
+// UserObject returns the User object (key prefix 005) with the fields of
+// Salesforce's that matter here (v67.0): Username (80, required, unique),
+// FirstName (40), LastName (80, required), Email (email, 128, required) and
+// IsActive (boolean, default true). Every org has its integration user,
+// [Org.UserID], as an active User from the start; add others, active or
+// not, with [Org.PutRecord].
+func UserObject() ObjectDef {
+	return ObjectDef{
+		Name:      "User",
+		KeyPrefix: "005",
+		Fields: []FieldDef{
+			{Name: "Username", Label: "Username", Type: "string", Length: 80, Required: true, Unique: true},
+			{Name: "FirstName", Label: "First Name", Type: "string", Length: 40},
+			{Name: "LastName", Label: "Last Name", Type: "string", Length: 80, Required: true},
+			{Name: "Email", Label: "Email", Type: "email", Length: 128, Required: true},
+			{Name: "IsActive", Label: "Active", Type: "boolean", Required: true, Default: true},
+		},
+	}
+}
+
+// standardObjects returns the objects every org has, unless OrgConfig.Objects
+// defines one of the same name.
+func standardObjects() []ObjectDef {
+	return []ObjectDef{TaskObject(), ContactObject(), LeadObject(), UserObject()}
+}
+
+// standardKeyPrefix returns Salesforce's key prefix of a standard object
+// this server knows, or "".
+func standardKeyPrefix(name string) string {
+	switch strings.ToLower(name) {
+	case "task":
+		return "00T"
+	case "contact":
+		return "003"
+	case "lead":
+		return "00Q"
+	case "user":
+		return "005"
+	}
+	return ""
 }
 
 // CustomCallObject returns a custom object, such as "Call_Recording__c", with
@@ -225,8 +319,11 @@ func newObject(def ObjectDef, keyPrefix string) (*object, error) {
 		}
 		if f.kind == kindText && f.Length == 0 {
 			f.Length = 255
-			if f.Type == "id" || f.Type == "reference" {
+			switch f.Type {
+			case "id", "reference":
 				f.Length = 18
+			case "phone":
+				f.Length = 40
 			}
 		}
 		if f.Default != nil {
@@ -426,10 +523,8 @@ func (f *field) decodeValue(raw json.RawMessage) (any, *sfError) {
 		}
 	case kindDateTime:
 		if s, ok := v.(string); ok {
-			for _, layout := range []string{"2006-01-02T15:04:05.000Z0700", "2006-01-02T15:04:05Z0700", time.RFC3339Nano} {
-				if _, err := time.Parse(layout, s); err == nil {
-					return s, nil
-				}
+			if t, ok := parseDateTime(s); ok {
+				return formatDateTime(t), nil
 			}
 		}
 	}
@@ -456,8 +551,33 @@ func (f *field) checkValue(v any) *sfError {
 			return newError(400, "MALFORMED_ID", f.Label+": id value of incorrect type: "+s, f.Name)
 		}
 	}
+	if f.Type == "email" && !emailAddress.MatchString(s) {
+		return newError(400, "INVALID_EMAIL_ADDRESS", f.Label+": invalid email address: "+s, f.Name)
+	}
 	return nil
 }
+
+// sfDateTime is how Salesforce answers datetime values: UTC, milliseconds,
+// a +0000 offset.
+const sfDateTime = "2006-01-02T15:04:05.000-0700"
+
+// formatDateTime returns t as Salesforce answers datetimes, in UTC.
+func formatDateTime(t time.Time) string { return t.UTC().Format(sfDateTime) }
+
+// parseDateTime reads a datetime as Salesforce accepts it
+// (yyyy-MM-ddTHH:mm:ss[.SSS] then Z, +HH:mm or +HHmm).
+func parseDateTime(s string) (time.Time, bool) {
+	for _, layout := range []string{"2006-01-02T15:04:05Z0700", "2006-01-02T15:04:05Z07:00"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// emailAddress is a loose check of an email field's value, enough to refuse
+// what is plainly not an address as Salesforce does (INVALID_EMAIL_ADDRESS).
+var emailAddress = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 
 func utf16Len(s string) int {
 	n := 0

@@ -32,8 +32,11 @@ type OrgConfig struct {
 	// QueryBatchSize is the number of records per page of a query. Defaults
 	// to 2,000, as in Salesforce.
 	QueryBatchSize int
-	// Objects are the org's objects. Task is always there (TaskObject unless
-	// Objects defines another Task). Defaults to Task only.
+	// Objects are the org's objects besides the standard ones every org
+	// has: Task, Contact, Lead and User ([TaskObject], [ContactObject],
+	// [LeadObject], [UserObject]). An ObjectDef named like a standard object
+	// replaces it (to add a custom field to Contact, say). Defaults to the
+	// standard objects only.
 	Objects []ObjectDef
 	// TokenError, when set, makes the token endpoint answer this OAuth error
 	// to correct credentials, for example "invalid_grant" (with
@@ -171,17 +174,20 @@ func newOrg(name, url string, index int, closing <-chan struct{}, cfg OrgConfig)
 		counts:         make(map[string]int),
 		cursors:        make(map[string][]map[string]any),
 	}
-	defs := slices.Clone(cfg.Objects)
-	if !slices.ContainsFunc(defs, func(d ObjectDef) bool { return strings.EqualFold(d.Name, "Task") }) {
-		defs = append([]ObjectDef{TaskObject()}, defs...)
+	var defs []ObjectDef
+	for _, std := range standardObjects() {
+		if !slices.ContainsFunc(cfg.Objects, func(d ObjectDef) bool { return strings.EqualFold(d.Name, std.Name) }) {
+			defs = append(defs, std)
+		}
 	}
+	defs = append(defs, cfg.Objects...)
 	custom := 0
 	usedPrefixes := make(map[string]bool)
 	for _, def := range defs {
 		prefix := def.KeyPrefix
 		if prefix == "" {
-			if strings.EqualFold(def.Name, "Task") {
-				prefix = "00T"
+			if std := standardKeyPrefix(def.Name); std != "" {
+				prefix = std
 			} else {
 				for prefix == "" || usedPrefixes[prefix] {
 					prefix = "a0" + string(base62[custom%62])
@@ -203,7 +209,32 @@ func newOrg(name, url string, index int, closing <-chan struct{}, cfg OrgConfig)
 		}
 		o.objects[key] = obj
 	}
+	o.addIntegrationUser()
 	return o, nil
+}
+
+// addIntegrationUser stores the org's Run As user, o.userID, as an active
+// User record, with the User fields the org's User object has.
+func (o *Org) addIntegrationUser() {
+	users := o.object("User")
+	if users == nil || !strings.HasPrefix(o.userID, users.keyPrefix) {
+		return
+	}
+	username := "integration@" + o.name + ".example.com"
+	rec := make(map[string]any)
+	for _, f := range users.fields {
+		if f.Default != nil {
+			rec[f.Name] = f.Default
+		}
+	}
+	for name, v := range map[string]any{
+		"Username": username, "FirstName": "Integration", "LastName": "User", "Email": username, "IsActive": true,
+	} {
+		if f := users.field(name); f != nil {
+			rec[f.Name] = v
+		}
+	}
+	o.storeAs(users, o.userID, rec)
 }
 
 // URL returns the org's instance URL: the server's URL + "/org/" + name. Use
@@ -215,7 +246,8 @@ func (o *Org) URL() string { return o.url }
 func (o *Org) ID() string { return o.orgID }
 
 // UserID returns the ID of the org's Run As user (prefix 005), the default
-// OwnerId of new records.
+// OwnerId of new records. The org has it as an active User record from the
+// start (Username integration@NAME.example.com).
 func (o *Org) UserID() string { return o.userID }
 
 // Records returns copies of the live records of an object (not those in the
@@ -256,10 +288,15 @@ func (o *Org) Record(sobject, id string) (salesforce.Fields, bool) {
 }
 
 // PutRecord stores a record as given (plus field defaults and system fields),
-// without validation, and returns its new ID: seed data, including states the API would refuse (two records with the
-// same external ID, for a 300 on upsert). Values are normalised through
-// encoding/json. It panics if the object does not exist or a value cannot be
-// encoded.
+// without validation, and returns its new ID: seed data, including states
+// the API would refuse (two records with the same external ID, for a 300 on
+// upsert; a converted Lead; an inactive User). Values are normalised through
+// encoding/json. CreatedDate and LastModifiedDate, read-only in the API, may
+// be given here (a time.Time, or a string as Salesforce accepts datetimes)
+// and default to now; like every datetime they are stored, and answered by
+// queries, as Salesforce answers them: 2026-01-15T10:04:05.000+0000. Id and
+// IsDeleted are always the server's. It panics if the object does not exist
+// or a value cannot be encoded.
 func (o *Org) PutRecord(sobject string, f salesforce.Fields) string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -282,8 +319,17 @@ func (o *Org) PutRecord(sobject string, f salesforce.Fields) string {
 		if err != nil {
 			panic(fmt.Sprintf("salesforcetest: PutRecord: field %s: %v", k, err))
 		}
+		if fd := obj.field(k); fd != nil && fd.kind == kindDateTime {
+			if s, ok := nv.(string); ok {
+				if t, ok := parseDateTime(s); ok {
+					nv = formatDateTime(t)
+				}
+			}
+		}
 		rec[name] = nv
 	}
+	delete(rec, "Id")
+	delete(rec, "IsDeleted")
 	return o.store(obj, rec)
 }
 
@@ -458,11 +504,21 @@ func (o *Org) newID(prefix string) string {
 
 // store adds a new record with its system fields. The caller holds o.mu.
 func (o *Org) store(obj *object, rec map[string]any) string {
-	id := o.newID(obj.keyPrefix)
-	now := time.Now().UTC().Format("2006-01-02T15:04:05.000+0000")
+	return o.storeAs(obj, o.newID(obj.keyPrefix), rec)
+}
+
+// storeAs adds a new record with the given ID and its system fields; the
+// CreatedDate and LastModifiedDate it holds (PutRecord's) are kept. The
+// caller holds o.mu.
+func (o *Org) storeAs(obj *object, id string, rec map[string]any) string {
+	now := formatDateTime(time.Now())
 	rec["Id"] = id
-	rec["CreatedDate"] = now
-	rec["LastModifiedDate"] = now
+	if rec["CreatedDate"] == nil {
+		rec["CreatedDate"] = now
+	}
+	if rec["LastModifiedDate"] == nil {
+		rec["LastModifiedDate"] = now
+	}
 	rec["IsDeleted"] = false
 	if obj.field("OwnerId") != nil && rec["OwnerId"] == nil {
 		rec["OwnerId"] = o.userID

@@ -1,0 +1,225 @@
+package salesforcetest_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/koeiq/syncd/salesforce"
+	"github.com/koeiq/syncd/salesforce/salesforcetest"
+)
+
+// sfDateTime matches a datetime as Salesforce answers it.
+var sfDateTime = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$`)
+
+type describedField struct {
+	Name       string `json:"name"`
+	Type       string `json:"type"`
+	Length     int    `json:"length"`
+	Nillable   bool   `json:"nillable"`
+	Createable bool   `json:"createable"`
+	Updateable bool   `json:"updateable"`
+	Unique     bool   `json:"unique"`
+}
+
+func describe(t *testing.T, org *salesforcetest.Org, token, sobject string) (keyPrefix string, fields map[string]describedField) {
+	t.Helper()
+	r := api(t, org, token, http.MethodGet, "/sobjects/"+sobject+"/describe", "")
+	var d struct {
+		KeyPrefix string           `json:"keyPrefix"`
+		Fields    []describedField `json:"fields"`
+	}
+	r.json(t, &d)
+	if r.status != http.StatusOK {
+		t.Fatalf("describe %s: %d %s", sobject, r.status, r.body)
+	}
+	fields = make(map[string]describedField)
+	for _, f := range d.Fields {
+		fields[f.Name] = f
+	}
+	return d.KeyPrefix, fields
+}
+
+func TestStandardObjects(t *testing.T) {
+	t.Parallel()
+	org := newOrg(t, salesforcetest.OrgConfig{})
+	token := getToken(t, org)
+
+	tests := []struct {
+		object string
+		prefix string
+		fields map[string]string // name → "type length [required]"
+	}{
+		{"Contact", "003", map[string]string{
+			"FirstName": "string 40", "LastName": "string 80 required", "Phone": "phone 40", "MobilePhone": "phone 40",
+			"HomePhone": "phone 40", "OtherPhone": "phone 40", "Email": "email 80", "AccountId": "reference 18",
+			"OwnerId": "reference 18 required", "LastModifiedDate": "datetime 0 required",
+		}},
+		{"Lead", "00Q", map[string]string{
+			"FirstName": "string 40", "LastName": "string 80 required", "Company": "string 255 required",
+			"Phone": "phone 40", "MobilePhone": "phone 40", "Email": "email 80", "Status": "picklist 40 required",
+			"IsConverted": "boolean 0 required", "LastModifiedDate": "datetime 0 required",
+		}},
+		{"User", "005", map[string]string{
+			"Username": "string 80 required", "FirstName": "string 40", "LastName": "string 80 required",
+			"Email": "email 128 required", "IsActive": "boolean 0 required",
+		}},
+		{"Task", "00T", map[string]string{"WhoId": "reference 18", "Subject": "combobox 255"}},
+	}
+	for _, tt := range tests {
+		prefix, fields := describe(t, org, token, tt.object)
+		if prefix != tt.prefix {
+			t.Errorf("%s keyPrefix = %q, want %q", tt.object, prefix, tt.prefix)
+		}
+		for name, want := range tt.fields {
+			f, ok := fields[name]
+			if !ok {
+				t.Errorf("%s has no field %s", tt.object, name)
+				continue
+			}
+			got := fmt.Sprintf("%s %d", f.Type, f.Length)
+			if !f.Nillable {
+				got += " required"
+			}
+			if got != want {
+				t.Errorf("%s.%s = %q, want %q", tt.object, name, got, want)
+			}
+		}
+	}
+	_, lead := describe(t, org, token, "Lead")
+	if f := lead["IsConverted"]; f.Createable || f.Updateable {
+		t.Errorf("Lead.IsConverted is createable or updateable: %+v", f)
+	}
+	_, user := describe(t, org, token, "User")
+	if !user["Username"].Unique {
+		t.Errorf("User.Username is not unique")
+	}
+
+	// The integration user is an active User from the start.
+	users := org.Records("User")
+	if len(users) != 1 || users[0]["Id"] != org.UserID() || users[0]["IsActive"] != true ||
+		users[0]["Username"] != "integration@acme.example.com" || !sfDateTime.MatchString(users[0]["LastModifiedDate"].(string)) {
+		t.Errorf("User records = %v, want the integration user %s", users, org.UserID())
+	}
+	r := api(t, org, token, http.MethodGet, "/query?q="+url.QueryEscape("SELECT Id, IsActive FROM User WHERE Email IN ('INTEGRATION@acme.example.com')"), "")
+	if r.status != http.StatusOK || !strings.Contains(r.body, `"Id":"`+org.UserID()+`","IsActive":true`) {
+		t.Errorf("query for the integration user: %d %s", r.status, r.body)
+	}
+}
+
+func TestStandardObjectWrites(t *testing.T) {
+	t.Parallel()
+	org := newOrg(t, salesforcetest.OrgConfig{})
+	token := getToken(t, org)
+	create := func(sobject, body string) response {
+		t.Helper()
+		return api(t, org, token, http.MethodPost, "/sobjects/"+sobject+"/", body)
+	}
+
+	for _, tt := range []struct {
+		sobject, body, wantCode string
+	}{
+		{"Contact", `{"FirstName":"Ada"}`, "REQUIRED_FIELD_MISSING"},
+		{"Contact", `{"LastName":"Lovelace","Phone":"` + strings.Repeat("1", 41) + `"}`, "STRING_TOO_LONG"},
+		{"Contact", `{"LastName":"Lovelace","Email":"not an address"}`, "INVALID_EMAIL_ADDRESS"},
+		{"Contact", `{"LastName":"Lovelace","LastModifiedDate":"2026-01-15T10:00:00.000+0000"}`, "INVALID_FIELD_FOR_INSERT_UPDATE"},
+		{"Lead", `{"LastName":"Hopper"}`, "REQUIRED_FIELD_MISSING"},
+		{"Lead", `{"LastName":"Hopper","Company":"Navy","IsConverted":true}`, "INVALID_FIELD_FOR_INSERT_UPDATE"},
+		{"User", `{"LastName":"Doe","Email":"doe@example.com","Username":"integration@acme.example.com"}`, "DUPLICATE_VALUE"},
+	} {
+		if r := create(tt.sobject, tt.body); r.status != http.StatusBadRequest || errorCode(t, r) != tt.wantCode {
+			t.Errorf("create %s %s: %d %s, want %s", tt.sobject, tt.body, r.status, r.body, tt.wantCode)
+		}
+	}
+
+	r := create("Contact", `{"LastName":"Lovelace","Phone":"+81312345678","Email":"ada@example.com"}`)
+	var created struct {
+		ID string `json:"id"`
+	}
+	r.json(t, &created)
+	if r.status != http.StatusCreated || !strings.HasPrefix(created.ID, "003") {
+		t.Fatalf("create Contact: %d %s", r.status, r.body)
+	}
+	contact, _ := org.Record("Contact", created.ID)
+	if contact["OwnerId"] != org.UserID() || !sfDateTime.MatchString(contact["LastModifiedDate"].(string)) {
+		t.Errorf("Contact = %v", contact)
+	}
+
+	r = create("Lead", `{"LastName":"Hopper","Company":"Navy"}`)
+	r.json(t, &created)
+	if r.status != http.StatusCreated || !strings.HasPrefix(created.ID, "00Q") {
+		t.Fatalf("create Lead: %d %s", r.status, r.body)
+	}
+	lead, _ := org.Record("Lead", created.ID)
+	if lead["Status"] != "Open - Not Contacted" || lead["IsConverted"] != false {
+		t.Errorf("Lead = %v, want the default Status and IsConverted false", lead)
+	}
+	converted := org.PutRecord("Lead", salesforce.Fields{"LastName": "Converted", "Company": "Acme", "IsConverted": true})
+	if rec, _ := org.Record("Lead", converted); rec["IsConverted"] != true || rec["Status"] != "Open - Not Contacted" {
+		t.Errorf("PutRecord Lead = %v", rec)
+	}
+}
+
+func TestReplaceStandardObject(t *testing.T) {
+	t.Parallel()
+	contact := salesforcetest.ContactObject()
+	contact.KeyPrefix = "" // the standard prefix all the same
+	contact.Fields = append(contact.Fields, salesforcetest.FieldDef{Name: "Direct_Line__c", Label: "Direct Line", Type: "phone"})
+	org := newOrg(t, salesforcetest.OrgConfig{Objects: []salesforcetest.ObjectDef{
+		contact, salesforcetest.CustomCallObject("Call_Recording__c"),
+	}})
+	token := getToken(t, org)
+	prefix, fields := describe(t, org, token, "Contact")
+	if f := fields["Direct_Line__c"]; prefix != "003" || f.Type != "phone" || f.Length != 40 {
+		t.Errorf("Contact: prefix %q, Direct_Line__c %+v; want 003 and phone 40", prefix, f)
+	}
+	for _, sobject := range []string{"Task", "Lead", "User", "Call_Recording__c"} {
+		if r := api(t, org, token, http.MethodGet, "/sobjects/"+sobject+"/describe", ""); r.status != http.StatusOK {
+			t.Errorf("describe %s: %d", sobject, r.status)
+		}
+	}
+	r := api(t, org, token, http.MethodPost, "/sobjects/Contact/", `{"LastName":"Lovelace","Direct_Line__c":"03-1234-5678"}`)
+	if r.status != http.StatusCreated {
+		t.Errorf("create Contact with Direct_Line__c: %d %s", r.status, r.body)
+	}
+}
+
+func TestPutRecordDates(t *testing.T) {
+	t.Parallel()
+	org := newOrg(t, salesforcetest.OrgConfig{})
+	token := getToken(t, org)
+	older := org.PutRecord("Contact", salesforce.Fields{
+		"LastName": "Older", "LastModifiedDate": time.Date(2021, 1, 15, 19, 4, 5, 123_000_000, time.FixedZone("JST", 9*3600)),
+	})
+	newer := org.PutRecord("Contact", salesforce.Fields{"LastName": "Newer", "lastmodifieddate": "2021-02-01T00:00:00Z"})
+	now := org.PutRecord("Contact", salesforce.Fields{"LastName": "Now"})
+	for id, want := range map[string]string{older: "2021-01-15T10:04:05.123+0000", newer: "2021-02-01T00:00:00.000+0000"} {
+		if rec, _ := org.Record("Contact", id); rec["LastModifiedDate"] != want {
+			t.Errorf("LastModifiedDate = %v, want %s", rec["LastModifiedDate"], want)
+		}
+	}
+	r := api(t, org, token, http.MethodGet, "/query?q="+url.QueryEscape("SELECT Id, LastModifiedDate FROM Contact ORDER BY LastModifiedDate DESC"), "")
+	var page struct {
+		Records []struct {
+			ID               string `json:"Id"`
+			LastModifiedDate string `json:"LastModifiedDate"`
+		} `json:"records"`
+	}
+	r.json(t, &page)
+	if r.status != http.StatusOK || len(page.Records) != 3 || page.Records[0].ID != now || page.Records[1].ID != newer ||
+		page.Records[2].ID != older || page.Records[2].LastModifiedDate != "2021-01-15T10:04:05.123+0000" {
+		t.Errorf("query: %d %s", r.status, r.body)
+	}
+
+	// An update sets LastModifiedDate to now.
+	if r := api(t, org, token, http.MethodPatch, "/sobjects/Contact/"+older, `{"FirstName":"Ada"}`); r.status != http.StatusNoContent {
+		t.Fatalf("update: %d %s", r.status, r.body)
+	}
+	if rec, _ := org.Record("Contact", older); rec["LastModifiedDate"] == "2021-01-15T10:04:05.123+0000" || !sfDateTime.MatchString(rec["LastModifiedDate"].(string)) {
+		t.Errorf("LastModifiedDate after an update = %v", rec["LastModifiedDate"])
+	}
+}

@@ -127,10 +127,14 @@ func checkWrite(vals []fieldVal, create bool) *sfError {
 }
 
 // checkRecord applies the rules on a whole record about to be saved (the
-// merged record of an update): required fields, then validation rules, then
-// unique values, in Salesforce's order of execution (unique indexes are
-// checked when the record is written). The caller holds o.mu.
-func (obj *object) checkRecord(rec map[string]any, self string) *sfError {
+// merged record of an update): required fields, then the references the
+// save writes (refs; see checkReference), then validation rules, then unique
+// values, in Salesforce's order of execution (unique indexes are checked
+// when the record is written). On an update (self != ""), an owner that is
+// an inactive User fails the save even when the update leaves OwnerId
+// alone, as in Salesforce without the "Update Records with Inactive Owners"
+// permission. The caller holds o.mu.
+func (o *Org) checkRecord(obj *object, rec map[string]any, self string, refs []*field) *sfError {
 	var missing []string
 	for _, f := range obj.fields {
 		if f.Required && !f.ReadOnly && rec[f.Name] == nil {
@@ -140,6 +144,16 @@ func (obj *object) checkRecord(rec map[string]any, self string) *sfError {
 	if len(missing) > 0 {
 		return newError(http.StatusBadRequest, "REQUIRED_FIELD_MISSING",
 			"Required fields are missing: ["+strings.Join(missing, ", ")+"]", missing...)
+	}
+	for _, f := range refs {
+		if err := o.checkReference(obj, f, rec[f.Name]); err != nil {
+			return err
+		}
+	}
+	if owner := obj.field("OwnerId"); self != "" && owner != nil && !slices.Contains(refs, owner) {
+		if err := o.checkInactiveOwner(obj, owner, rec[owner.Name]); err != nil {
+			return err
+		}
 	}
 	if err := obj.checkRules(rec); err != nil {
 		return err
@@ -155,6 +169,53 @@ func (obj *object) checkRecord(rec map[string]any, self string) *sfError {
 					"duplicate value found: %s duplicates value on record with id: %s", f.Name, id), f.Name)
 			}
 		}
+	}
+	return nil
+}
+
+// checkReference checks the value v of a reference field f with ReferenceTo
+// (others pass), as Salesforce checks a lookup on save: an ID of another
+// object → FIELD_INTEGRITY_EXCEPTION "<label>: id value of incorrect type";
+// a record in the recycle bin → ENTITY_IS_DELETED; one purged or never there
+// → INVALID_CROSS_REFERENCE_KEY; an OwnerId naming an inactive User →
+// INACTIVE_OWNER_OR_USER. The last three name no field, as Salesforce's do
+// not. The caller holds o.mu.
+func (o *Org) checkReference(obj *object, f *field, v any) *sfError {
+	s, _ := v.(string)
+	id, ok := canonicalID(s)
+	if len(f.ReferenceTo) == 0 || !ok {
+		return nil // null, or malformed (checkValue's MALFORMED_ID)
+	}
+	var target *object
+	for _, name := range f.ReferenceTo {
+		if t := o.object(name); t != nil && strings.HasPrefix(id, t.keyPrefix) {
+			target = t
+			break
+		}
+	}
+	switch {
+	case target == nil:
+		return newError(http.StatusBadRequest, "FIELD_INTEGRITY_EXCEPTION", f.Label+": id value of incorrect type: "+s, f.Name)
+	case target.records[id] != nil:
+		return o.checkInactiveOwner(obj, f, id)
+	case target.recycled[id] != nil:
+		return newError(http.StatusBadRequest, "ENTITY_IS_DELETED", "entity is deleted")
+	}
+	return newError(http.StatusBadRequest, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
+}
+
+// checkInactiveOwner refuses an OwnerId (f) whose value v is a User record
+// marked inactive (IsActive false). The caller holds o.mu.
+func (o *Org) checkInactiveOwner(obj *object, f *field, v any) *sfError {
+	s, _ := v.(string)
+	id, ok := canonicalID(s)
+	users := o.object("User")
+	if !ok || users == nil || !strings.EqualFold(f.Name, "OwnerId") || !slices.Contains(f.ReferenceTo, users.name) {
+		return nil
+	}
+	if user := users.records[id]; user != nil && user["IsActive"] == false {
+		return newError(http.StatusBadRequest, "INACTIVE_OWNER_OR_USER", fmt.Sprintf(
+			"operation performed with inactive user [%s] as owner of %s", id[:15], strings.ToLower(obj.name)))
 	}
 	return nil
 }
@@ -180,7 +241,13 @@ func (o *Org) insert(obj *object, vals []fieldVal) (string, *sfError) {
 			rec[fv.f.Name] = fv.v
 		}
 	}
-	if err := obj.checkRecord(rec, ""); err != nil {
+	var refs []*field
+	for _, f := range obj.fields {
+		if len(f.ReferenceTo) > 0 && rec[f.Name] != nil {
+			refs = append(refs, f)
+		}
+	}
+	if err := o.checkRecord(obj, rec, "", refs); err != nil {
 		return "", err
 	}
 	return o.store(obj, rec), nil
@@ -201,7 +268,13 @@ func (o *Org) modify(obj *object, id string, vals []fieldVal) (map[string]any, *
 			rec[fv.f.Name] = fv.v
 		}
 	}
-	if err := obj.checkRecord(rec, id); err != nil {
+	var refs []*field
+	for _, fv := range vals {
+		if len(fv.f.ReferenceTo) > 0 && fv.v != nil {
+			refs = append(refs, fv.f)
+		}
+	}
+	if err := o.checkRecord(obj, rec, id, refs); err != nil {
 		return nil, err
 	}
 	rec["LastModifiedDate"] = formatDateTime(time.Now())
@@ -463,6 +536,7 @@ func (o *Org) describe(sobject string) handler {
 			Custom             bool            `json:"custom"`
 			RestrictedPicklist bool            `json:"restrictedPicklist"`
 			PicklistValues     []picklistValue `json:"picklistValues"`
+			ReferenceTo        []string        `json:"referenceTo"`
 		}
 		fields := make([]fieldJSON, 0, len(obj.fields))
 		for _, f := range obj.fields {
@@ -470,7 +544,7 @@ func (o *Org) describe(sobject string) handler {
 				Name: f.Name, Label: f.Label, Type: f.Type, Createable: f.createable(), Updateable: f.updateable(),
 				Nillable: !f.Required, DefaultedOnCreate: f.defaulted, ExternalID: f.ExternalID, Unique: f.Unique,
 				Filterable: f.filterable(), Custom: strings.HasSuffix(f.Name, "__c"), RestrictedPicklist: f.Restricted,
-				PicklistValues: []picklistValue{},
+				PicklistValues: []picklistValue{}, ReferenceTo: append([]string{}, f.ReferenceTo...),
 			}
 			if f.kind == kindText {
 				fj.Length = f.Length

@@ -59,6 +59,19 @@
 //     were written with. CreatedDate and LastModifiedDate are the server's
 //     (LastModifiedDate changes with every update), except that
 //     [Org.PutRecord] may set them.
+//   - References, where a field's [FieldDef.ReferenceTo] names its targets
+//     (Task.WhoId: Contact or Lead; every object's OwnerId: User): a create,
+//     update or upsert, single or in a collection, that writes an ID of
+//     another object fails with FIELD_INTEGRITY_EXCEPTION ("Name ID: id
+//     value of incorrect type: ...", fields [WhoId]); one of a record in the
+//     recycle bin with ENTITY_IS_DELETED; one purged or never there with
+//     INVALID_CROSS_REFERENCE_KEY ("invalid cross reference id"); an OwnerId
+//     naming an inactive User with INACTIVE_OWNER_OR_USER ("operation
+//     performed with inactive user [005...] as owner of task", the user's
+//     15-character ID). The last three name no field, as Salesforce's
+//     answers do as far as is known; and, as in Salesforce, an update of a
+//     record whose owner is inactive fails even if it leaves OwnerId alone.
+//     Per record in a collection, a 400 otherwise.
 //   - Validation rules, as an admin defines them ([Org.AddValidationRule]:
 //     a text field contains a string): a create, update or upsert, single or
 //     in a collection, whose record as it would be after the save (the

@@ -13,8 +13,8 @@ import (
 
 // ObjectDef defines an object of an org: its API name, the prefix of its
 // record IDs and its fields. [Server.AddOrg] adds the system fields Id,
-// OwnerId, CreatedDate, LastModifiedDate and IsDeleted to every object that
-// lacks them.
+// OwnerId (a reference to User), CreatedDate, LastModifiedDate and IsDeleted
+// to every object that lacks them.
 type ObjectDef struct {
 	// Name is the API name, e.g. "Task" or "Call_Recording__c".
 	Name string
@@ -61,6 +61,14 @@ type FieldDef struct {
 	Restricted bool
 	// Default is set on create when the field is not sent.
 	Default any
+	// ReferenceTo names the objects a "reference" field points to, as
+	// describe's referenceTo does: Task.WhoId is Contact or Lead, OwnerId is
+	// User. Each must be an object of the org. When set, a create, update or
+	// upsert that writes the field must name a live record of one of them
+	// (see the package documentation for the errors); an OwnerId must
+	// moreover be an active User. Defaults to nil: any well-formed ID is
+	// accepted.
+	ReferenceTo []string
 }
 
 // TaskObject returns the Task object with the fields, types and lengths of
@@ -70,8 +78,9 @@ type FieldDef struct {
 // CallDurationInSeconds (int), CallDisposition (255), CallType (restricted
 // picklist: Inbound, Internal, Outbound), CallObject (255), Description
 // (textarea, 32,000), TaskSubtype (restricted picklist, create only, default
-// "Task"), Type (picklist), WhoId, WhatId, and the read-only AccountId and
-// IsClosed.
+// "Task"), Type (picklist), WhoId (a reference to Contact or Lead), WhatId,
+// and the read-only AccountId and IsClosed. Its OwnerId ("Assigned To") is the
+// system field: a reference to User.
 func TaskObject() ObjectDef {
 	return ObjectDef{
 		Name:      "Task",
@@ -92,7 +101,7 @@ func TaskObject() ObjectDef {
 			{Name: "TaskSubtype", Label: "Task Subtype", Type: "picklist", Length: 40, CreateOnly: true, Restricted: true,
 				Default: "Task", Picklist: []string{"Task", "Email", "List Email", "Cadence", "Call", "LinkedIn"}},
 			{Name: "Type", Type: "picklist", Length: 40, Picklist: []string{"Call", "Meeting", "Other", "Email"}},
-			{Name: "WhoId", Label: "Name ID", Type: "reference"},
+			{Name: "WhoId", Label: "Name ID", Type: "reference", ReferenceTo: []string{"Contact", "Lead"}},
 			{Name: "WhatId", Label: "Related To ID", Type: "reference"},
 			{Name: "AccountId", Label: "Account ID", Type: "reference", ReadOnly: true},
 			{Name: "IsClosed", Label: "Closed", Type: "boolean", ReadOnly: true},
@@ -289,7 +298,7 @@ func newObject(def ObjectDef, keyPrefix string) (*object, error) {
 	}
 	system := []FieldDef{
 		{Name: "Id", Label: "Record ID", Type: "id", ReadOnly: true, Required: true},
-		{Name: "OwnerId", Label: "Owner ID", Type: "reference", Required: true},
+		{Name: "OwnerId", Label: "Owner ID", Type: "reference", Required: true, ReferenceTo: []string{"User"}},
 		{Name: "CreatedDate", Label: "Created Date", Type: "datetime", ReadOnly: true, Required: true},
 		{Name: "LastModifiedDate", Label: "Last Modified Date", Type: "datetime", ReadOnly: true, Required: true},
 		{Name: "IsDeleted", Label: "Deleted", Type: "boolean", ReadOnly: true, Required: true},
@@ -314,6 +323,10 @@ func newObject(def ObjectDef, keyPrefix string) (*object, error) {
 		}
 		f := &field{FieldDef: fd, kind: k}
 		f.Picklist = append([]string(nil), fd.Picklist...)
+		f.ReferenceTo = append([]string(nil), fd.ReferenceTo...)
+		if len(f.ReferenceTo) > 0 && f.Type != "reference" {
+			return nil, fmt.Errorf("object %s: field %s has ReferenceTo but is of type %q, not reference", def.Name, fd.Name, fd.Type)
+		}
 		if f.Label == "" {
 			f.Label = f.Name
 		}

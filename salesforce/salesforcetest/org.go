@@ -209,6 +209,17 @@ func newOrg(name, url string, index int, closing <-chan struct{}, cfg OrgConfig)
 		}
 		o.objects[key] = obj
 	}
+	for _, obj := range o.objects {
+		for _, f := range obj.fields {
+			for i, target := range f.ReferenceTo {
+				t := o.object(target)
+				if t == nil {
+					return nil, fmt.Errorf("object %s: field %s references %s, which the org does not have", obj.name, f.Name, target)
+				}
+				f.ReferenceTo[i] = t.name
+			}
+		}
+	}
 	o.addIntegrationUser()
 	return o, nil
 }

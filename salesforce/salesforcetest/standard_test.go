@@ -223,3 +223,141 @@ func TestPutRecordDates(t *testing.T) {
 		t.Errorf("LastModifiedDate after an update = %v", rec["LastModifiedDate"])
 	}
 }
+
+func TestReferences(t *testing.T) {
+	t.Parallel()
+	custom := salesforcetest.CustomCallObject("Call_Recording__c")
+	custom.Fields = append(custom.Fields, salesforcetest.FieldDef{Name: "Contact__c", Label: "Contact", Type: "reference", ReferenceTo: []string{"contact"}})
+	org := newOrg(t, salesforcetest.OrgConfig{Objects: []salesforcetest.ObjectDef{custom}})
+	token := getToken(t, org)
+
+	contact := org.PutRecord("Contact", salesforce.Fields{"LastName": "Lovelace"})
+	lead := org.PutRecord("Lead", salesforce.Fields{"LastName": "Hopper", "Company": "Navy"})
+	deleted := org.PutRecord("Contact", salesforce.Fields{"LastName": "Deleted"})
+	org.DeleteRecord("Contact", deleted)
+	purged := org.PutRecord("Lead", salesforce.Fields{"LastName": "Purged", "Company": "Acme"})
+	org.DeleteRecord("Lead", purged)
+	org.EmptyRecycleBin()
+	deleted = org.PutRecord("Contact", salesforce.Fields{"LastName": "Deleted"})
+	org.DeleteRecord("Contact", deleted)
+	agent := org.PutRecord("User", salesforce.Fields{"Username": "agent@acme.example.com", "LastName": "Agent", "Email": "agent@acme.example.com"})
+	gone := org.PutRecord("User", salesforce.Fields{"Username": "gone@acme.example.com", "LastName": "Gone", "Email": "gone@acme.example.com", "IsActive": false})
+	const account = "001D000000IqhSLIAZ" // an Account's ID, from Salesforce's docs
+	const nobody = "003D000000IqhSL"     // a Contact ID no record has
+
+	r := api(t, org, token, http.MethodGet, "/sobjects/Task/describe", "")
+	if !strings.Contains(r.body, `"name":"WhoId","label":"Name ID","type":"reference"`) || !strings.Contains(r.body, `"referenceTo":["Contact","Lead"]`) ||
+		!strings.Contains(r.body, `"referenceTo":["User"]`) {
+		t.Errorf("Task describe lacks WhoId's or OwnerId's referenceTo: %s", r.body)
+	}
+
+	tests := []struct {
+		name      string
+		sobject   string
+		body      string
+		wantCode  string // "" for success
+		wantMsg   string
+		wantField string
+	}{
+		{"a Contact", "Task", `{"Subject":"c","WhoId":"` + contact + `"}`, "", "", ""},
+		{"a Lead, 15 characters", "Task", `{"Subject":"c","WhoId":"` + lead[:15] + `"}`, "", "", ""},
+		{"an active owner", "Task", `{"Subject":"c","OwnerId":"` + strings.ToLower(agent) + `"}`, "", "", ""},
+		{"an Account as WhoId", "Task", `{"Subject":"c","WhoId":"` + account + `"}`, "FIELD_INTEGRITY_EXCEPTION", "Name ID: id value of incorrect type: " + account, "WhoId"},
+		{"a User as WhoId", "Task", `{"Subject":"c","WhoId":"` + agent + `"}`, "FIELD_INTEGRITY_EXCEPTION", "Name ID: id value of incorrect type: " + agent, "WhoId"},
+		{"a Contact in the recycle bin", "Task", `{"Subject":"c","WhoId":"` + deleted + `"}`, "ENTITY_IS_DELETED", "entity is deleted", ""},
+		{"a purged Lead", "Task", `{"Subject":"c","WhoId":"` + purged + `"}`, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", ""},
+		{"no such Contact", "Task", `{"Subject":"c","WhoId":"` + nobody + `"}`, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", ""},
+		{"an inactive owner", "Task", `{"Subject":"c","OwnerId":"` + gone + `"}`, "INACTIVE_OWNER_OR_USER",
+			"operation performed with inactive user [" + gone[:15] + "] as owner of task", ""},
+		{"no such owner", "Task", `{"Subject":"c","OwnerId":"005D000000IqhSL"}`, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", ""},
+		{"a Contact as owner", "Task", `{"Subject":"c","OwnerId":"` + contact + `"}`, "FIELD_INTEGRITY_EXCEPTION", "Owner ID: id value of incorrect type: " + contact, "OwnerId"},
+		{"an inactive owner of a Contact", "Contact", `{"LastName":"x","OwnerId":"` + gone + `"}`, "INACTIVE_OWNER_OR_USER",
+			"operation performed with inactive user [" + gone[:15] + "] as owner of contact", ""},
+		{"a custom lookup", "Call_Recording__c", `{"Name":"n","Contact__c":"` + contact + `"}`, "", "", ""},
+		{"a custom lookup to a Lead", "Call_Recording__c", `{"Name":"n","Contact__c":"` + lead + `"}`, "FIELD_INTEGRITY_EXCEPTION", "Contact: id value of incorrect type: " + lead, "Contact__c"},
+		{"a malformed WhoId", "Task", `{"Subject":"c","WhoId":"003-nope"}`, "MALFORMED_ID", "Name ID: id value of incorrect type: 003-nope", "WhoId"},
+		{"a WhatId is not checked", "Task", `{"Subject":"c","WhatId":"` + account + `"}`, "", "", ""},
+	}
+	for _, tt := range tests {
+		r := api(t, org, token, http.MethodPost, "/sobjects/"+tt.sobject+"/", tt.body)
+		if tt.wantCode == "" {
+			if r.status != http.StatusCreated {
+				t.Errorf("%s: %d %s, want 201", tt.name, r.status, r.body)
+			}
+			continue
+		}
+		var errs []struct {
+			ErrorCode string   `json:"errorCode"`
+			Message   string   `json:"message"`
+			Fields    []string `json:"fields"`
+		}
+		r.json(t, &errs)
+		var want []string
+		if tt.wantField != "" {
+			want = []string{tt.wantField}
+		}
+		if r.status != http.StatusBadRequest || len(errs) != 1 || errs[0].ErrorCode != tt.wantCode || errs[0].Message != tt.wantMsg ||
+			fmt.Sprint(errs[0].Fields) != fmt.Sprint(want) {
+			t.Errorf("%s: %d %s, want 400 %s %q %v", tt.name, r.status, r.body, tt.wantCode, tt.wantMsg, want)
+		}
+	}
+
+	// In a collection, per record.
+	r = api(t, org, token, http.MethodPost, "/composite/sobjects", `{"allOrNone":false,"records":[
+		{"attributes":{"type":"Task"},"Subject":"ok","WhoId":"`+contact+`","OwnerId":"`+agent+`"},
+		{"attributes":{"type":"Task"},"Subject":"bad","WhoId":"`+nobody+`"},
+		{"attributes":{"type":"Task"},"Subject":"gone","OwnerId":"`+gone+`"}]}`)
+	var results []struct {
+		Success bool `json:"success"`
+		Errors  []struct {
+			StatusCode string `json:"statusCode"`
+		} `json:"errors"`
+	}
+	r.json(t, &results)
+	if r.status != http.StatusOK || len(results) != 3 || !results[0].Success || results[1].Success || results[2].Success ||
+		results[1].Errors[0].StatusCode != "INVALID_CROSS_REFERENCE_KEY" || results[2].Errors[0].StatusCode != "INACTIVE_OWNER_OR_USER" {
+		t.Errorf("collection: %d %s", r.status, r.body)
+	}
+
+	// Updates: the references they write, and an inactive owner even when
+	// they leave OwnerId alone.
+	owned := org.PutRecord("Task", salesforce.Fields{"Subject": "owned by gone", "OwnerId": gone})
+	mine := org.PutRecord("Task", salesforce.Fields{"Subject": "mine"})
+	for _, tt := range []struct {
+		id, body, wantCode string
+	}{
+		{mine, `{"WhoId":"` + lead + `"}`, ""},
+		{mine, `{"WhoId":null}`, ""},
+		{mine, `{"WhoId":"` + nobody + `"}`, "INVALID_CROSS_REFERENCE_KEY"},
+		{mine, `{"OwnerId":"` + gone + `"}`, "INACTIVE_OWNER_OR_USER"},
+		{owned, `{"Subject":"still owned by gone"}`, "INACTIVE_OWNER_OR_USER"},
+		{owned, `{"OwnerId":"` + agent + `","Subject":"reassigned"}`, ""},
+	} {
+		r := api(t, org, token, http.MethodPatch, "/sobjects/Task/"+tt.id, tt.body)
+		if tt.wantCode == "" && r.status != http.StatusNoContent || tt.wantCode != "" && (r.status != http.StatusBadRequest || errorCode(t, r) != tt.wantCode) {
+			t.Errorf("update %s: %d %s, want %q", tt.body, r.status, r.body, tt.wantCode)
+		}
+	}
+	if rec, _ := org.Record("Task", owned); rec["Subject"] != "reassigned" || rec["OwnerId"] != agent {
+		t.Errorf("reassigned Task = %v", rec)
+	}
+}
+
+func TestReferenceToPanics(t *testing.T) {
+	t.Parallel()
+	srv := salesforcetest.NewServer()
+	t.Cleanup(srv.Close)
+	for name, def := range map[string]salesforcetest.ObjectDef{
+		"unknown target":  {Name: "X__c", Fields: []salesforcetest.FieldDef{{Name: "Account__c", Type: "reference", ReferenceTo: []string{"Account"}}}},
+		"not a reference": {Name: "Y__c", Fields: []salesforcetest.FieldDef{{Name: "Contact__c", Type: "string", ReferenceTo: []string{"Contact"}}}},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: AddOrg did not panic", name)
+				}
+			}()
+			srv.AddOrg(strings.ToLower(def.Name[:1])+"-org", salesforcetest.OrgConfig{Objects: []salesforcetest.ObjectDef{def}})
+		}()
+	}
+}

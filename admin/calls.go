@@ -23,6 +23,7 @@ type targetSync struct {
 	Attempts   int        `json:"attempts"`
 	SyncedAt   *time.Time `json:"synced_at,omitempty"`
 	UpdatedAt  time.Time  `json:"updated_at"`
+	callMatch
 }
 
 // outboxEvent is one outbox row of the call: what the pipeline reported and
@@ -42,14 +43,16 @@ func (s *server) callSync(w http.ResponseWriter, r *http.Request, c *Claims) err
 
 	rows, err := s.cfg.Pool.Query(ctx, `
 		SELECT target, state, coalesce(object_type, ''), coalesce(record_id, ''), coalesce(last_error, ''),
-			attempts, synced_at, updated_at
+			attempts, synced_at, updated_at, coalesce(match, ''), coalesce(who_id, ''), coalesce(who_type, ''),
+			coalesce(owner_id, ''), coalesce(owner_note, '')
 		FROM sync_records WHERE tenant_id = $1 AND call_id = $2 ORDER BY target`, c.TenantID, callID)
 	if err != nil {
 		return err
 	}
 	for rows.Next() {
 		var t targetSync
-		if err := rows.Scan(&t.Target, &t.State, &t.ObjectType, &t.RecordID, &t.LastError, &t.Attempts, &t.SyncedAt, &t.UpdatedAt); err != nil {
+		if err := rows.Scan(&t.Target, &t.State, &t.ObjectType, &t.RecordID, &t.LastError, &t.Attempts, &t.SyncedAt, &t.UpdatedAt,
+			&t.Match, &t.WhoID, &t.WhoType, &t.OwnerID, &t.OwnerNote); err != nil {
 			return err
 		}
 		res.Targets = append(res.Targets, t)

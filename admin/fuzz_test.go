@@ -283,10 +283,11 @@ func (ft *fuzzTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // The documented answers (README, "The admin API").
 var (
-	salesforceFields   = []string{"enabled", "instance_url", "client_id", "client_secret", "object_type", "external_id_field"}
+	salesforceFields = []string{"enabled", "instance_url", "client_id", "client_secret", "object_type", "external_id_field",
+		"link_who", "assign_owner", "phone_fields", "who_field", "owner_field"}
 	kintoneFields      = []string{"enabled", "base_url", "app_id", "api_token"}
 	salesforceSettings = []string{"enabled", "instance_url", "client_id", "client_secret_set", "object_type", "external_id_field",
-		"attention", "attention_at", "updated_at", "updated_by"}
+		"link_who", "assign_owner", "phone_fields", "who_field", "owner_field", "attention", "attention_at", "updated_at", "updated_by"}
 	kintoneSettings = []string{"enabled", "base_url", "app_id", "api_token_set", "attention", "attention_at", "updated_at", "updated_by"}
 	checkReasons    = []string{"wrong_secret", "unknown_client_id", "flow_not_enabled", "not_authorized", "unreachable",
 		"wrong_token", "unknown_app", "refused"}
@@ -390,8 +391,10 @@ func checkShape(t *testing.T, v map[string]any, keys []string) {
 		}
 		var ok bool
 		switch k {
-		case "enabled", "client_secret_set", "api_token_set":
+		case "enabled", "client_secret_set", "api_token_set", "link_who", "assign_owner":
 			_, ok = val.(bool)
+		case "phone_fields":
+			_, ok = val.([]any)
 		case "app_id":
 			_, ok = val.(json.Number)
 		default:

@@ -20,12 +20,18 @@ type salesforceBody struct {
 	ClientSecret    *string `json:"client_secret"`
 	ObjectType      string  `json:"object_type"`
 	ExternalIDField string  `json:"external_id_field"`
+	// The call matching settings; absent or null keeps the stored value.
+	LinkWho     *bool     `json:"link_who"`
+	AssignOwner *bool     `json:"assign_owner"`
+	PhoneFields *[]string `json:"phone_fields"`
+	WhoField    *string   `json:"who_field"`
+	OwnerField  *string   `json:"owner_field"`
 }
 
 func (s *server) getSalesforce(w http.ResponseWriter, r *http.Request, c *Claims) error {
 	st, err := s.cfg.Settings.Salesforce(r.Context(), c.TenantID)
 	if errors.Is(err, settings.ErrNotFound) {
-		st = &settings.Salesforce{ObjectType: "Task"} // not configured yet: an empty form
+		st = &settings.Salesforce{ObjectType: "Task", PhoneFields: []string{}} // not configured yet: an empty form
 	} else if err != nil {
 		return err
 	}
@@ -48,6 +54,11 @@ func (s *server) putSalesforce(w http.ResponseWriter, r *http.Request, c *Claims
 		ClientSecret:    emptyIsNil(body.ClientSecret),
 		ObjectType:      body.ObjectType,
 		ExternalIDField: body.ExternalIDField,
+		LinkWho:         body.LinkWho,
+		AssignOwner:     body.AssignOwner,
+		PhoneFields:     body.PhoneFields,
+		WhoField:        body.WhoField,
+		OwnerField:      body.OwnerField,
 	}, c.Subject)
 	if err != nil {
 		return err

@@ -45,6 +45,20 @@ type logRow struct {
 	LastPushAt *time.Time `json:"last_push_at"`
 	SyncedAt   *time.Time `json:"synced_at"`
 	CreatedAt  time.Time  `json:"created_at"`
+	callMatch
+}
+
+// callMatch is what call matching found (SPEC §5.6): the Contact or Lead
+// the record is linked to, the result of the last match (matched,
+// ambiguous:N, none, invalid_number, off, error; "" before any), the owner
+// syncd set on create, and why the default owner was kept (no_user,
+// inactive_user, no_agent_email, error).
+type callMatch struct {
+	Match     string `json:"match,omitempty"`
+	WhoID     string `json:"who_id,omitempty"`
+	WhoType   string `json:"who_type,omitempty"`
+	OwnerID   string `json:"owner_id,omitempty"`
+	OwnerNote string `json:"owner_note,omitempty"`
 }
 
 // logPage is the answer of GET /api/v1/calls.
@@ -175,10 +189,11 @@ func (s *server) listCalls(w http.ResponseWriter, r *http.Request, c *Claims) er
 // scanLogRow reads a row of calls_page.sql or calls_search.sql.
 func scanLogRow(row pgx.CollectableRow) (logRow, error) {
 	var l logRow
-	var objectType, recordID, lastError, skipped *string
+	var objectType, recordID, lastError, skipped, match, whoID, whoType, ownerID, ownerNote *string
 	err := row.Scan(&l.CallID, &l.Target, &l.State, &objectType, &recordID, &l.Attempts, &lastError, &skipped,
-		&l.RetryAt, &l.LastPushAt, &l.SyncedAt, &l.CreatedAt)
+		&l.RetryAt, &l.LastPushAt, &l.SyncedAt, &l.CreatedAt, &match, &whoID, &whoType, &ownerID, &ownerNote)
 	l.ObjectType, l.RecordID, l.LastError, l.SkippedReason = deref(objectType), deref(recordID), deref(lastError), deref(skipped)
+	l.callMatch = callMatch{deref(match), deref(whoID), deref(whoType), deref(ownerID), deref(ownerNote)}
 	if l.RetryAt != nil && !l.RetryAt.After(time.Now()) {
 		l.RetryAt = nil // not held back any more
 	}

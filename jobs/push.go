@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -48,7 +49,13 @@ type pushItem struct {
 	payload  outbox.Payload
 	// committed is when the outbox row was written.
 	committed time.Time
-	loc       *time.Location
+	// loc and region are the tenant's time zone and phone region.
+	loc    *time.Location
+	region string
+	// priorWhoID is the WhoId syncd set on the call's record before, if any.
+	priorWhoID string
+	// link is what matching found, and what the push sent (Salesforce).
+	link callLink
 
 	// The result: a record ID, or an error; neither when it was not sent.
 	result pushResult
@@ -268,6 +275,10 @@ func work[T pushJobArgs](ctx context.Context, c *Client, t target, job *river.Jo
 			synced++
 			if counted {
 				c.cfg.Metrics.CallSynced(tenantID, t.name(), it.committed)
+				if m := it.link.match; m != "" && m != matchOff {
+					m, _, _ = strings.Cut(m, ":") // ambiguous:N counts as ambiguous
+					c.cfg.Metrics.CallMatched(tenantID, m)
+				}
 			}
 		case outcomeFailed:
 			failed++
@@ -432,11 +443,12 @@ func (c *Client) keepLeases(ctx context.Context, targetName, tenantID string, jo
 // loads what their pushes need. A call that can never be pushed as it
 // stands comes back with its failure already set.
 func (c *Client) claim(ctx context.Context, tx pgx.Tx, targetName, tenantID string, jobID int64, tn *settings.Tenant) ([]*pushItem, error) {
-	loc := time.UTC
+	loc, region := time.UTC, ""
 	if tn != nil {
 		if l, err := time.LoadLocation(tn.Timezone); err == nil {
 			loc = l
 		}
+		region = tn.DefaultRegion
 	}
 	rows, err := tx.Query(ctx, syncdsql.PushClaim, tenantID, targetName, jobID, c.cfg.BatchSize, c.cfg.LeaseTime.Seconds())
 	if err != nil {
@@ -444,17 +456,17 @@ func (c *Client) claim(ctx context.Context, tx pgx.Tx, targetName, tenantID stri
 	}
 	var items []*pushItem
 	for rows.Next() {
-		it := &pushItem{loc: loc}
+		it := &pushItem{loc: loc, region: region}
 		var (
-			recordID, objectType *string
-			payload              []byte
-			committed            *time.Time
+			recordID, objectType, whoID *string
+			payload                     []byte
+			committed                   *time.Time
 		)
-		if err := rows.Scan(&it.callID, &recordID, &objectType, &it.fresh, &it.attempts, &it.outboxID, &payload, &committed); err != nil {
+		if err := rows.Scan(&it.callID, &recordID, &objectType, &it.fresh, &it.attempts, &it.outboxID, &payload, &committed, &whoID); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("claim calls: %w", err)
 		}
-		it.recordID, it.objectType = deref(recordID), deref(objectType)
+		it.recordID, it.objectType, it.priorWhoID = deref(recordID), deref(objectType), deref(whoID)
 		switch {
 		case payload == nil || committed == nil:
 			it.fail(fmt.Errorf("outbox row %d of the call is gone; a newer analysis or syncd.resync pushes it", it.outboxID), classData, "")
@@ -509,6 +521,8 @@ func store[T pushJobArgs](ctx context.Context, c *Client, targetName, tenantID s
 		messages                                = make([]*string, n)
 		retryAfter                              = make([]float64, n)
 		inDoubt                                 = make([]bool, n)
+		matches, whoIDs, whoTypes               = make([]*string, n), make([]*string, n), make([]*string, n)
+		ownerIDs, ownerNotes                    = make([]*string, n), make([]*string, n)
 	)
 	for i, it := range items {
 		calls[i], outcomes[i], outboxIDs[i], inDoubt[i] = it.callID, out.Calls[i].Outcome, it.outboxID, it.result.inDoubt
@@ -520,6 +534,18 @@ func store[T pushJobArgs](ctx context.Context, c *Client, targetName, tenantID s
 			messages[i] = &msg
 		}
 		retryAfter[i] = c.retryAfter(it.attempts + 1).Seconds()
+		if l := &it.link; l.match != "" {
+			matches[i] = &l.match
+		}
+		if l := &it.link; l.sentWho {
+			whoIDs[i], whoTypes[i] = &l.whoID, &l.whoType
+		}
+		if l := &it.link; l.sentOwner {
+			ownerIDs[i] = &l.ownerID
+		}
+		if l := &it.link; l.ownerNote != "" {
+			ownerNotes[i] = &l.ownerNote
+		}
 	}
 	if err := recordOutput(ctx, out); err != nil {
 		return err
@@ -527,7 +553,8 @@ func store[T pushJobArgs](ctx context.Context, c *Client, targetName, tenantID s
 	err := pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
 		if n > 0 {
 			if _, err := tx.Exec(ctx, syncdsql.PushStore, tenantID, targetName, job.ID,
-				calls, outcomes, recordIDs, objectTypes, outboxIDs, messages, retryAfter, inDoubt); err != nil {
+				calls, outcomes, recordIDs, objectTypes, outboxIDs, messages, retryAfter, inDoubt,
+				matches, whoIDs, whoTypes, ownerIDs, ownerNotes); err != nil {
 				return err
 			}
 		}

@@ -49,6 +49,8 @@ type sfClient struct {
 	// so that pushes already under way in this process do not each ask for
 	// a token again. Guarded by salesforceTarget.mu.
 	refused error
+	// users are the org's users found by email, for owners.
+	users userCache
 }
 
 func newSalesforceTarget(c *Client) *salesforceTarget {
@@ -105,7 +107,7 @@ func (c *sfConn) push(ctx context.Context, items []*pushItem, markInDoubt func(c
 		}
 		return
 	}
-	pushSalesforce(ctx, c.client.client, c.settings, items, markInDoubt)
+	pushSalesforce(ctx, c.client.client, c.settings, &c.client.users, items, markInDoubt)
 	for _, it := range items {
 		if it.result.class == classAuth {
 			c.t.mu.Lock()

@@ -31,7 +31,7 @@ import (
 //
 // Each item ends with its own record ID or error; one bad record fails
 // alone. Items left without a result were not sent (ctx ended first).
-func pushSalesforce(ctx context.Context, client *salesforce.Client, st *settings.Salesforce, items []*pushItem,
+func pushSalesforce(ctx context.Context, client *salesforce.Client, st *settings.Salesforce, users *userCache, items []*pushItem,
 	markInDoubt func(context.Context, []*pushItem) error) {
 	object := st.ObjectType
 	extField := mapping.ExternalIDField(object, st.ExternalIDField)
@@ -39,13 +39,21 @@ func pushSalesforce(ctx context.Context, client *salesforce.Client, st *settings
 	for _, it := range items {
 		fields[it] = mapping.Salesforce(it.payload, object, extField, it.loc)
 	}
-	records := func(items []*pushItem) []salesforce.Fields {
+	matchCalls(ctx, client, st, users, items)
+	// records are the items' records with their links (linkRecord): as
+	// created when create says so for the item.
+	records := func(items []*pushItem, create func(*pushItem) bool) []salesforce.Fields {
 		out := make([]salesforce.Fields, len(items))
 		for i, it := range items {
-			out[i] = fields[it]
+			out[i] = linkRecord(fields[it], it, st, create(it))
 		}
 		return out
 	}
+	never := func(*pushItem) bool { return false }
+	always := func(*pushItem) bool { return true }
+	// An upsert of a call on its first lease creates its record: no
+	// earlier attempt can have.
+	fresh := func(it *pushItem) bool { return it.fresh }
 	// update updates items' records by the IDs in ids and returns the items
 	// whose record was deleted in Salesforce.
 	update := func(items []*pushItem, ids map[*pushItem]string) []*pushItem {
@@ -56,7 +64,7 @@ func pushSalesforce(ctx context.Context, client *salesforce.Client, st *settings
 				for i, it := range items {
 					idList[i] = ids[it]
 				}
-				return client.UpdateMany(ctx, object, idList, records(items))
+				return client.UpdateMany(ctx, object, idList, records(items, never))
 			})...)
 		}
 		return deleted
@@ -77,7 +85,7 @@ func pushSalesforce(ctx context.Context, client *salesforce.Client, st *settings
 	if extField != "" {
 		for _, chunk := range chunks(rest, salesforce.MaxCollectionSize) {
 			saveMany(ctx, object, chunk, false, func(ctx context.Context, items []*pushItem) ([]salesforce.Result, error) {
-				return client.UpsertMany(ctx, object, extField, records(items))
+				return client.UpsertMany(ctx, object, extField, records(items, fresh))
 			})
 		}
 		return
@@ -125,7 +133,7 @@ func pushSalesforce(ctx context.Context, client *salesforce.Client, st *settings
 	}
 	for _, chunk := range chunks(create, salesforce.MaxCollectionSize) {
 		saveMany(ctx, object, chunk, false, func(ctx context.Context, items []*pushItem) ([]salesforce.Result, error) {
-			return client.CreateMany(ctx, object, records(items))
+			return client.CreateMany(ctx, object, records(items, always))
 		})
 	}
 }

@@ -77,6 +77,21 @@ func LookupValue(objectType, callID string) string {
 	return cut(Subject(callID), SubjectLength)
 }
 
+// TaskSubtype is the Task field that makes a Task a call in Salesforce's
+// activity timeline. Salesforce takes it on create only: syncd sends it
+// (as TaskSubtypeCall) when it creates a Task, never in an update.
+const (
+	TaskSubtype     = "TaskSubtype"
+	TaskSubtypeCall = "Call"
+)
+
+// CallObjectLength is the length of Task.CallObject.
+const CallObjectLength = 255
+
+// callTypes maps a payload's direction to Task.CallType; other directions
+// leave CallType out.
+var callTypes = map[string]string{"inbound": "Inbound", "outbound": "Outbound", "internal": "Internal"}
+
 // SalesforceFields lists every field Salesforce may receive for objectType
 // (with extIDField, when set): what "Test connection" checks exists and is
 // writable.
@@ -86,7 +101,8 @@ func SalesforceFields(objectType, extIDField string) []string {
 		fields = []string{"Name", DefaultExternalIDField, "call_date__c", "call_duration_seconds__c", "primary_intent__c",
 			"summary__c", "quality_score__c", "transcript_url__c", "description__c"}
 	} else {
-		fields = []string{"Subject", "Status", "ActivityDate", "CallDurationInSeconds", "CallDisposition", "Description"}
+		fields = []string{"Subject", "Status", "ActivityDate", "CallDurationInSeconds", "CallDisposition", "Description",
+			"CallType", "CallObject", TaskSubtype}
 	}
 	if extIDField != "" && !slices.Contains(fields, extIDField) {
 		fields = append(fields, extIDField)
@@ -133,6 +149,8 @@ func Salesforce(p outbox.Payload, objectType, extIDField string, loc *time.Locat
 		put("CallDurationInSeconds", p.DurationSeconds)
 		put("CallDisposition", cut(p.PrimaryIntent, DispositionLength))
 		put("Description", description)
+		put("CallType", callTypes[p.Direction])
+		put("CallObject", cut(p.CallID, CallObjectLength))
 	}
 	if extIDField != "" {
 		put(extIDField, p.CallID)

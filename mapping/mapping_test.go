@@ -37,8 +37,17 @@ func TestTaskFields(t *testing.T) {
 		"CallDurationInSeconds": 312,
 		"CallDisposition":       "quote request",
 		"Description":           "Customer asked for a quote.\n\nQuality score: 87.5 / 100\nTranscript: https://app.koeiq.example/calls/c-123",
+		"CallType":              "Inbound",
+		"CallObject":            "c-123",
 	}
 	assertFields(t, got, want)
+	for direction, want := range map[string]any{"outbound": "Outbound", "internal": "Internal", "": nil, "sideways": nil} {
+		p := fullPayload()
+		p.Direction = direction
+		if got := Salesforce(p, "Task", "", tokyo)["CallType"]; got != want {
+			t.Errorf("direction %q: CallType = %v, want %v", direction, got, want)
+		}
+	}
 	if !strings.Contains(got["Subject"].(string), " \u2014 ") {
 		t.Error("Subject lacks the em dash with a space each side")
 	}
@@ -63,6 +72,7 @@ func TestAbsentValuesAreLeftOut(t *testing.T) {
 		"Status":                "Completed",
 		"ActivityDate":          "2026-01-02",
 		"CallDurationInSeconds": 0,
+		"CallObject":            "c1",
 	})
 	assertFields(t, Salesforce(p, "Call_Recording__c", "", time.UTC), map[string]any{
 		"Name":                     "KoeIQ Call — c1",

@@ -35,6 +35,7 @@ type Metrics struct {
 
 	synced        *prometheus.CounterVec
 	failed        *prometheus.CounterVec
+	matched       *prometheus.CounterVec
 	requests      *prometheus.CounterVec
 	requestTime   *prometheus.HistogramVec
 	apiUsage      *prometheus.GaugeVec
@@ -55,6 +56,10 @@ func New(pool *pgxpool.Pool, logger *slog.Logger) *Metrics {
 		failed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "syncd_calls_failed_total", Help: "Calls the CRM refused for good (state failed), by tenant and target.",
 		}, []string{"tenant", "target"}),
+		matched: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syncd_calls_matched_total",
+			Help: "Synced calls by the result of matching their phone to a Contact or Lead: matched, ambiguous, none, invalid_number, error.",
+		}, []string{"tenant", "result"}),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "syncd_crm_requests_total", Help: "Requests to Salesforce and Kintone by target, operation and HTTP status (0: network error).",
 		}, []string{"target", "operation", "status"}),
@@ -74,7 +79,7 @@ func New(pool *pgxpool.Pool, logger *slog.Logger) *Metrics {
 		}, []string{"target"}),
 		stateGathered: &stateCollector{pool: pool, logger: logger},
 	}
-	m.registry.MustRegister(m.synced, m.failed, m.requests, m.requestTime, m.apiUsage, m.apiLimit, m.pushLatency,
+	m.registry.MustRegister(m.synced, m.failed, m.matched, m.requests, m.requestTime, m.apiUsage, m.apiLimit, m.pushLatency,
 		m.stateGathered,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -100,6 +105,16 @@ func (m *Metrics) CallFailed(tenant, target string) {
 		return
 	}
 	m.failed.WithLabelValues(tenant, target).Inc()
+}
+
+// CallMatched records the result of matching a synced call's phone
+// number: "matched", "ambiguous" (whatever the count), "none",
+// "invalid_number" or "error".
+func (m *Metrics) CallMatched(tenant, result string) {
+	if m == nil {
+		return
+	}
+	m.matched.WithLabelValues(tenant, result).Inc()
 }
 
 // Request records one request to a CRM; status 0 is a network error.

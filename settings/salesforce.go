@@ -27,6 +27,21 @@ type Salesforce struct {
 	ClientSecretSet bool   `json:"client_secret_set"`
 	ObjectType      string `json:"object_type"`
 	ExternalIDField string `json:"external_id_field"`
+	// LinkWho links each call to the Contact, else the open Lead, with its
+	// customer_phone (WhoId; SPEC §5.6). Off by default.
+	LinkWho bool `json:"link_who"`
+	// AssignOwner makes the active User whose Email is the call's
+	// agent_email the owner of the record it creates. Off by default.
+	AssignOwner bool `json:"assign_owner"`
+	// PhoneFields are phone fields matched besides Phone and MobilePhone:
+	// "Field__c" on Contact and Lead, "Contact.Field__c" or "Lead.Field__c"
+	// on one of them. At most 5.
+	PhoneFields []string `json:"phone_fields"`
+	// WhoField and OwnerField are the lookup fields of a custom object that
+	// take the match and the owner; unset, a custom object gets neither.
+	// Task uses WhoId and OwnerId.
+	WhoField   string `json:"who_field"`
+	OwnerField string `json:"owner_field"`
 	// Attention, when not empty, says why the tenant's pushes wait for an
 	// admin (Salesforce refused the credentials); saving clears it.
 	Attention   string     `json:"attention,omitempty"`
@@ -48,11 +63,17 @@ type SalesforceInput struct {
 	// ExternalIDField is the custom field holding the call ID, for upserts.
 	// Optional; custom objects use call_id__c when it is empty.
 	ExternalIDField string
+	// The call matching settings (see Salesforce); nil keeps the stored
+	// value (off, none or unset for new settings).
+	LinkWho, AssignOwner *bool
+	PhoneFields          *[]string
+	WhoField, OwnerField *string
 }
 
 var (
 	customObjectRE = regexp.MustCompile(`^(?:[A-Za-z][A-Za-z0-9]*__)?[A-Za-z](?:[A-Za-z0-9]|_[A-Za-z0-9])*__c$`)
 	clientIDRE     = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
+	fieldNameRE    = regexp.MustCompile(`^[A-Za-z](?:[A-Za-z0-9]|_[A-Za-z0-9])*(?:__c)?$`)
 )
 
 // validateSalesforce checks in and returns it normalised.
@@ -85,8 +106,44 @@ func (s *Store) validateSalesforce(in SalesforceInput) (SalesforceInput, error) 
 	if in.ExternalIDField != "" && (!customObjectRE.MatchString(in.ExternalIDField) || len(in.ExternalIDField) > 60) {
 		return in, &ValidationError{"external_id_field", "must be the API name of a custom field such as KoeIQ_Call_Id__c"}
 	}
+	if in.PhoneFields != nil {
+		var fields []string
+		for _, f := range *in.PhoneFields {
+			f = strings.TrimSpace(f)
+			object, name, qualified := strings.Cut(f, ".")
+			if !qualified {
+				name = object
+			}
+			if (qualified && object != "Contact" && object != "Lead") || !fieldNameRE.MatchString(name) {
+				return in, &ValidationError{"phone_fields", fmt.Sprintf("%q must be a phone field's API name such as Direct_Line__c, or Contact.Direct_Line__c for one object", f)}
+			}
+			if name != "Phone" && name != "MobilePhone" && !slices.Contains(fields, f) { // those two are always matched
+				fields = append(fields, f)
+			}
+		}
+		if len(fields) > MaxPhoneFields {
+			return in, &ValidationError{"phone_fields", fmt.Sprintf("lists at most %d fields besides Phone and MobilePhone", MaxPhoneFields)}
+		}
+		in.PhoneFields = &fields
+	}
+	for _, f := range []struct {
+		name  string
+		value *string
+	}{{"who_field", in.WhoField}, {"owner_field", in.OwnerField}} {
+		if f.value == nil {
+			continue
+		}
+		*f.value = strings.TrimSpace(*f.value)
+		if *f.value != "" && (!customObjectRE.MatchString(*f.value) || len(*f.value) > 60) {
+			return in, &ValidationError{f.name, "must be the API name of a custom lookup field such as Contact__c"}
+		}
+	}
 	return in, nil
 }
+
+// MaxPhoneFields is how many phone fields besides Phone and MobilePhone
+// calls may be matched on.
+const MaxPhoneFields = 5
 
 // SaveSalesforce validates in, checks the credentials against the org when
 // in.Enabled (fetching a token), and only then stores the settings, sealed
@@ -145,8 +202,10 @@ func (s *Store) SaveSalesforce(ctx context.Context, tenantID string, in Salesfor
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `
 			INSERT INTO salesforce_settings
-				(tenant_id, enabled, instance_url, client_id, client_secret_encrypted, object_type, external_id_field, updated_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+				(tenant_id, enabled, instance_url, client_id, client_secret_encrypted, object_type, external_id_field, updated_by,
+				 link_who, assign_owner, phone_fields, who_field, owner_field)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
+				coalesce($9, false), coalesce($10, false), coalesce($11::text[], '{}'), nullif($12, ''), nullif($13, ''))
 			ON CONFLICT (tenant_id) DO UPDATE SET
 				enabled                 = excluded.enabled,
 				instance_url            = excluded.instance_url,
@@ -154,11 +213,17 @@ func (s *Store) SaveSalesforce(ctx context.Context, tenantID string, in Salesfor
 				client_secret_encrypted = coalesce(excluded.client_secret_encrypted, salesforce_settings.client_secret_encrypted),
 				object_type             = excluded.object_type,
 				external_id_field       = excluded.external_id_field,
+				link_who                = coalesce($9, salesforce_settings.link_who),
+				assign_owner            = coalesce($10, salesforce_settings.assign_owner),
+				phone_fields            = coalesce($11::text[], salesforce_settings.phone_fields),
+				who_field               = CASE WHEN $12::text IS NULL THEN salesforce_settings.who_field ELSE nullif($12, '') END,
+				owner_field             = CASE WHEN $13::text IS NULL THEN salesforce_settings.owner_field ELSE nullif($13, '') END,
 				attention               = NULL,
 				attention_at            = NULL,
 				updated_at              = now(),
 				updated_by              = excluded.updated_by`,
-			tenantID, in.Enabled, in.InstanceURL, in.ClientID, sealed, in.ObjectType, extField, by)
+			tenantID, in.Enabled, in.InstanceURL, in.ClientID, sealed, in.ObjectType, extField, by,
+			in.LinkWho, in.AssignOwner, in.PhoneFields, in.WhoField, in.OwnerField)
 		if err != nil {
 			return err
 		}
@@ -237,10 +302,12 @@ func (s *Store) loadSalesforce(ctx context.Context, tenantID string) (*Salesforc
 	var extField *string
 	err := s.pool.QueryRow(ctx, `
 		SELECT enabled, instance_url, client_id, client_secret_encrypted, object_type, external_id_field,
-			coalesce(attention, ''), attention_at, updated_at, updated_by
+			coalesce(attention, ''), attention_at, updated_at, updated_by,
+			link_who, assign_owner, phone_fields, coalesce(who_field, ''), coalesce(owner_field, '')
 		FROM salesforce_settings WHERE tenant_id = $1`, tenantID).
 		Scan(&v.Enabled, &v.InstanceURL, &v.ClientID, &sealed, &v.ObjectType, &extField,
-			&v.Attention, &v.AttentionAt, &v.UpdatedAt, &v.UpdatedBy)
+			&v.Attention, &v.AttentionAt, &v.UpdatedAt, &v.UpdatedBy,
+			&v.LinkWho, &v.AssignOwner, &v.PhoneFields, &v.WhoField, &v.OwnerField)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil, ErrNotFound
 	}
@@ -248,6 +315,9 @@ func (s *Store) loadSalesforce(ctx context.Context, tenantID string) (*Salesforc
 		return nil, nil, fmt.Errorf("settings: salesforce settings of %q: %w", tenantID, err)
 	}
 	v.ClientSecretSet = sealed != nil
+	if v.PhoneFields == nil {
+		v.PhoneFields = []string{}
+	}
 	if extField != nil {
 		v.ExternalIDField = *extField
 	}
@@ -277,7 +347,8 @@ type SalesforceReport struct {
 	// Problems explains each problem in words an admin understands.
 	Problems []string `json:"problems"`
 	// MissingFields are fields syncd writes that the object lacks (or the
-	// integration user cannot see).
+	// integration user cannot see), and, as "Contact.Phone", fields call
+	// matching reads that Contact, Lead or User lack.
 	MissingFields []string `json:"missing_fields"`
 	// NotCreateable and NotUpdateable are fields the integration user may not
 	// write on create or on update.
@@ -334,7 +405,7 @@ func (s *Store) TestSalesforce(ctx context.Context, tenantID string) (*Salesforc
 			r.MissingFields = append(r.MissingFields, name)
 		case !f.Createable:
 			r.NotCreateable = append(r.NotCreateable, name)
-		case !f.Updateable && name != extField:
+		case !f.Updateable && name != extField && name != mapping.TaskSubtype: // both are sent on create only
 			r.NotUpdateable = append(r.NotUpdateable, name)
 		}
 	}
@@ -355,6 +426,82 @@ func (s *Store) TestSalesforce(ctx context.Context, tenantID string) (*Salesforc
 			r.Problems = append(r.Problems, fmt.Sprintf("%s is not marked External ID, so syncd cannot upsert by it.", extField))
 		}
 	}
+	if err := checkMatching(ctx, client, v, desc, r); err != nil {
+		return nil, err
+	}
 	r.OK = len(r.Problems) == 0
 	return r, nil
+}
+
+// checkMatching adds to r what would stop call matching (SPEC §5.6): the
+// object's fields that take the match and the owner, and whether the
+// integration user can read Contact and Lead with their phone fields, and
+// User with Email and IsActive.
+func checkMatching(ctx context.Context, client *salesforce.Client, v *Salesforce, desc *salesforce.ObjectDescribe, r *SalesforceReport) error {
+	whoField, ownerField := "WhoId", "OwnerId"
+	if mapping.IsCustomObject(v.ObjectType) {
+		whoField, ownerField = v.WhoField, v.OwnerField
+	}
+	for _, want := range []struct {
+		on    bool
+		field string
+		what  string
+	}{{v.LinkWho, whoField, "who_field"}, {v.AssignOwner, ownerField, "owner_field"}} {
+		switch {
+		case !want.on:
+		case want.field == "":
+			r.Problems = append(r.Problems, fmt.Sprintf("%s is on, but %s names no lookup field of %s: nothing is set.",
+				map[string]string{"who_field": "Linking calls to people", "owner_field": "Assigning owners"}[want.what], want.what, v.ObjectType))
+		default:
+			if f, ok := desc.Field(want.field); !ok || !f.Createable {
+				r.Problems = append(r.Problems, fmt.Sprintf("The integration user may not set %s on new %s records.", want.field, v.ObjectType))
+			}
+		}
+	}
+	type need struct {
+		object string
+		fields []string
+	}
+	var needs []need
+	if v.LinkWho {
+		contact, lead := []string{"Phone", "MobilePhone"}, []string{"Phone", "MobilePhone", "IsConverted"}
+		for _, f := range v.PhoneFields {
+			object, name, qualified := strings.Cut(f, ".")
+			switch {
+			case !qualified:
+				contact, lead = append(contact, f), append(lead, f)
+			case object == "Contact":
+				contact = append(contact, name)
+			default:
+				lead = append(lead, name)
+			}
+		}
+		needs = append(needs, need{"Contact", contact}, need{"Lead", lead})
+	}
+	if v.AssignOwner {
+		needs = append(needs, need{"User", []string{"Email", "IsActive"}})
+	}
+	for _, n := range needs {
+		d, err := client.Describe(ctx, n.object)
+		if err != nil {
+			var ae *salesforce.APIError
+			if errors.As(err, &ae) && (ae.ErrorCode == "NOT_FOUND" || ae.ErrorCode == "INVALID_TYPE") {
+				r.Problems = append(r.Problems, fmt.Sprintf("The integration user cannot read %s records, which call matching looks up.", n.object))
+				continue
+			}
+			return fmt.Errorf("describe %s: %w", n.object, err)
+		}
+		var missing []string
+		for _, name := range n.fields {
+			if _, ok := d.Field(name); !ok {
+				missing = append(missing, name)
+				r.MissingFields = append(r.MissingFields, n.object+"."+name)
+			}
+		}
+		if len(missing) > 0 {
+			r.Problems = append(r.Problems, fmt.Sprintf("%s has no field %s (or the integration user cannot read it), which call matching reads.",
+				n.object, strings.Join(missing, ", ")))
+		}
+	}
+	return nil
 }

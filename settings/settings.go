@@ -19,11 +19,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/koeiq/syncd/phone"
 	"github.com/koeiq/syncd/secrets"
 )
 
@@ -116,13 +118,16 @@ func NewStore(pool *pgxpool.Pool, cfg *Config) (*Store, error) {
 
 // Tenant is a tenant of KoeIQ.
 type Tenant struct {
-	ID               string    `json:"id"`
-	Name             string    `json:"name"`
-	AuditExportPack  bool      `json:"audit_export_pack"`
-	AnalyticsEnabled bool      `json:"analytics_enabled"`
-	Timezone         string    `json:"timezone"`
-	CreatedAt        time.Time `json:"created_at"`
-	UpdatedAt        time.Time `json:"updated_at"`
+	ID               string `json:"id"`
+	Name             string `json:"name"`
+	AuditExportPack  bool   `json:"audit_export_pack"`
+	AnalyticsEnabled bool   `json:"analytics_enabled"`
+	Timezone         string `json:"timezone"`
+	// DefaultRegion (ISO 3166-1 alpha-2, such as "JP") reads the phone
+	// numbers of calls written without a country code; "" when unset.
+	DefaultRegion string    `json:"default_region"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // Location returns the tenant's time zone.
@@ -141,6 +146,7 @@ type TenantChange struct {
 	AuditExportPack  *bool
 	AnalyticsEnabled *bool
 	Timezone         *string
+	DefaultRegion    *string // "" unsets it
 }
 
 // SetTenant creates the tenant or changes the given fields.
@@ -153,17 +159,25 @@ func (s *Store) SetTenant(ctx context.Context, id string, ch TenantChange) (*Ten
 			return nil, &ValidationError{"timezone", fmt.Sprintf("%q is not an IANA time zone name such as Asia/Tokyo", *ch.Timezone)}
 		}
 	}
+	if ch.DefaultRegion != nil {
+		region := strings.ToUpper(strings.TrimSpace(*ch.DefaultRegion))
+		if region != "" && !phone.ValidRegion(region) {
+			return nil, &ValidationError{"default_region", fmt.Sprintf("%q is not a region code such as JP or US (ISO 3166-1 alpha-2)", *ch.DefaultRegion)}
+		}
+		ch.DefaultRegion = &region
+	}
 	row := s.pool.QueryRow(ctx, `
-		INSERT INTO tenants (id, name, audit_export_pack, analytics_enabled, timezone)
-		VALUES ($1, coalesce($2, ''), coalesce($3, false), coalesce($4, true), coalesce($5, 'UTC'))
+		INSERT INTO tenants (id, name, audit_export_pack, analytics_enabled, timezone, default_region)
+		VALUES ($1, coalesce($2, ''), coalesce($3, false), coalesce($4, true), coalesce($5, 'UTC'), coalesce($6, ''))
 		ON CONFLICT (id) DO UPDATE SET
 			name              = coalesce($2, tenants.name),
 			audit_export_pack = coalesce($3, tenants.audit_export_pack),
 			analytics_enabled = coalesce($4, tenants.analytics_enabled),
 			timezone          = coalesce($5, tenants.timezone),
+			default_region    = coalesce($6, tenants.default_region),
 			updated_at        = now()
 		RETURNING `+tenantColumns,
-		id, ch.Name, ch.AuditExportPack, ch.AnalyticsEnabled, ch.Timezone)
+		id, ch.Name, ch.AuditExportPack, ch.AnalyticsEnabled, ch.Timezone, ch.DefaultRegion)
 	t, err := scanTenant(row)
 	if err != nil {
 		return nil, fmt.Errorf("settings: set tenant %q: %w", id, err)
@@ -183,11 +197,11 @@ func (s *Store) Tenant(ctx context.Context, id string) (*Tenant, error) {
 	return t, nil
 }
 
-const tenantColumns = "id, name, audit_export_pack, analytics_enabled, timezone, created_at, updated_at"
+const tenantColumns = "id, name, audit_export_pack, analytics_enabled, timezone, default_region, created_at, updated_at"
 
 func scanTenant(row pgx.Row) (*Tenant, error) {
 	t := &Tenant{}
-	err := row.Scan(&t.ID, &t.Name, &t.AuditExportPack, &t.AnalyticsEnabled, &t.Timezone, &t.CreatedAt, &t.UpdatedAt)
+	err := row.Scan(&t.ID, &t.Name, &t.AuditExportPack, &t.AnalyticsEnabled, &t.Timezone, &t.DefaultRegion, &t.CreatedAt, &t.UpdatedAt)
 	if err != nil {
 		return nil, err
 	}

@@ -53,7 +53,7 @@ var PushInDoubt string
 var PushRenew string
 
 // PushStore stores the outcomes of a push job's calls and releases their
-// leases. $1 tenant, $2 target, $3 job ID, $4 to $11 arrays (see the file).
+// leases. $1 tenant, $2 target, $3 job ID, $4 to $16 arrays (see the file).
 //
 //go:embed queries/push_store.sql
 var PushStore string

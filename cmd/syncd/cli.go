@@ -20,9 +20,12 @@ Usage:
   syncd migrate      bring the database schema up to date
   syncd run          run the daemon
   syncd tenant set --id T [--name N] [--pack=true|false] [--analytics=true|false] [--timezone ZONE]
+                     [--region JP]
                      create a tenant or change it
   syncd settings salesforce --tenant T --enabled=true --instance-url URL --client-id ID
-                     [--object-type Task] [--external-id-field F]   (client secret on standard input)
+                     [--object-type Task] [--external-id-field F] [--link-who] [--assign-owner]
+                     [--phone-fields F,...] [--who-field F] [--owner-field F]
+                     (client secret on standard input)
   syncd settings kintone --tenant T --enabled=true --base-url URL --app-id N
                      (API token on standard input)
   syncd backfill --tenant T --since DATE [--wait 10m]

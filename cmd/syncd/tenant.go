@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"golang.org/x/term"
@@ -17,11 +18,12 @@ import (
 )
 
 // cmdTenant runs `syncd tenant set --id T [--name N] [--pack=true|false]
-// [--analytics=true|false] [--timezone Asia/Tokyo]`: it creates the tenant or
-// changes the given fields, leaving the others as they are.
+// [--analytics=true|false] [--timezone Asia/Tokyo] [--region JP]`: it
+// creates the tenant or changes the given fields, leaving the others as
+// they are.
 func cmdTenant(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] != "set" {
-		return fmt.Errorf("%w: syncd tenant set --id T [--name N] [--pack=true|false] [--analytics=true|false] [--timezone ZONE]", errUsage)
+		return fmt.Errorf("%w: syncd tenant set --id T [--name N] [--pack=true|false] [--analytics=true|false] [--timezone ZONE] [--region JP]", errUsage)
 	}
 	fs := newFlagSet(e, "tenant set")
 	id := fs.String("id", "", "tenant ID (required)")
@@ -29,6 +31,7 @@ func cmdTenant(ctx context.Context, e *env, args []string) error {
 	pack := fs.Bool("pack", false, "whether the tenant has the Audit & Export Pack")
 	analytics := fs.Bool("analytics", true, "whether call.analysed (true) or call.transcribed (false) creates the CRM record")
 	timezone := fs.String("timezone", "", "IANA time zone of the tenant, such as Asia/Tokyo (default UTC)")
+	region := fs.String("region", "", "region of phone numbers written without a country code, such as JP (ISO 3166-1 alpha-2; \"\" unsets it)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -46,6 +49,8 @@ func cmdTenant(ctx context.Context, e *env, args []string) error {
 			ch.AnalyticsEnabled = analytics
 		case "timezone":
 			ch.Timezone = timezone
+		case "region":
+			ch.DefaultRegion = region
 		}
 	})
 
@@ -73,12 +78,27 @@ func cmdSettings(ctx context.Context, e *env, args []string) error {
 	var (
 		instanceURL, clientID, objectType, extIDField, baseURL *string
 		appID                                                  *int64
+		match                                                  settings.SalesforceInput // the matching fields given
 	)
 	if which == "salesforce" {
 		instanceURL = fs.String("instance-url", "", "the org's My Domain URL, such as https://acme.my.salesforce.com")
 		clientID = fs.String("client-id", "", "the External Client App's Consumer Key")
 		objectType = fs.String("object-type", "Task", "Task or a custom object API name such as Call_Recording__c")
 		extIDField = fs.String("external-id-field", "", "custom field holding the call ID, for upserts")
+		fs.Var(&optBool{&match.LinkWho}, "link-who", "link each call to the Contact or Lead with its customer_phone (WhoId); unset keeps the stored value")
+		fs.Var(&optBool{&match.AssignOwner}, "assign-owner", "make the agent's active User the owner of records syncd creates; unset keeps the stored value")
+		fs.Func("phone-fields", "comma-separated phone fields matched besides Phone and MobilePhone (Field__c, Contact.Field__c, Lead.Field__c); \"\" for none", func(s string) error {
+			fields := []string{}
+			for _, f := range strings.Split(s, ",") {
+				if f = strings.TrimSpace(f); f != "" {
+					fields = append(fields, f)
+				}
+			}
+			match.PhoneFields = &fields
+			return nil
+		})
+		fs.Func("who-field", "custom object: the lookup field that takes the Contact or Lead", func(s string) error { match.WhoField = &s; return nil })
+		fs.Func("owner-field", "custom object: the lookup field that takes the owner", func(s string) error { match.OwnerField = &s; return nil })
 	} else {
 		baseURL = fs.String("base-url", "", "the Kintone address, such as https://example.cybozu.com")
 		appID = fs.Int64("app-id", 0, "the app's number")
@@ -101,6 +121,8 @@ func cmdSettings(ctx context.Context, e *env, args []string) error {
 			saved, err = store.SaveSalesforce(ctx, *tenant, settings.SalesforceInput{
 				Enabled: *enabled, InstanceURL: *instanceURL, ClientID: *clientID, ClientSecret: secret,
 				ObjectType: *objectType, ExternalIDField: *extIDField,
+				LinkWho: match.LinkWho, AssignOwner: match.AssignOwner, PhoneFields: match.PhoneFields,
+				WhoField: match.WhoField, OwnerField: match.OwnerField,
 			}, "cli")
 		} else {
 			saved, err = store.SaveKintone(ctx, *tenant, settings.KintoneInput{
@@ -180,3 +202,24 @@ func printJSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
+
+// optBool is a boolean flag that is nil until it is given.
+type optBool struct{ p **bool }
+
+func (b *optBool) String() string {
+	if b.p == nil || *b.p == nil {
+		return ""
+	}
+	return strconv.FormatBool(**b.p)
+}
+
+func (b *optBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	*b.p = &v
+	return nil
+}
+
+func (b *optBool) IsBoolFlag() bool { return true }

@@ -10,14 +10,15 @@
 -- rows each, and the ranges are merged: a page costs the same however many
 -- calls the tenant has.
 SELECT call_id, target, state, object_type, record_id, attempts, last_error, skipped_reason,
-    retry_at, last_push_at, synced_at, created_at
+    retry_at, last_push_at, synced_at, created_at, match, who_id, who_type, owner_id, owner_note
 FROM (
     SELECT r.*
     FROM (VALUES ('synced'), ('pending'), ('failed')) AS states (state)
     CROSS JOIN LATERAL (
         SELECT call_id, target, state, object_type, record_id, attempts, last_error, NULL AS skipped_reason,
             greatest(retry_at, in_doubt_until) AS retry_at,
-            CASE WHEN attempts > 0 THEN updated_at END AS last_push_at, synced_at, created_at
+            CASE WHEN attempts > 0 THEN updated_at END AS last_push_at, synced_at, created_at,
+            match, who_id, who_type, owner_id, owner_note
         FROM sync_records
         WHERE tenant_id = $1 AND sync_records.state = states.state AND $2 IN ('', states.state)
           AND (created_at, call_id, target) < ($3, $4, $5)
@@ -26,7 +27,7 @@ FROM (
     ) AS r
     UNION ALL
     (SELECT o.call_id, '', 'skipped', NULL, NULL, 0, NULL, ltrim(substr(o.outcome, length('skipped:') + 1)),
-        NULL, NULL, NULL, o.created_at
+        NULL, NULL, NULL, o.created_at, NULL, NULL, NULL, NULL, NULL
      FROM outbox o
      WHERE o.tenant_id = $1 AND o.outcome LIKE 'skipped%' AND $2 IN ('', 'skipped')
        AND (o.created_at, o.call_id, '') < ($3, $4, $5)

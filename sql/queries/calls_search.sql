@@ -8,11 +8,12 @@
 -- skipped rows of the tenant are few (a backfill or retention clears them)
 -- and are filtered.
 SELECT call_id, target, state, object_type, record_id, attempts, last_error, skipped_reason,
-    retry_at, last_push_at, synced_at, created_at
+    retry_at, last_push_at, synced_at, created_at, match, who_id, who_type, owner_id, owner_note
 FROM (
     (SELECT call_id, target, state, object_type, record_id, attempts, last_error, NULL AS skipped_reason,
         greatest(retry_at, in_doubt_until) AS retry_at,
-        CASE WHEN attempts > 0 THEN updated_at END AS last_push_at, synced_at, created_at
+        CASE WHEN attempts > 0 THEN updated_at END AS last_push_at, synced_at, created_at,
+        match, who_id, who_type, owner_id, owner_note
      FROM sync_records
      WHERE tenant_id = $1
        AND call_id ~>=~ $3 AND call_id ~<~ ($2 || U&'\+10FFFF')
@@ -23,7 +24,7 @@ FROM (
      LIMIT $6)
     UNION ALL
     (SELECT DISTINCT ON (o.call_id COLLATE "C") o.call_id, '', 'skipped', NULL, NULL, 0, NULL,
-        ltrim(substr(o.outcome, length('skipped:') + 1)), NULL, NULL, NULL, o.created_at
+        ltrim(substr(o.outcome, length('skipped:') + 1)), NULL, NULL, NULL, o.created_at, NULL, NULL, NULL, NULL, NULL
      FROM outbox o
      WHERE o.tenant_id = $1 AND o.outcome LIKE 'skipped%' AND $7 IN ('', 'skipped')
        AND starts_with(o.call_id, $2) AND o.call_id ~>~ $4

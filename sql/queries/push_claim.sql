@@ -6,7 +6,8 @@
 --
 -- Returns what the push needs: the stored record, whether this is the call's
 -- first lease (no record of it can exist in the CRM yet, so it needs no
--- look-up), its attempts so far and the newest queued payload.
+-- look-up), its attempts so far, the newest queued payload, and the WhoId
+-- syncd set on its record before (never sent again).
 WITH claimable AS (
     SELECT tenant_id, call_id, target
     FROM sync_records
@@ -26,11 +27,11 @@ leased AS (
         push_job_id = $3
     FROM claimable
     WHERE r.tenant_id = claimable.tenant_id AND r.call_id = claimable.call_id AND r.target = claimable.target
-    RETURNING r.call_id, r.record_id, r.object_type, r.leases, r.attempts, r.queued_outbox_id
+    RETURNING r.call_id, r.record_id, r.object_type, r.leases, r.attempts, r.queued_outbox_id, r.who_id
 )
 
 SELECT leased.call_id, leased.record_id, leased.object_type, leased.leases = 1 AS fresh,
-    leased.attempts, leased.queued_outbox_id, outbox.payload, outbox.created_at
+    leased.attempts, leased.queued_outbox_id, outbox.payload, outbox.created_at, leased.who_id
 FROM leased
 LEFT JOIN outbox ON outbox.id = leased.queued_outbox_id
 ORDER BY leased.queued_outbox_id;

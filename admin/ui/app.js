@@ -52,6 +52,7 @@ const state = {
   busy: { sf: false, kt: false, retry: false, testCall: false },
   dirty: { sf: false, kt: false }, // the form differs from what is saved
   testCall: null, // { id, target, started, timer }
+  sfInstanceURL: "", // the saved Salesforce instance URL: links to Contacts, Leads and Users
   log: { cursors: [""], next: "", seq: 0, busy: false },
   lastTyped: 0,
   refreshTimer: 0,
@@ -313,8 +314,18 @@ const FORMS = {
       client_secret: "sf-client-secret",
       object_type: "sf-object-type",
       external_id_field: "sf-external-id-field",
+      link_who: "sf-link-who",
+      assign_owner: "sf-assign-owner",
+      phone_fields: "sf-phone-fields",
+      who_field: "sf-who-field",
+      owner_field: "sf-owner-field",
     },
-    labels: { enabled: "Enable Salesforce mode", instance_url: "Instance URL", client_id: "Client ID", client_secret: "Client Secret", object_type: "Object type", external_id_field: "External ID field" },
+    labels: {
+      enabled: "Enable Salesforce mode", instance_url: "Instance URL", client_id: "Client ID", client_secret: "Client Secret",
+      object_type: "Object type", external_id_field: "External ID field",
+      link_who: "Link each call to the Contact or Lead", assign_owner: "Assign each new record to the agent's user",
+      phone_fields: "Extra phone fields", who_field: "Lookup field for the Contact or Lead", owner_field: "Lookup field for the owner",
+    },
     fill(st) {
       $("sf-enabled").checked = Boolean(st.enabled);
       $("sf-instance-url").value = st.instance_url || "";
@@ -322,6 +333,13 @@ const FORMS = {
       $("sf-object-type").value = st.object_type || "Task";
       $("sf-external-id-field").value = st.external_id_field || "";
       fillSecret("sf-client-secret", st.client_secret_set);
+      $("sf-link-who").checked = Boolean(st.link_who);
+      $("sf-assign-owner").checked = Boolean(st.assign_owner);
+      $("sf-phone-fields").value = list(st.phone_fields).join(", ");
+      $("sf-who-field").value = st.who_field || "";
+      $("sf-owner-field").value = st.owner_field || "";
+      toggleLookupFields();
+      state.sfInstanceURL = st.instance_url || "";
     },
     body() {
       return {
@@ -330,6 +348,12 @@ const FORMS = {
         client_id: $("sf-client-id").value.trim(),
         object_type: $("sf-object-type").value.trim(),
         external_id_field: $("sf-external-id-field").value.trim(),
+        // Call matching (SPEC §5.6): always sent, so what is saved is what the form shows.
+        link_who: $("sf-link-who").checked,
+        assign_owner: $("sf-assign-owner").checked,
+        phone_fields: $("sf-phone-fields").value.split(",").map((f) => f.trim()).filter(Boolean),
+        who_field: $("sf-who-field").value.trim(),
+        owner_field: $("sf-owner-field").value.trim(),
       };
     },
     saved: (st) => (st.enabled ? "Saved. Salesforce accepted the credentials." : "Saved (disabled)."),
@@ -360,6 +384,13 @@ const FORMS = {
     renderTest: renderKintoneTest,
   },
 };
+
+// toggleLookupFields shows the custom object's lookup fields unless the
+// object type is Task (empty means Task), which always uses WhoId and OwnerId.
+function toggleLookupFields() {
+  const type = $("sf-object-type").value.trim();
+  $("sf-lookup-fields").hidden = type === "" || type === "Task";
+}
 
 // fillSecret empties a secret field: a stored secret is never shown, and an
 // empty field keeps it.
@@ -465,6 +496,8 @@ function showFieldError(key, field, message) {
   const id = FORMS[key].fields[field];
   const input = id && $(id);
   if (!input) return false;
+  const group = input.closest("[hidden]");
+  if (group) group.hidden = false; // e.g. a lookup field while the object type reads Task
   const text = fieldMessage(key, field, message);
   const errID = `${id}-error`;
   let p = $(errID);
@@ -720,7 +753,7 @@ function emptyRow() {
   let text = "No calls yet. Analysed calls appear here once KoeIQ reports them; Send a test call to try the integration.";
   if (state.log.cursors.length > 1) text = "No more calls.";
   else if (st || q) text = "No calls match this filter.";
-  return h("tr", { class: "empty" }, h("td", { colspan: "7" }, text));
+  return h("tr", { class: "empty" }, h("td", { colspan: "8" }, text));
 }
 
 const STATE_LABELS = { synced: "Synced", pending: "Pending", failed: "Failed", skipped: "Skipped" };
@@ -739,12 +772,60 @@ function logRow(c) {
     h("th", { scope: "row", class: "call-id" }, h("code", {}, c.call_id), c.test ? h("span", { class: "badge badge-test" }, "test") : null),
     h("td", {}, h("span", { class: `badge badge-${STATE_LABELS[c.state] ? c.state : "other"}` }, STATE_LABELS[c.state] || c.state || "?")),
     h("td", { class: "record" }, record),
+    h("td", { class: "link-cell" }, linkedTo(c)),
     h("td", { class: "num" }, fmtNumber(c.attempts)),
     h("td", { class: "last-error" }, lastErrorText(c)),
     h("td", { class: "last-push" }, c.last_push_at ? h("time", { datetime: c.last_push_at }, fmtTime(c.last_push_at)) : h("span", { class: "muted" }, "never")),
     h("td", { class: "row-actions" },
       h("button", { type: "button", class: "resync secondary small", "aria-label": `Resync call ${c.call_id}`, disabled: !state.pack }, "Resync")),
   );
+}
+
+// What a call's match result means when it linked nobody ("off" and no
+// result yet say nothing).
+const MATCH_WORDS = { none: "no match", invalid_number: "number not valid", error: "match failed" };
+// Why a record kept the integration's default owner.
+const OWNER_NOTES = {
+  no_user: "default owner: no active user with the agent's email",
+  inactive_user: "default owner: the agent's user is inactive",
+  no_agent_email: "default owner: no agent email",
+  error: "default owner: the user lookup failed",
+};
+
+// sfLink links to a Salesforce record by ID on the saved instance, or is
+// null when there is no http(s) instance URL (or the ID looks wrong).
+function sfLink(id, cls, text, title) {
+  const base = safeURL(state.sfInstanceURL);
+  if (!base || !/^[A-Za-z0-9]{15,18}$/.test(id)) return null;
+  const href = `${base.replace(/\/+$/, "")}/${encodeURIComponent(id)}`;
+  return h("a", { class: cls, href, target: "_blank", rel: "noopener noreferrer", title }, text);
+}
+
+// linkedTo is what the Linked to column shows: the Contact or Lead the
+// record is linked to (or why none), and the owner syncd set (or why the
+// default owner was kept).
+function linkedTo(c) {
+  const parts = [];
+  const match = c.match || "";
+  if (c.who_id) {
+    const type = c.who_type || "Record";
+    const link = sfLink(c.who_id, "who-link", type, `Open the ${type} ${c.who_id} in Salesforce`);
+    parts.push(h("span", { class: "who" }, link || `${type} ${c.who_id}`));
+  }
+  const ambiguous = /^ambiguous:(\d+)$/.exec(match);
+  if (ambiguous) {
+    parts.push(h("span", { class: "match-note", title: `${ambiguous[1]} people have this number; the most recently changed was chosen.` },
+      `newest of ${fmtNumber(Number(ambiguous[1]))}`));
+  } else if (!c.who_id && MATCH_WORDS[match]) {
+    parts.push(h("span", { class: `match-note match-${match}` }, MATCH_WORDS[match]));
+  }
+  if (c.owner_id) {
+    const link = sfLink(c.owner_id, "owner-link", "Owner", `Open the owner ${c.owner_id} in Salesforce`);
+    parts.push(h("span", { class: "owner" }, link || `Owner ${c.owner_id}`));
+  } else if (c.owner_note) {
+    parts.push(h("span", { class: "owner-note" }, OWNER_NOTES[c.owner_note] || `default owner: ${c.owner_note}`));
+  }
+  return parts;
 }
 
 // lastErrorText is what to show in the Last error column.
@@ -847,6 +928,9 @@ function wire() {
     });
     $(`${key}-test`).addEventListener("click", () => testConnection(key));
   }
+
+  $("sf-object-type").addEventListener("input", toggleLookupFields);
+  $("sf-object-type").addEventListener("change", toggleLookupFields);
 
   $("retry-failed").addEventListener("click", retryFailed);
   $("test-call").addEventListener("click", sendTestCall);

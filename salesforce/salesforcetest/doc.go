@@ -99,11 +99,20 @@
 //     is not an ID at all is a per-record MALFORMED_ID (Salesforce may refuse
 //     the whole request), and an ID sent twice fails the whole request with
 //     400 INVALID_FIELD "Duplicate id in list" (Apex's wording).
-//   - A SOQL subset: SELECT fields FROM object [WHERE f = v | f != v |
-//     f IN (...) [AND ...]] [ORDER BY f [ASC|DESC]] [LIMIT n], with SOQL's
-//     string escapes and case-insensitive comparisons; long text fields
-//     cannot be filtered; pages of OrgConfig.QueryBatchSize records with
-//     nextRecordsUrl. Anything else is MALFORMED_QUERY.
+//   - A SOQL subset: SELECT fields FROM object [WHERE condition]
+//     [ORDER BY f [ASC|DESC] [NULLS FIRST|LAST], ...] [LIMIT n]. A condition
+//     is a comparison (=, !=, <>, <, <=, >, >=, IN (...), NOT IN (...)) or
+//     parenthesised conditions and comparisons joined all by AND or all by
+//     OR: mixing AND and OR without parentheses is MALFORMED_QUERY, as
+//     Salesforce requires them. Literals are strings (SOQL's escapes),
+//     numbers, dates, datetimes (compared by instant), true, false, null;
+//     strings compare case-insensitively; ORDER BY sorts nulls first
+//     ascending and last descending. Long text fields can be neither
+//     filtered nor sorted (INVALID_FIELD). A statement longer than 100,000
+//     characters is MALFORMED_QUERY ("SOQL statements can not be longer than
+//     100000 characters."). Results come in pages of
+//     OrgConfig.QueryBatchSize records with nextRecordsUrl. Anything else is
+//     MALFORMED_QUERY.
 //   - Sforce-Limit-Info: api-usage=USED/MAX on every API response. Each
 //     authenticated API request counts one (not token requests, not the
 //     versions list); once the daily limit is spent requests answer

@@ -86,21 +86,30 @@ func TestParseSOQL(t *testing.T) {
 		{"SELECT Id FROM Task WHERE ActivityDate = 2026-01-15", []string{"Id"}, "Task", []string{"2026-01-15"}, -1},
 		{"SELECT Id FROM Task WHERE WhoId = null", []string{"Id"}, "Task", []string{"null"}, -1},
 		{"SELECT Id FROM Task WHERE Subject = '—😀'", []string{"Id"}, "Task", []string{"—😀"}, -1},
+		{"SELECT Id FROM Task WHERE Subject = 'x' OR Subject = 'y' or Subject = 'z'", []string{"Id"}, "Task", []string{"x", "y", "z"}, -1},
+		{"SELECT Id FROM Task WHERE (Subject = 'x' AND Status = 'y') OR Subject = 'z'", []string{"Id"}, "Task", []string{"x", "y", "z"}, -1},
+		{"SELECT Id FROM Task WHERE Subject = 'x' AND (Status IN ('y') OR (Subject NOT IN ('z')))", []string{"Id"}, "Task", []string{"x", "y", "z"}, -1},
+		{"SELECT Id FROM Task WHERE ((Subject = 'x'))", []string{"Id"}, "Task", []string{"x"}, -1},
+		{"SELECT Id FROM Task WHERE CallDurationInSeconds >= 1 AND CallDurationInSeconds<2 AND CallDurationInSeconds <= 3 AND CallDurationInSeconds>4 AND Subject <> 'x'",
+			[]string{"Id"}, "Task", []string{"1", "2", "3", "4", "x"}, -1},
+		{"SELECT Id FROM Task WHERE IsClosed = FALSE ORDER BY LastModifiedDate DESC NULLS FIRST, Id LIMIT 5", []string{"Id"}, "Task", []string{"false"}, 5},
+		{"SELECT Id FROM Task WHERE CreatedDate > 2026-01-15T10:00:00+09:00", []string{"Id"}, "Task", []string{"2026-01-15T10:00:00+09:00"}, -1},
+		{"SELECT Id FROM Task WHERE Subject IN ('" + strings.Repeat("x", 99_900) + "')", []string{"Id"}, "Task", []string{strings.Repeat("x", 99_900)}, -1},
 	}
 	for _, tt := range tests {
 		sq, err := parseSOQL(tt.q)
 		if err != nil {
-			t.Errorf("parseSOQL(%q): %s %s", tt.q, err.code, err.msg)
+			t.Errorf("parseSOQL(%.200q): %s %s", tt.q, err.code, err.msg)
 			continue
 		}
 		var values []string
-		for _, c := range sq.where {
+		for _, c := range sq.where.conditions() {
 			for _, v := range c.values {
 				values = append(values, v.text)
 			}
 		}
 		if !slices.Equal(sq.fields, tt.wantFields) || sq.object != tt.wantObject || !slices.Equal(values, tt.wantValues) || sq.limit != tt.wantLimit {
-			t.Errorf("parseSOQL(%q) = %v %s %q %d", tt.q, sq.fields, sq.object, values, sq.limit)
+			t.Errorf("parseSOQL(%.200q) = %v %s %.200q %d", tt.q, sq.fields, sq.object, values, sq.limit)
 		}
 	}
 
@@ -115,7 +124,21 @@ func TestParseSOQL(t *testing.T) {
 		"SELECT Id FROM Task WHERE",
 		"SELECT Id FROM Task WHERE Subject",
 		"SELECT Id FROM Task WHERE Subject = ",
-		"SELECT Id FROM Task WHERE Subject = 'x' OR Subject = 'y'",
+		"SELECT Id FROM Task WHERE Subject = 'x' AND Subject = 'y' OR Subject = 'z'",
+		"SELECT Id FROM Task WHERE Subject = 'x' OR Subject = 'y' AND Subject = 'z'",
+		"SELECT Id FROM Task WHERE (Subject = 'x' OR Subject = 'y' AND Subject = 'z')",
+		"SELECT Id FROM Task WHERE (Subject = 'x'",
+		"SELECT Id FROM Task WHERE Subject = 'x')",
+		"SELECT Id FROM Task WHERE ()",
+		"SELECT Id FROM Task WHERE Subject = 'x' AND",
+		"SELECT Id FROM Task WHERE NOT Subject = 'x'",
+		"SELECT Id FROM Task WHERE Subject NOT 'x'",
+		"SELECT Id FROM Task WHERE Subject ! 'x'",
+		"SELECT Id FROM Task ORDER BY",
+		"SELECT Id FROM Task ORDER BY Subject,",
+		"SELECT Id FROM Task ORDER BY Subject NULLS",
+		"SELECT Id FROM Task ORDER BY Subject DESC ASC",
+		"SELECT Id FROM Task WHERE Subject IN ('" + strings.Repeat("x", 100_000) + "')",
 		"SELECT Id FROM Task WHERE Subject LIKE 'x%'",
 		"SELECT Id FROM Task WHERE Subject IN 'x'",
 		"SELECT Id FROM Task WHERE Subject IN ('x'",
@@ -131,7 +154,7 @@ func TestParseSOQL(t *testing.T) {
 		"SELECT COUNT() FROM Task",
 	} {
 		if _, err := parseSOQL(q); err == nil || err.code != "MALFORMED_QUERY" {
-			t.Errorf("parseSOQL(%q) = %v, want MALFORMED_QUERY", q, err)
+			t.Errorf("parseSOQL(%.200q) = %v, want MALFORMED_QUERY", q, err)
 		}
 	}
 }

@@ -16,15 +16,25 @@ import (
 // The SOQL this server understands:
 //
 //	SELECT field[, field ...] FROM object
-//	  [WHERE cond [AND cond ...]]
-//	  [ORDER BY field [ASC|DESC]]
+//	  [WHERE condition]
+//	  [ORDER BY field [ASC|DESC] [NULLS FIRST|LAST][, ...]]
 //	  [LIMIT n]
 //
-// where cond is "field = literal", "field != literal" or
-// "field IN (literal, ...)", and a literal is a quoted string (with SOQL's
-// escape sequences), a number, a date (2026-01-15), true, false or null.
-// Keywords, objects and fields are case-insensitive and string comparisons
-// too, as in Salesforce. Anything else is MALFORMED_QUERY.
+// where a condition is a comparison, "(condition)", or comparisons and
+// parenthesised conditions joined all by AND or all by OR: as in
+// Salesforce, which requires parentheses whenever AND and OR are mixed,
+// "a AND b OR c" is MALFORMED_QUERY and "a AND (b OR c)" is not. A
+// comparison is "field op literal" with op one of =, !=, <>, <, <=, >, >=,
+// or "field [NOT] IN (literal, ...)"; a literal is a quoted string (with
+// SOQL's escape sequences), a number, a date (2026-01-15), a datetime
+// (2026-01-15T10:00:00Z, or with an offset), true, false or null. Keywords,
+// objects and fields are case-insensitive and string comparisons too, as in
+// Salesforce. A statement may be at most 100,000 characters long. Anything
+// else is MALFORMED_QUERY.
+
+// maxSOQLLength is Salesforce's default limit on the length of a SOQL
+// statement (Limits Quick Reference: "Maximum length of SOQL statements").
+const maxSOQLLength = 100_000
 
 type tokenKind int
 
@@ -73,13 +83,24 @@ func lex(q string) ([]token, *sfError) {
 			}
 			toks = append(toks, token{tokNumber, q[i:j]})
 			i = j
-		case c == '!' || c == '<':
-			if i+1 < len(q) && (q[i+1] == '=' || c == '<' && q[i+1] == '>') {
+		case c == '!' || c == '<' || c == '>':
+			next := byte(0)
+			if i+1 < len(q) {
+				next = q[i+1]
+			}
+			switch {
+			case c == '!' && next == '=', c == '<' && next == '>':
 				toks = append(toks, token{tokPunct, "!="})
 				i += 2
-				continue
+			case next == '=':
+				toks = append(toks, token{tokPunct, string(c) + "="})
+				i += 2
+			case c != '!':
+				toks = append(toks, token{tokPunct, string(c)})
+				i++
+			default:
+				return nil, malformed("unexpected token: '%c'", c)
 			}
-			return nil, malformed("unexpected token: '%c'", c)
 		case strings.IndexByte("(),=", c) >= 0:
 			toks = append(toks, token{tokPunct, string(c)})
 			i++
@@ -143,16 +164,44 @@ func isDigit(c byte) bool      { return '0' <= c && c <= '9' }
 
 type condition struct {
 	field  string
-	op     string // "=", "!=", "IN"
+	op     string // "=", "!=", "<", "<=", ">", ">=", "IN", "NOT IN"
 	values []token
+}
+
+// expr is a WHERE condition: a comparison (op ""), or the conditions in
+// kids joined by op "AND" or "OR".
+type expr struct {
+	op   string
+	kids []*expr
+	cond condition
+}
+
+// conditions returns the comparisons of e in the order written.
+func (e *expr) conditions() []condition {
+	if e == nil {
+		return nil
+	}
+	if e.op == "" {
+		return []condition{e.cond}
+	}
+	var out []condition
+	for _, k := range e.kids {
+		out = append(out, k.conditions()...)
+	}
+	return out
+}
+
+type orderItem struct {
+	field      string
+	desc       bool
+	nullsFirst bool
 }
 
 type soqlQuery struct {
 	fields  []string
 	object  string
-	where   []condition
-	orderBy string
-	desc    bool
+	where   *expr // nil: none
+	orderBy []orderItem
 	limit   int // -1: none
 }
 
@@ -204,7 +253,8 @@ func (p *parser) ident() (string, *sfError) {
 
 func isKeyword(s string) bool {
 	switch strings.ToUpper(s) {
-	case "SELECT", "FROM", "WHERE", "AND", "OR", "IN", "ORDER", "BY", "LIMIT", "ASC", "DESC", "NOT":
+	case "SELECT", "FROM", "WHERE", "AND", "OR", "IN", "ORDER", "BY", "LIMIT", "ASC", "DESC", "NOT",
+		"NULL", "NULLS", "FIRST", "LAST", "LIKE", "GROUP", "HAVING", "WITH", "INCLUDES", "EXCLUDES":
 		return true
 	}
 	return false
@@ -223,7 +273,100 @@ func (p *parser) literal() (token, *sfError) {
 	return token{}, p.unexpected()
 }
 
+// condition parses a WHERE condition: terms joined all by AND or all by OR.
+func (p *parser) condition() (*expr, *sfError) {
+	first, err := p.term()
+	if err != nil {
+		return nil, err
+	}
+	e := &expr{kids: []*expr{first}}
+	for {
+		t := p.peek()
+		if t.kind != tokIdent || !strings.EqualFold(t.text, "AND") && !strings.EqualFold(t.text, "OR") {
+			break
+		}
+		op := strings.ToUpper(t.text)
+		if e.op != "" && e.op != op {
+			// Salesforce requires parentheses when AND and OR are mixed.
+			return nil, malformed("unexpected token: '%s'", t.text)
+		}
+		e.op = op
+		p.pos++
+		k, err := p.term()
+		if err != nil {
+			return nil, err
+		}
+		e.kids = append(e.kids, k)
+	}
+	if e.op == "" {
+		return first, nil
+	}
+	return e, nil
+}
+
+// term parses a parenthesised condition or a comparison.
+func (p *parser) term() (*expr, *sfError) {
+	if t := p.peek(); t.kind == tokPunct && t.text == "(" {
+		p.pos++
+		e, err := p.condition()
+		if err != nil {
+			return nil, err
+		}
+		if t := p.next(); t.kind != tokPunct || t.text != ")" {
+			return nil, malformed("expecting a right parentheses, found '%s'", t.text)
+		}
+		return e, nil
+	}
+	c := condition{}
+	var err *sfError
+	if c.field, err = p.ident(); err != nil {
+		return nil, err
+	}
+	switch t := p.next(); {
+	case t.kind == tokPunct && slices.Contains([]string{"=", "!=", "<", "<=", ">", ">="}, t.text):
+		c.op = t.text
+		v, err := p.literal()
+		if err != nil {
+			return nil, err
+		}
+		c.values = []token{v}
+	case t.kind == tokIdent && (strings.EqualFold(t.text, "IN") || strings.EqualFold(t.text, "NOT")):
+		c.op = "IN"
+		if strings.EqualFold(t.text, "NOT") {
+			if !p.keyword("IN") {
+				return nil, p.unexpected()
+			}
+			c.op = "NOT IN"
+		}
+		if t := p.next(); t.kind != tokPunct || t.text != "(" {
+			return nil, malformed("expecting '(' after IN")
+		}
+		for {
+			v, err := p.literal()
+			if err != nil {
+				return nil, err
+			}
+			c.values = append(c.values, v)
+			t := p.next()
+			if t.kind == tokPunct && t.text == ")" {
+				break
+			}
+			if t.kind != tokPunct || t.text != "," {
+				return nil, malformed("expecting ',' or ')' in IN list")
+			}
+		}
+	case t.kind == tokEOF:
+		return nil, malformed("unexpected end of query")
+	default:
+		return nil, malformed("unexpected token: '%s'", t.text)
+	}
+	return &expr{cond: c}, nil
+}
+
 func parseSOQL(q string) (*soqlQuery, *sfError) {
+	if utf16Len(q) > maxSOQLLength {
+		return nil, malformed("SOQL statements can not be longer than %d characters.", maxSOQLLength)
+	}
 	toks, err := lex(q)
 	if err != nil {
 		return nil, err
@@ -251,60 +394,40 @@ func parseSOQL(q string) (*soqlQuery, *sfError) {
 		return nil, err
 	}
 	if p.keyword("WHERE") {
-		for {
-			c := condition{}
-			if c.field, err = p.ident(); err != nil {
-				return nil, err
-			}
-			switch t := p.next(); {
-			case t.kind == tokPunct && (t.text == "=" || t.text == "!="):
-				c.op = t.text
-				v, err := p.literal()
-				if err != nil {
-					return nil, err
-				}
-				c.values = []token{v}
-			case t.kind == tokIdent && strings.EqualFold(t.text, "IN"):
-				c.op = "IN"
-				if t := p.next(); t.kind != tokPunct || t.text != "(" {
-					return nil, malformed("expecting '(' after IN")
-				}
-				for {
-					v, err := p.literal()
-					if err != nil {
-						return nil, err
-					}
-					c.values = append(c.values, v)
-					t := p.next()
-					if t.kind == tokPunct && t.text == ")" {
-						break
-					}
-					if t.kind != tokPunct || t.text != "," {
-						return nil, malformed("expecting ',' or ')' in IN list")
-					}
-				}
-			case t.kind == tokEOF:
-				return nil, malformed("unexpected end of query")
-			default:
-				return nil, malformed("unexpected token: '%s'", t.text)
-			}
-			sq.where = append(sq.where, c)
-			if !p.keyword("AND") {
-				break
-			}
+		if sq.where, err = p.condition(); err != nil {
+			return nil, err
 		}
 	}
 	if p.keyword("ORDER") {
 		if err := p.expectKeyword("BY"); err != nil {
 			return nil, err
 		}
-		if sq.orderBy, err = p.ident(); err != nil {
-			return nil, err
-		}
-		if p.keyword("DESC") {
-			sq.desc = true
-		} else {
-			p.keyword("ASC")
+		for {
+			var item orderItem
+			if item.field, err = p.ident(); err != nil {
+				return nil, err
+			}
+			if p.keyword("DESC") {
+				item.desc = true
+			} else {
+				p.keyword("ASC")
+			}
+			item.nullsFirst = !item.desc // Salesforce's default
+			if p.keyword("NULLS") {
+				switch {
+				case p.keyword("FIRST"):
+					item.nullsFirst = true
+				case p.keyword("LAST"):
+					item.nullsFirst = false
+				default:
+					return nil, p.unexpected()
+				}
+			}
+			sq.orderBy = append(sq.orderBy, item)
+			if t := p.peek(); t.kind != tokPunct || t.text != "," {
+				break
+			}
+			p.next()
 		}
 	}
 	if p.keyword("LIMIT") {
@@ -344,34 +467,24 @@ func (o *Org) run(sq *soqlQuery) ([]map[string]any, *sfError) {
 		selected = append(selected, f)
 	}
 
-	type test func(rec map[string]any) bool
-	var tests []test
-	for _, c := range sq.where {
-		f := obj.field(c.field)
+	match, err := o.compile(obj, sq.where, noColumn)
+	if err != nil {
+		return nil, err
+	}
+	type sortKey struct {
+		f    *field
+		item orderItem
+	}
+	var keys []sortKey
+	for _, item := range sq.orderBy {
+		f := obj.field(item.field)
 		if f == nil {
-			return nil, noColumn(c.field)
+			return nil, noColumn(item.field)
 		}
 		if !f.filterable() {
-			return nil, newError(http.StatusBadRequest, "INVALID_FIELD", fmt.Sprintf("field '%s' can not be filtered in a query call", f.Name))
+			return nil, newError(http.StatusBadRequest, "INVALID_FIELD", fmt.Sprintf("field '%s' can not be sorted in a query call", f.Name))
 		}
-		var wants []any
-		for _, lit := range c.values {
-			v, err := literalFor(f, lit)
-			if err != nil {
-				return nil, err
-			}
-			wants = append(wants, v)
-		}
-		negate := c.op == "!="
-		tests = append(tests, func(rec map[string]any) bool {
-			got := rec[f.Name]
-			for _, want := range wants {
-				if soqlEqual(got, want) {
-					return !negate
-				}
-			}
-			return negate
-		})
+		keys = append(keys, sortKey{f, item})
 	}
 
 	var ids []string
@@ -380,22 +493,34 @@ func (o *Org) run(sq *soqlQuery) ([]map[string]any, *sfError) {
 		if !ok {
 			continue
 		}
-		if !slices.ContainsFunc(tests, func(t test) bool { return !t(rec) }) {
+		if match == nil || match(rec) {
 			ids = append(ids, id)
 		}
 	}
 
-	if sq.orderBy != "" {
-		f := obj.field(sq.orderBy)
-		if f == nil {
-			return nil, noColumn(sq.orderBy)
-		}
+	if len(keys) > 0 {
 		slices.SortStableFunc(ids, func(a, b string) int {
-			c := compareValues(obj.records[a][f.Name], obj.records[b][f.Name])
-			if sq.desc {
-				return -c
+			for _, k := range keys {
+				x, y := obj.records[a][k.f.Name], obj.records[b][k.f.Name]
+				var c int
+				switch {
+				case x == nil && y == nil:
+				case x == nil || y == nil:
+					c = 1
+					if (x == nil) == k.item.nullsFirst {
+						c = -1
+					}
+				default:
+					c = compareField(k.f, x, y)
+					if k.item.desc {
+						c = -c
+					}
+				}
+				if c != 0 {
+					return c
+				}
 			}
-			return c
+			return 0
 		})
 	}
 	if sq.limit >= 0 && len(ids) > sq.limit {
@@ -412,6 +537,98 @@ func (o *Org) run(sq *soqlQuery) ([]map[string]any, *sfError) {
 		rows[i] = row
 	}
 	return rows, nil
+}
+
+// compile turns a WHERE condition into a test of a record (nil for none),
+// resolving its fields and literals. The caller holds o.mu.
+func (o *Org) compile(obj *object, e *expr, noColumn func(string) *sfError) (func(map[string]any) bool, *sfError) {
+	if e == nil {
+		return nil, nil
+	}
+	if e.op != "" {
+		var kids []func(map[string]any) bool
+		for _, k := range e.kids {
+			m, err := o.compile(obj, k, noColumn)
+			if err != nil {
+				return nil, err
+			}
+			kids = append(kids, m)
+		}
+		if e.op == "AND" {
+			return func(rec map[string]any) bool {
+				return !slices.ContainsFunc(kids, func(m func(map[string]any) bool) bool { return !m(rec) })
+			}, nil
+		}
+		return func(rec map[string]any) bool {
+			return slices.ContainsFunc(kids, func(m func(map[string]any) bool) bool { return m(rec) })
+		}, nil
+	}
+
+	c := e.cond
+	f := obj.field(c.field)
+	if f == nil {
+		return nil, noColumn(c.field)
+	}
+	if !f.filterable() {
+		return nil, newError(http.StatusBadRequest, "INVALID_FIELD", fmt.Sprintf("field '%s' can not be filtered in a query call", f.Name))
+	}
+	var wants []any
+	for _, lit := range c.values {
+		v, err := literalFor(f, lit)
+		if err != nil {
+			return nil, err
+		}
+		wants = append(wants, v)
+	}
+	switch c.op {
+	case "=", "!=", "IN", "NOT IN":
+		negate := c.op == "!=" || c.op == "NOT IN"
+		return func(rec map[string]any) bool {
+			got := rec[f.Name]
+			for _, want := range wants {
+				if soqlEqual(got, want) {
+					return !negate
+				}
+			}
+			return negate
+		}, nil
+	}
+	if f.kind == kindBool {
+		return nil, newError(http.StatusBadRequest, "INVALID_QUERY_FILTER_OPERATOR", fmt.Sprintf(
+			"invalid operator on boolean field '%s'", f.Name))
+	}
+	want := wants[0]
+	if id, ok := want.(idValue); ok {
+		want = string(id)
+	}
+	return func(rec map[string]any) bool {
+		got := rec[f.Name]
+		if got == nil || want == nil {
+			return false
+		}
+		n := compareField(f, got, want)
+		switch c.op {
+		case "<":
+			return n < 0
+		case "<=":
+			return n <= 0
+		case ">":
+			return n > 0
+		}
+		return n >= 0
+	}, nil
+}
+
+// compareField orders two non-null values of field f: IDs as written (their
+// characters sort in creation order), other text case-insensitively,
+// numbers, dates and datetimes (stored in one UTC format) by value.
+func compareField(f *field, a, b any) int {
+	if f.Type == "id" || f.Type == "reference" {
+		x, _ := a.(string)
+		y, _ := b.(string)
+		return cmp.Compare(x, y)
+	}
+	return compareValues(a, b)
 }
 
 // literalFor converts a literal for comparison with field f, refusing the
@@ -467,7 +684,11 @@ func literalFor(f *field, lit token) (any, *sfError) {
 		if lit.kind != tokNumber {
 			return wrong("datetime", false)
 		}
-		return lit.text, nil
+		t, ok := parseDateTime(lit.text)
+		if !ok {
+			return wrong("datetime", false)
+		}
+		return formatDateTime(t), nil
 	}
 	return nil, malformed("cannot filter on field '%s'", f.Name)
 }

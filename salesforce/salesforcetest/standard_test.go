@@ -361,3 +361,95 @@ func TestReferenceToPanics(t *testing.T) {
 		}()
 	}
 }
+
+// queryIDs runs a query and returns the IDs of its records, or fails the
+// test.
+func queryIDs(t *testing.T, org *salesforcetest.Org, token, soql string) []string {
+	t.Helper()
+	r := api(t, org, token, http.MethodGet, "/query?q="+url.QueryEscape(soql), "")
+	var page struct {
+		Records []struct {
+			ID string `json:"Id"`
+		} `json:"records"`
+	}
+	r.json(t, &page)
+	if r.status != http.StatusOK {
+		t.Fatalf("query %q: %d %s", soql, r.status, r.body)
+	}
+	var ids []string
+	for _, rec := range page.Records {
+		ids = append(ids, rec.ID)
+	}
+	return ids
+}
+
+func TestMatchingQueries(t *testing.T) {
+	t.Parallel()
+	contact := salesforcetest.ContactObject()
+	contact.Fields = append(contact.Fields, salesforcetest.FieldDef{Name: "Direct_Line__c", Label: "Direct Line", Type: "phone"})
+	org := newOrg(t, salesforcetest.OrgConfig{Objects: []salesforcetest.ObjectDef{contact}})
+	token := getToken(t, org)
+
+	jan, mar := "2021-01-01T00:00:00.000+0000", "2021-03-01T09:00:00+09:00"
+	c1 := org.PutRecord("Contact", salesforce.Fields{"LastName": "c1", "Phone": "+81312345678", "LastModifiedDate": jan})
+	c2 := org.PutRecord("Contact", salesforce.Fields{"LastName": "c2", "MobilePhone": "03-1234-5678", "LastModifiedDate": mar})
+	c3 := org.PutRecord("Contact", salesforce.Fields{"LastName": "c3", "Direct_Line__c": "+81312345678", "LastModifiedDate": mar})
+	c4 := org.PutRecord("Contact", salesforce.Fields{"LastName": "c4", "Phone": "+81399999999", "LastModifiedDate": mar})
+	l1 := org.PutRecord("Lead", salesforce.Fields{"LastName": "l1", "Company": "x", "Phone": "03-1234-5678", "LastModifiedDate": jan})
+	l2 := org.PutRecord("Lead", salesforce.Fields{"LastName": "l2", "Company": "x", "MobilePhone": "+81312345678", "IsConverted": true})
+	l3 := org.PutRecord("Lead", salesforce.Fields{"LastName": "l3", "Company": "x", "MobilePhone": "+81312345678", "LastModifiedDate": mar})
+	agent := org.PutRecord("User", salesforce.Fields{"Username": "a@x.com.acme", "LastName": "A", "Email": "a@x.com", "IsActive": false})
+
+	phones := "('+81312345678','03-1234-5678')"
+	for _, tt := range []struct {
+		soql string
+		want []string
+	}{
+		// The daemon's queries.
+		{"SELECT Id, LastModifiedDate, Phone, MobilePhone, Direct_Line__c FROM Contact WHERE Phone IN " + phones +
+			" OR MobilePhone IN " + phones + " OR Direct_Line__c IN " + phones + " ORDER BY LastModifiedDate DESC, Id", []string{c2, c3, c1}},
+		{"SELECT Id, LastModifiedDate, Phone, MobilePhone FROM Lead WHERE IsConverted = false AND (Phone IN " + phones +
+			" OR MobilePhone IN " + phones + ") ORDER BY LastModifiedDate DESC, Id", []string{l3, l1}},
+		{"SELECT Id, Email, IsActive FROM User WHERE Email IN ('A@X.COM', 'nobody@x.com')", []string{agent}},
+		// Datetimes compare by instant, whatever the offset written.
+		{"SELECT Id FROM Contact WHERE (LastModifiedDate > 2021-02-01T00:00:00Z AND LastModifiedDate < 2021-04-01T00:00:00+09:00) ORDER BY Id DESC LIMIT 2",
+			[]string{c4, c3}},
+		{"SELECT Id FROM Contact WHERE LastModifiedDate = 2021-03-01T00:00:00Z AND (Phone != null OR Direct_Line__c != null) ORDER BY Id",
+			[]string{c3, c4}},
+		{"SELECT Id FROM Contact WHERE LastName NOT IN ('c2', 'c3', 'c4') AND LastName <= 'C1'", []string{c1}},
+		{"SELECT Id FROM Lead WHERE IsConverted = TRUE OR (LastName = 'l1')", []string{l1, l2}},
+	} {
+		if got := queryIDs(t, org, token, tt.soql); fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("%s\n= %v, want %v", tt.soql, got, tt.want)
+		}
+	}
+
+	// Nulls sort first ascending and last descending, unless told; ties
+	// keep creation order.
+	for soql, want := range map[string][]string{
+		"SELECT Id FROM Contact ORDER BY Phone":                  {c2, c3, c1, c4},
+		"SELECT Id FROM Contact ORDER BY Phone DESC":             {c4, c1, c2, c3},
+		"SELECT Id FROM Contact ORDER BY Phone ASC NULLS LAST":   {c1, c4, c2, c3},
+		"SELECT Id FROM Contact ORDER BY Phone DESC NULLS FIRST": {c2, c3, c4, c1},
+	} {
+		if got := queryIDs(t, org, token, soql); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s = %v, want %v", soql, got, want)
+		}
+	}
+
+	for soql, wantCode := range map[string]string{
+		"SELECT Id FROM Lead WHERE IsConverted = false AND Phone IN " + phones + " OR MobilePhone IN " + phones:      "MALFORMED_QUERY",
+		"SELECT Id FROM Lead WHERE Phone IN " + phones + " OR MobilePhone IN " + phones + " AND IsConverted = false": "MALFORMED_QUERY",
+		"SELECT Id FROM Lead WHERE IsConverted = 'false'":                                                            "INVALID_QUERY_FILTER_OPERATOR",
+		"SELECT Id FROM Lead WHERE IsConverted < true":                                                               "INVALID_QUERY_FILTER_OPERATOR",
+		"SELECT Id FROM Contact WHERE LastModifiedDate > 2021-02-01":                                                 "INVALID_QUERY_FILTER_OPERATOR",
+		"SELECT Id FROM Contact WHERE (Phone = 'x' OR Nope__c = 'y')":                                                "INVALID_FIELD",
+		"SELECT Id FROM Contact ORDER BY LastModifiedDate DESC, Nope__c":                                             "INVALID_FIELD",
+		"SELECT Id FROM Task ORDER BY Description":                                                                   "INVALID_FIELD",
+	} {
+		r := api(t, org, token, http.MethodGet, "/query?q="+url.QueryEscape(soql), "")
+		if r.status != http.StatusBadRequest || errorCode(t, r) != wantCode {
+			t.Errorf("%s: %d %s, want %s", soql, r.status, r.body, wantCode)
+		}
+	}
+}

@@ -55,6 +55,11 @@ func (o *Org) route(method, version string, rest []string) (string, handler) {
 			return "query", o.queryMore(rest[1])
 		}
 		return "query", o.query
+	case rest[0] == "composite" && n == 1:
+		if method == http.MethodPost {
+			return "composite", o.composite
+		}
+		return "unknown", fixed(methodNotAllowed(method, "POST"))
 	case rest[0] == "composite" && n >= 2 && rest[1] == "sobjects":
 		switch {
 		case n == 2 && method == http.MethodPost:

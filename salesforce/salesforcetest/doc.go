@@ -113,6 +113,27 @@
 //     100000 characters."). Results come in pages of
 //     OrgConfig.QueryBatchSize records with nextRecordsUrl. Anything else is
 //     MALFORMED_QUERY.
+//   - Composite, POST /services/data/vXX.X/composite, for GET subrequests:
+//     queries, further pages of a query (its nextRecordsUrl), retrieve and
+//     describe. The answer is 200 {"compositeResponse": [...]} with one
+//     {"body", "httpHeaders": {}, "httpStatusCode", "referenceId"} per
+//     subrequest, in order: a subrequest that fails (MALFORMED_QUERY,
+//     INVALID_FIELD, NOT_FOUND, ...) has its error array as body and its
+//     status, and the others still answer, unless allOrNone is true, when
+//     they become 400 PROCESSING_HALTED. At most 25 subrequests, at most 5
+//     of them queries: beyond, the one result is 400 LIMIT_EXCEEDED ("The
+//     request can’t contain more than 25 operations.", Salesforce's words;
+//     the wording for queries is a guess) with referenceId null. The whole
+//     request is one API request: it counts once against the daily limit,
+//     once in [Org.Requests] ("composite"), and latency and faults
+//     (Fault.Op "composite") apply to it as a whole. A subrequest's URL
+//     travels in the body, so a query in it may be longer than a URI may
+//     (up to SOQL's 100,000 characters). Not simulated, and refused with a
+//     400 INVALID_INPUT that says so: other methods than GET, and
+//     references to earlier results (@{ref.id}); also 400 INVALID_INPUT (a
+//     guessed code): a subrequest without method, url or referenceId, or
+//     whose referenceId is not letters, digits and underscores or is used
+//     twice.
 //   - Sforce-Limit-Info: api-usage=USED/MAX on every API response. Each
 //     authenticated API request counts one (not token requests, not the
 //     versions list); once the daily limit is spent requests answer

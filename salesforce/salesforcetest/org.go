@@ -102,7 +102,9 @@ func (k FaultKind) String() string {
 type Fault struct {
 	// Op selects the requests the fault applies to: "token", "create",
 	// "update", "upsert", "retrieve", "delete", "query", "describe",
-	// "collection_create", "collection_update" or "collection_upsert". ""
+	// "collection_create", "collection_update", "collection_upsert" or
+	// "composite" (a Composite request as a whole: its subrequests take no
+	// faults of their own). ""
 	// means any API request but not the token endpoint. On the token
 	// endpoint only Fault503, FaultDropAfterCommit, FaultLatency and
 	// FaultRequestLimit apply; a FaultLockRow or FaultInvalidSession with Op
@@ -458,9 +460,11 @@ func (o *Org) takeFault(op string) (Fault, bool) {
 // Requests returns how many requests of an operation the org received:
 // "token", "versions", "create", "update", "upsert", "retrieve", "delete",
 // "query" (each page), "describe", "collection_create", "collection_update",
-// "collection_upsert" or "unknown". Every request counts, refused and
-// faulted ones included; record pages (GET URL() + "/" + id) are not API
-// requests and do not count.
+// "collection_upsert", "composite" or "unknown". Every request counts,
+// refused and faulted ones included; record pages (GET URL() + "/" + id) are
+// not API requests and do not count. A Composite request counts once, as
+// "composite", whatever its subrequests: they do not count under their own
+// operations.
 func (o *Org) Requests(op string) int {
 	o.mu.Lock()
 	defer o.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -607,5 +608,50 @@ func TestCallSyncAndResync(t *testing.T) {
 	}
 	if r := b.do(t, "DELETE", "/api/v1/calls/c-1/sync", tok, nil); r.status != 405 {
 		t.Errorf("DELETE: %d", r.status)
+	}
+}
+
+// TestMatchingSettings: the call matching settings are saved, kept when a
+// PUT leaves them out, validated, and checked by Test connection.
+func TestMatchingSettings(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	org := b.tenant(t, "a", true)
+	tok := token(t, "a", "admin")
+
+	body := with(with(with(sfBody(org, "a"), "link_who", true), "assign_owner", true), "phone_fields", []string{" Direct_Line__c", "Lead.Other__c", "Phone"})
+	r := b.do(t, "PUT", "/api/v1/integrations/salesforce", tok, body)
+	if r.status != 200 || r.body["link_who"] != true || r.body["assign_owner"] != true ||
+		fmt.Sprint(r.body["phone_fields"]) != "[Direct_Line__c Lead.Other__c]" {
+		t.Fatalf("save: %d %s", r.status, r.raw)
+	}
+	// A PUT without them keeps them.
+	if r := b.do(t, "PUT", "/api/v1/integrations/salesforce", tok, sfBody(org, "a")); r.status != 200 || r.body["link_who"] != true ||
+		fmt.Sprint(r.body["phone_fields"]) != "[Direct_Line__c Lead.Other__c]" {
+		t.Fatalf("save without them: %d %s", r.status, r.raw)
+	}
+	// Test connection names what matching would miss: the org's Contact has
+	// no Direct_Line__c, its Lead no Other__c.
+	r = b.do(t, "POST", "/api/v1/integrations/salesforce/test", tok, nil)
+	if r.status != 200 || r.body["ok"] != false || !strings.Contains(r.raw, "Contact.Direct_Line__c") || !strings.Contains(r.raw, "Lead.Other__c") {
+		t.Fatalf("test connection: %d %s", r.status, r.raw)
+	}
+	for _, bad := range []map[string]any{
+		with(sfBody(org, "a"), "phone_fields", []string{"Account.Phone"}),
+		with(sfBody(org, "a"), "phone_fields", []string{"A__c", "B__c", "C__c", "D__c", "E__c", "F__c"}),
+		with(sfBody(org, "a"), "phone_fields", []string{"bad field"}),
+		with(sfBody(org, "a"), "who_field", "Contact"),
+		with(sfBody(org, "a"), "link_who", "yes"),
+	} {
+		if r := b.do(t, "PUT", "/api/v1/integrations/salesforce", tok, bad); r.status != 400 || r.body["field"] == nil {
+			t.Errorf("%v: %d %s", bad, r.status, r.raw)
+		}
+	}
+	// Linking off again clears the problems.
+	if r := b.do(t, "PUT", "/api/v1/integrations/salesforce", tok, with(with(sfBody(org, "a"), "link_who", false), "assign_owner", false)); r.status != 200 {
+		t.Fatal(r.raw)
+	}
+	if r := b.do(t, "POST", "/api/v1/integrations/salesforce/test", tok, nil); r.body["ok"] != true {
+		t.Errorf("test connection with matching off: %s", r.raw)
 	}
 }

@@ -92,6 +92,23 @@ func TestSetTenant(t *testing.T) {
 	if _, err := b.store.Tenant(ctx, "nobody"); !errors.Is(err, settings.ErrNotFound) {
 		t.Errorf("unknown tenant: %v", err)
 	}
+
+	// The phone region: a region code, upper-cased; "" unsets it.
+	if tn, err := b.store.SetTenant(ctx, "t1", settings.TenantChange{DefaultRegion: ptr(" jp ")}); err != nil || tn.DefaultRegion != "JP" {
+		t.Errorf("region jp: %+v, %v", tn, err)
+	}
+	if tn, err := b.store.SetTenant(ctx, "t1", settings.TenantChange{Name: ptr("Acme")}); err != nil || tn.DefaultRegion != "JP" {
+		t.Errorf("region kept: %+v, %v", tn, err)
+	}
+	for _, region := range []string{"XX", "JPN", "Japan"} {
+		var ve *settings.ValidationError
+		if _, err := b.store.SetTenant(ctx, "t1", settings.TenantChange{DefaultRegion: ptr(region)}); !errors.As(err, &ve) || ve.Field != "default_region" {
+			t.Errorf("region %q: err = %v, want a ValidationError for default_region", region, err)
+		}
+	}
+	if tn, err := b.store.SetTenant(ctx, "t1", settings.TenantChange{DefaultRegion: ptr("")}); err != nil || tn.DefaultRegion != "" {
+		t.Errorf("region unset: %+v, %v", tn, err)
+	}
 }
 
 func TestSaveSalesforce(t *testing.T) {

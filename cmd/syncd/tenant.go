@@ -188,7 +188,11 @@ func describe(err error) error {
 	var ce *settings.CheckError
 	switch {
 	case errors.As(err, &ve):
-		return fmt.Errorf("--%s: %s", strings.ReplaceAll(ve.Field, "_", "-"), ve.Message)
+		flag := strings.ReplaceAll(ve.Field, "_", "-")
+		if ve.Field == "default_region" {
+			flag = "region"
+		}
+		return fmt.Errorf("--%s: %s", flag, ve.Message)
 	case errors.As(err, &ce):
 		return fmt.Errorf("check failed (%s): %s", ce.Reason, ce.Message)
 	case errors.Is(err, settings.ErrNotFound):

@@ -40,6 +40,7 @@ const (
 	opCollectionCreate = "collection_create"
 	opCollectionUpdate = "collection_update"
 	opCollectionUpsert = "collection_upsert"
+	opComposite        = "composite"
 )
 
 // Config configures a [Client]: one org, one set of client credentials.
@@ -72,7 +73,8 @@ type Config struct {
 
 	// OnRequest, when set, is called after every HTTP request with the
 	// operation ("token", "create", "update", "upsert", "query", "describe",
-	// "collection_create", "collection_update", "collection_upsert"), the
+	// "collection_create", "collection_update", "collection_upsert",
+	// "composite"), the
 	// HTTP status (0 for a network error) and the time until the response
 	// headers arrived. It is meant for metrics, is called from the goroutine
 	// making the request and must not block. Defaults to nil.
@@ -229,14 +231,21 @@ type call struct {
 // answer. A 401 gets a fresh token and one more try. Any other answer becomes
 // an *APIError.
 func (c *Client) do(ctx context.Context, rc call) (int, []byte, error) {
+	status, body, _, err := c.doSession(ctx, rc)
+	return status, body, err
+}
+
+// doSession is do, also returning the session the answer came with, to
+// scrub messages found inside a 2xx answer (a composite's subrequests).
+func (c *Client) doSession(ctx context.Context, rc call) (int, []byte, *session, error) {
 	for attempt := 0; ; attempt++ {
 		sess, err := c.session(ctx)
 		if err != nil {
-			return 0, nil, err
+			return 0, nil, nil, err
 		}
 		status, body, err := c.send(ctx, rc, sess)
 		if err != nil {
-			return 0, nil, err
+			return 0, nil, nil, err
 		}
 		if status == http.StatusUnauthorized && attempt == 0 {
 			c.invalidate(sess)
@@ -244,11 +253,11 @@ func (c *Client) do(ctx context.Context, rc call) (int, []byte, error) {
 			continue
 		}
 		if status >= 200 && status < 300 {
-			return status, body, nil
+			return status, body, sess, nil
 		}
 		ae := parseAPIError(rc.name, status, body)
 		ae.Message = c.scrub(ae.Message, sess)
-		return 0, nil, ae
+		return 0, nil, nil, ae
 	}
 }
 

@@ -54,6 +54,9 @@
 //   - [Client.Upsert]: one record by external ID, created or updated
 //     (PATCH /sobjects/{type}/{field}/{value}).
 //   - [Client.Query]: SOQL, all pages; quote string values with [QuoteSOQL].
+//   - [Client.QueryMany]: up to [MaxQueryMany] SOQL queries in one Composite
+//     request (POST /composite), one API request for all of them (further
+//     pages of a big result are fetched as Query does, one request each).
 //   - [Client.Describe]: an object's fields, types, lengths and permissions.
 //   - [Client.CreateMany], [Client.UpdateMany] (by ID) and
 //     [Client.UpsertMany]: up to [MaxCollectionSize] records in one request

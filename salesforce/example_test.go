@@ -112,3 +112,39 @@ func ExampleClient_Upsert() {
 	// created: false
 	// records: 1
 }
+
+// Look up the Contacts and Leads on a phone number and the agent's User in
+// one API request.
+func ExampleClient_QueryMany() {
+	ctx := context.Background()
+	srv := salesforcetest.NewServer()
+	defer srv.Close()
+	org := srv.AddOrg("acme", salesforcetest.OrgConfig{ClientID: "id", ClientSecret: "secret"})
+	org.PutRecord("Contact", salesforce.Fields{"LastName": "Lovelace", "MobilePhone": "+81312345678"})
+	org.PutRecord("User", salesforce.Fields{"Username": "agent@acme.example.com", "LastName": "Agent", "Email": "agent@acme.example.com"})
+	client, err := salesforce.NewClient(&salesforce.Config{
+		InstanceURL: org.URL(), ClientID: "id", ClientSecret: "secret", AllowInsecureLoopback: true,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	phone := salesforce.QuoteSOQL("+81312345678")
+	results, err := client.QueryMany(ctx,
+		"SELECT Id, LastName FROM Contact WHERE Phone = "+phone+" OR MobilePhone = "+phone+" ORDER BY LastModifiedDate DESC, Id",
+		"SELECT Id FROM Lead WHERE IsConverted = false AND (Phone = "+phone+" OR MobilePhone = "+phone+")",
+		"SELECT Id, IsActive FROM User WHERE Email = "+salesforce.QuoteSOQL("agent@acme.example.com"),
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("contacts:", len(results[0]), results[0][0]["LastName"])
+	fmt.Println("leads:", len(results[1]))
+	fmt.Println("users:", len(results[2]), results[2][0]["IsActive"])
+	fmt.Println("requests:", org.RequestCounts())
+	// Output:
+	// contacts: 1 Lovelace
+	// leads: 0
+	// users: 1 true
+	// requests: map[composite:1 token:1]
+}

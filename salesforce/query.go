@@ -2,8 +2,11 @@ package salesforce
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -42,14 +45,26 @@ func (c *Client) Query(ctx context.Context, soql string) ([]Fields, error) {
 	if strings.TrimSpace(soql) == "" {
 		return nil, &APIError{Op: name, ErrorCode: "MALFORMED_QUERY", Message: "the query is empty"}
 	}
-	path := dataPath("query") + "?q=" + url.QueryEscape(soql)
+	status, body, err := c.do(ctx, call{op: opQuery, name: name, method: http.MethodGet, path: queryPath(soql)})
+	if err != nil {
+		return nil, err
+	}
+	return c.readPages(ctx, name, status, body)
+}
+
+// queryPath returns the path and query string of the query resource for a
+// SOQL statement.
+func queryPath(soql string) string {
+	return dataPath("query") + "?q=" + url.QueryEscape(soql)
+}
+
+// readPages reads the records of a query's first page (status and body of
+// its answer) and of the pages after it, following nextRecordsUrl with one
+// GET (one API request) per page.
+func (c *Client) readPages(ctx context.Context, name string, status int, body []byte) ([]Fields, error) {
 	var records []Fields
 	seen := make(map[string]bool)
 	for {
-		status, body, err := c.do(ctx, call{op: opQuery, name: name, method: http.MethodGet, path: path})
-		if err != nil {
-			return nil, err
-		}
 		var page struct {
 			Done           bool     `json:"done"`
 			NextRecordsURL string   `json:"nextRecordsUrl"`
@@ -70,8 +85,122 @@ func (c *Client) Query(ctx context.Context, soql string) ([]Fields, error) {
 			return nil, &APIError{Op: name, StatusCode: status, Message: "the response has an unusable nextRecordsUrl"}
 		}
 		seen[next] = true
-		path = next
+		var err error
+		if status, body, err = c.do(ctx, call{op: opQuery, name: name, method: http.MethodGet, path: next}); err != nil {
+			return nil, err
+		}
 	}
+}
+
+// MaxQueryMany is the most queries [Client.QueryMany] runs in one request:
+// Salesforce allows at most 5 query subrequests in a Composite request.
+const MaxQueryMany = 5
+
+// QueryMany runs up to [MaxQueryMany] SOQL queries in one Composite request
+// (POST /composite, allOrNone=false), which Salesforce counts as one API
+// request, and returns the records of each query, in the order of soql.
+// Records are as [Client.Query] returns them. A query whose result does not
+// fit in one page is completed by following its nextRecordsUrl with ordinary
+// GET requests, one API request per further page, as Query does.
+//
+// It fails with an [*APIError] when the Composite request fails (the token,
+// a timeout, REQUEST_LIMIT_EXCEEDED, ...) or when any query does: then the
+// error is that of the first failing query, with Salesforce's status and
+// errorCode (MALFORMED_QUERY, INVALID_FIELD, ...), Op "query many" and a
+// Message starting "query N of M: ", and no records are returned.
+//
+// No queries means no request. More than MaxQueryMany queries
+// (LIMIT_EXCEEDED) and an empty query (MALFORMED_QUERY) are refused without
+// a request. Build the queries as for Query, with [QuoteSOQL]; a query sent
+// this way travels in the request body, so it may be longer than a URL
+// allows, up to SOQL's 100,000 characters.
+func (c *Client) QueryMany(ctx context.Context, soql ...string) ([][]Fields, error) {
+	const name = "query many"
+	n := len(soql)
+	if n == 0 {
+		return nil, nil
+	}
+	if n > MaxQueryMany {
+		return nil, &APIError{Op: name, ErrorCode: "LIMIT_EXCEEDED",
+			Message: fmt.Sprintf("%d queries; at most %d can be sent in one request", n, MaxQueryMany)}
+	}
+	type subrequest struct {
+		Method      string `json:"method"`
+		URL         string `json:"url"`
+		ReferenceID string `json:"referenceId"`
+	}
+	req := struct {
+		AllOrNone        bool         `json:"allOrNone"`
+		CompositeRequest []subrequest `json:"compositeRequest"`
+	}{CompositeRequest: make([]subrequest, n)}
+	for i, q := range soql {
+		if strings.TrimSpace(q) == "" {
+			return nil, &APIError{Op: name, ErrorCode: "MALFORMED_QUERY", Message: fmt.Sprintf("query %d of %d is empty", i+1, n)}
+		}
+		req.CompositeRequest[i] = subrequest{Method: http.MethodGet, URL: queryPath(q), ReferenceID: "q" + strconv.Itoa(i)}
+	}
+	body, err := encodeFields(name, req)
+	if err != nil {
+		return nil, err
+	}
+	status, resp, sess, err := c.doSession(ctx, call{op: opComposite, name: name, method: http.MethodPost, path: dataPath("composite"), body: body})
+	if err != nil {
+		return nil, err
+	}
+	var composite struct {
+		CompositeResponse []struct {
+			Body           json.RawMessage `json:"body"`
+			HTTPStatusCode int             `json:"httpStatusCode"`
+			ReferenceID    *string         `json:"referenceId"`
+		} `json:"compositeResponse"`
+	}
+	if err := decode(name, status, resp, &composite); err != nil {
+		return nil, err
+	}
+	failed := func(i, subStatus int, subBody []byte) error {
+		ae := parseAPIError(name, subStatus, subBody)
+		ae.Message = c.scrub(ae.Message, sess)
+		if i >= 0 {
+			ae.Message = fmt.Sprintf("query %d of %d: %s", i+1, n, ae.Message)
+		}
+		return ae
+	}
+	// Results by referenceId; an error that belongs to no query (Salesforce
+	// answers its limits with referenceId null) fails them all.
+	refs := make(map[string]int, n)
+	found := make([]int, n) // index in CompositeResponse, -1: none
+	for i := range n {
+		refs[req.CompositeRequest[i].ReferenceID] = i
+		found[i] = -1
+	}
+	for j, r := range composite.CompositeResponse {
+		i, ok := -1, false
+		if r.ReferenceID != nil {
+			i, ok = refs[*r.ReferenceID]
+		}
+		switch {
+		case !ok && (r.HTTPStatusCode < 200 || r.HTTPStatusCode > 299):
+			return nil, failed(-1, r.HTTPStatusCode, r.Body)
+		case ok && found[i] < 0:
+			found[i] = j
+		}
+	}
+	for i, j := range found {
+		if j < 0 {
+			return nil, &APIError{Op: name, StatusCode: status, Message: fmt.Sprintf("the response has no result for query %d of %d", i+1, n)}
+		}
+		if r := composite.CompositeResponse[j]; r.HTTPStatusCode < 200 || r.HTTPStatusCode > 299 {
+			return nil, failed(i, r.HTTPStatusCode, r.Body)
+		}
+	}
+	out := make([][]Fields, n)
+	for i, j := range found {
+		r := composite.CompositeResponse[j]
+		if out[i], err = c.readPages(ctx, name, r.HTTPStatusCode, r.Body); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // validNextRecordsURL accepts only a plain path under /services/data/, so that

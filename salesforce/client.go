@@ -74,9 +74,8 @@ type Config struct {
 	// OnRequest, when set, is called after every HTTP request with the
 	// operation ("token", "create", "update", "upsert", "query", "describe",
 	// "collection_create", "collection_update", "collection_upsert",
-	// "composite"), the
-	// HTTP status (0 for a network error) and the time until the response
-	// headers arrived. It is meant for metrics, is called from the goroutine
+	// "composite"), the HTTP status (0 for a network error) and the time
+	// until the response headers arrived. It is meant for metrics, is called from the goroutine
 	// making the request and must not block. Defaults to nil.
 	OnRequest func(op string, status int, elapsed time.Duration)
 

@@ -103,11 +103,12 @@ const MaxQueryMany = 5
 // fit in one page is completed by following its nextRecordsUrl with ordinary
 // GET requests, one API request per further page, as Query does.
 //
-// It fails with an [*APIError] when the Composite request fails (the token,
-// a timeout, REQUEST_LIMIT_EXCEEDED, ...) or when any query does: then the
-// error is that of the first failing query, with Salesforce's status and
-// errorCode (MALFORMED_QUERY, INVALID_FIELD, ...), Op "query many" and a
-// Message starting "query N of M: ", and no records are returned.
+// It fails as any call does when the Composite request fails (the network,
+// a timeout, REQUEST_LIMIT_EXCEEDED, ...: see [Classify]), and with an
+// [*APIError] when any query fails: the error of the first failing query,
+// with Salesforce's status and errorCode (MALFORMED_QUERY, INVALID_FIELD,
+// ...), Op "query many" and a Message starting "query N of M: ". Either way
+// no records are returned.
 //
 // No queries means no request. More than MaxQueryMany queries
 // (LIMIT_EXCEEDED) and an empty query (MALFORMED_QUERY) are refused without

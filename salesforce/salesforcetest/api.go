@@ -183,8 +183,8 @@ func (o *Org) checkRecord(obj *object, rec map[string]any, self string, refs []*
 // object → FIELD_INTEGRITY_EXCEPTION "<label>: id value of incorrect type";
 // a record in the recycle bin → ENTITY_IS_DELETED; one purged or never there
 // → INVALID_CROSS_REFERENCE_KEY; an OwnerId naming an inactive User →
-// INACTIVE_OWNER_OR_USER. The last three name no field, as Salesforce's do
-// not. The caller holds o.mu.
+// INACTIVE_OWNER_OR_USER. The last three name no field, as Salesforce's
+// answers seem not to. The caller holds o.mu.
 func (o *Org) checkReference(obj *object, f *field, v any) *sfError {
 	s, _ := v.(string)
 	id, ok := canonicalID(s)

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -141,12 +142,13 @@ func matchCalls(ctx context.Context, client *salesforce.Client, st *settings.Sal
 		byEmail[email] = append(byEmail[email], it)
 	}
 
-	var queries []string
+	var contactQueries, leadQueries, queries []string
 	var contactFields, leadFields []string
 	if len(forms) > 0 {
 		contactFields, leadFields = phoneFields(st.PhoneFields)
-		queries = append(queries, matchQuery("Contact", contactFields, forms, ""),
-			matchQuery("Lead", leadFields, forms, "IsConverted = false"))
+		contactQueries = matchQueries("Contact", contactFields, forms, "")
+		leadQueries = matchQueries("Lead", leadFields, forms, "IsConverted = false")
+		queries = append(append(queries, contactQueries...), leadQueries...)
 	}
 	emails := make([]string, 0, len(byEmail))
 	for email := range byEmail {
@@ -158,7 +160,17 @@ func matchCalls(ctx context.Context, client *salesforce.Client, st *settings.Sal
 	if len(queries) == 0 {
 		return
 	}
-	results, err := queryMany(ctx, client, queries...)
+	// One Composite request holds them all, unless a batch's numbers need
+	// more queries than one may hold.
+	var results [][]salesforce.Fields
+	var err error
+	for group := range slices.Chunk(queries, salesforce.MaxQueryMany) {
+		var got [][]salesforce.Fields
+		if got, err = client.QueryMany(ctx, group...); err != nil {
+			break
+		}
+		results = append(results, got...)
+	}
 	if err != nil {
 		for _, calls := range byE164 {
 			for _, it := range calls {
@@ -174,8 +186,10 @@ func matchCalls(ctx context.Context, client *salesforce.Client, st *settings.Sal
 	}
 
 	if len(forms) > 0 {
-		contacts := candidates(results[0], contactFields, formOf)
-		leads := candidates(results[1], leadFields, formOf)
+		contacts := candidates(newestFirst(results[:len(contactQueries)]), contactFields, formOf)
+		results = results[len(contactQueries):]
+		leads := candidates(newestFirst(results[:len(leadQueries)]), leadFields, formOf)
+		results = results[len(leadQueries):]
 		for e164, calls := range byE164 {
 			whoType, found := "Contact", contacts[e164]
 			if len(found) == 0 {
@@ -192,7 +206,6 @@ func matchCalls(ctx context.Context, client *salesforce.Client, st *settings.Sal
 				}
 			}
 		}
-		results = results[2:]
 	}
 	if len(emails) > 0 {
 		found := map[string]cachedUser{}
@@ -247,21 +260,64 @@ func phoneFields(extra []string) (contact, lead []string) {
 	return contact, lead
 }
 
-// matchQuery is the SOQL that finds the records of object with one of the
-// written forms in one of fields, newest first (ties by ID, so the choice
-// is the same every time).
-func matchQuery(object string, fields, forms []string, also string) string {
-	values := quoteAll(forms)
-	conds := make([]string, len(fields))
-	for i, f := range fields {
-		conds[i] = f + " IN (" + values + ")"
+// maxSOQL is the longest match query syncd sends, below Salesforce's
+// 100,000 characters.
+const maxSOQL = 90_000
+
+// matchQueries is the SOQL that finds the records of object with one of
+// the written forms in one of fields, newest first (ties by ID, so the
+// choice is the same every time): one query, or as many as keep each
+// within maxSOQL.
+func matchQueries(object string, fields, forms []string, also string) []string {
+	query := func(forms []string) string {
+		values := quoteAll(forms)
+		conds := make([]string, len(fields))
+		for i, f := range fields {
+			conds[i] = f + " IN (" + values + ")"
+		}
+		where := strings.Join(conds, " OR ")
+		if also != "" {
+			where = also + " AND (" + where + ")"
+		}
+		return "SELECT Id, LastModifiedDate, " + strings.Join(fields, ", ") + " FROM " + object +
+			" WHERE " + where + " ORDER BY LastModifiedDate DESC, Id"
 	}
-	where := strings.Join(conds, " OR ")
-	if also != "" {
-		where = also + " AND (" + where + ")"
+	if q := query(forms); len(q) <= maxSOQL || len(forms) == 1 {
+		return []string{q}
 	}
-	return "SELECT Id, LastModifiedDate, " + strings.Join(fields, ", ") + " FROM " + object +
-		" WHERE " + where + " ORDER BY LastModifiedDate DESC, Id"
+	half := len(forms) / 2
+	return append(matchQueries(object, fields, forms[:half], also), matchQueries(object, fields, forms[half:], also)...)
+}
+
+// newestFirst merges the results of one object's match queries: each
+// record once, the most recently modified first, ties by ID.
+func newestFirst(results [][]salesforce.Fields) []salesforce.Fields {
+	if len(results) == 1 {
+		return results[0]
+	}
+	seen := map[string]bool{}
+	var out []salesforce.Fields
+	for _, records := range results {
+		for _, rec := range records {
+			if id, _ := rec["Id"].(string); !seen[id] {
+				seen[id] = true
+				out = append(out, rec)
+			}
+		}
+	}
+	// Salesforce writes datetimes in UTC with a fixed width: they sort as
+	// strings.
+	slices.SortStableFunc(out, func(a, b salesforce.Fields) int {
+		am, _ := a["LastModifiedDate"].(string)
+		bm, _ := b["LastModifiedDate"].(string)
+		if c := strings.Compare(bm, am); c != 0 {
+			return c
+		}
+		ai, _ := a["Id"].(string)
+		bi, _ := b["Id"].(string)
+		return strings.Compare(ai, bi)
+	})
+	return out
 }
 
 // candidates lists, by E.164 number, the IDs of the records (newest first,

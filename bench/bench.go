@@ -17,6 +17,11 @@
 //     path);
 //   - the peak heap in use while it ran.
 //
+// The batched mode runs twice: once as it is by default, once with call
+// matching on (link_who and assign_owner, SPEC §5.6), the calls carrying
+// phone numbers and agents' emails that the orgs' Contacts and Users hold,
+// so that the requests the matches cost show in a column of their own.
+//
 // A fairness case then drains a big backlog of one tenant while another
 // tenant trickles, and measures the trickle's latency.
 package bench
@@ -98,6 +103,7 @@ type Config struct {
 // Result is one mode's measurements.
 type Result struct {
 	Mode         string
+	Matching     bool // call matching on: link_who and assign_owner
 	BatchSize    int
 	Tenants      int
 	Replicas     int
@@ -150,9 +156,10 @@ func (r *Result) Percentile(p float64) time.Duration {
 
 // Results are a run's measurements.
 type Results struct {
-	// Batched is the batched mode with one client; Replicated the same with
-	// Config.Replicas clients (nil when 1); Single one request per call.
-	Batched, Replicated, Single *Result
+	// Batched is the batched mode with one client; Matched the same with
+	// call matching on; Replicated the batched mode with Config.Replicas
+	// clients (nil when 1); Single one request per call.
+	Batched, Matched, Replicated, Single *Result
 	// Fair is the fairness case: Latencies are the other tenant's trickle
 	// while the big backlog drained.
 	Fair *Result
@@ -188,15 +195,18 @@ func Run(ctx context.Context, cfg *Config) (*Results, error) {
 	}
 	var res Results
 	var err error
-	if res.Batched, err = c.mode(ctx, "batched", salesforce.MaxCollectionSize, c.Calls, 1); err != nil {
+	if res.Batched, err = c.mode(ctx, "batched", salesforce.MaxCollectionSize, c.Calls, 1, false); err != nil {
+		return nil, err
+	}
+	if res.Matched, err = c.mode(ctx, "batched, matching on", salesforce.MaxCollectionSize, c.Calls, 1, true); err != nil {
 		return nil, err
 	}
 	if c.Replicas > 1 {
-		if res.Replicated, err = c.mode(ctx, fmt.Sprintf("batched, %d replicas", c.Replicas), salesforce.MaxCollectionSize, c.Calls, c.Replicas); err != nil {
+		if res.Replicated, err = c.mode(ctx, fmt.Sprintf("batched, %d replicas", c.Replicas), salesforce.MaxCollectionSize, c.Calls, c.Replicas, false); err != nil {
 			return nil, err
 		}
 	}
-	if res.Single, err = c.mode(ctx, "one request per call", 1, c.BaselineCalls, 1); err != nil {
+	if res.Single, err = c.mode(ctx, "one request per call", 1, c.BaselineCalls, 1, false); err != nil {
 		return nil, err
 	}
 	if res.Fair, err = c.fair(ctx); err != nil {
@@ -215,7 +225,7 @@ type tenantRun struct {
 // tenants; tenant i pushes Tasks when i is even, a custom object with an
 // external ID when odd. Every ID starts with "bench-", so that
 // migrate.ResetScratch knows the tenants for bench's own.
-func (c *Config) setup(ctx context.Context, ids ...string) (*pgxpool.Pool, *settings.Store, *salesforcetest.Server, []tenantRun, error) {
+func (c *Config) setup(ctx context.Context, matching bool, ids ...string) (*pgxpool.Pool, *settings.Store, *salesforcetest.Server, []tenantRun, error) {
 	pool, err := c.freshSchema(ctx)
 	if err != nil {
 		return nil, nil, nil, nil, err
@@ -239,17 +249,26 @@ func (c *Config) setup(ctx context.Context, ids ...string) (*pgxpool.Pool, *sett
 		if i%2 == 1 {
 			object = "Call_Recording__c"
 		}
+		custom := salesforcetest.CustomCallObject("Call_Recording__c")
+		custom.Fields = append(custom.Fields,
+			salesforcetest.FieldDef{Name: "Caller__c", Type: "reference", ReferenceTo: []string{"Contact", "Lead"}},
+			salesforcetest.FieldDef{Name: "Agent__c", Type: "reference", ReferenceTo: []string{"User"}})
 		org := sim.AddOrg(id, salesforcetest.OrgConfig{
 			ClientID: id + "-key", ClientSecret: id + "-secret", Latency: c.Latency, DailyAPILimit: 10_000_000,
-			Objects: []salesforcetest.ObjectDef{salesforcetest.CustomCallObject("Call_Recording__c")},
+			Objects: []salesforcetest.ObjectDef{custom},
 		})
-		if _, err := store.SetTenant(ctx, id, settings.TenantChange{AuditExportPack: ptr(true)}); err != nil {
+		if _, err := store.SetTenant(ctx, id, settings.TenantChange{AuditExportPack: ptr(true), DefaultRegion: ptr("JP")}); err != nil {
 			sim.Close()
 			return fail(err)
 		}
-		if _, err := store.SaveSalesforce(ctx, id, settings.SalesforceInput{
+		in := settings.SalesforceInput{
 			Enabled: true, InstanceURL: org.URL(), ClientID: id + "-key", ClientSecret: ptr(id + "-secret"), ObjectType: object,
-		}, "bench"); err != nil {
+		}
+		if matching {
+			in.LinkWho, in.AssignOwner, in.WhoField, in.OwnerField = ptr(true), ptr(true), ptr("Caller__c"), ptr("Agent__c")
+			seedPeople(org)
+		}
+		if _, err := store.SaveSalesforce(ctx, id, in, "bench"); err != nil {
 			sim.Close()
 			return fail(err)
 		}
@@ -296,14 +315,14 @@ func (c *Config) startClients(ctx context.Context, store *settings.Store, batchS
 }
 
 // mode measures one batch size with the given replicas on a fresh schema.
-func (c *Config) mode(ctx context.Context, name string, batchSize, calls, replicas int) (*Result, error) {
-	res := &Result{Mode: name, BatchSize: batchSize, Tenants: c.Tenants, Replicas: replicas, BacklogCalls: calls, LatencyFloor: c.Latency}
+func (c *Config) mode(ctx context.Context, name string, batchSize, calls, replicas int, matching bool) (*Result, error) {
+	res := &Result{Mode: name, Matching: matching, BatchSize: batchSize, Tenants: c.Tenants, Replicas: replicas, BacklogCalls: calls, LatencyFloor: c.Latency}
 	fmt.Fprintf(c.Progress, "%s: preparing schema %s with %d tenants\n", name, c.Schema, c.Tenants)
 	ids := make([]string, c.Tenants)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("bench-%d", i)
 	}
-	pool, store, sim, tenants, err := c.setup(ctx, ids...)
+	pool, store, sim, tenants, err := c.setup(ctx, matching, ids...)
 	if err != nil {
 		return nil, err
 	}
@@ -336,6 +355,16 @@ func (c *Config) mode(ctx context.Context, name string, batchSize, calls, replic
 		return nil, err
 	}
 	res.BacklogDuration = time.Since(start)
+	if matching {
+		var matched int
+		if err := pool.QueryRow(ctx, "SELECT count(*) FROM sync_records WHERE match IN ('matched') AND owner_id IS NOT NULL").Scan(&matched); err != nil {
+			return nil, err
+		}
+		if matched == 0 {
+			return nil, fmt.Errorf("%s: no call was matched", name)
+		}
+		fmt.Fprintf(c.Progress, "%s: %d calls matched with an owner\n", name, matched)
+	}
 	res.APIRequests = map[string]int{}
 	for _, tn := range tenants {
 		for op, n := range tn.org.RequestCounts() {
@@ -372,7 +401,7 @@ func (c *Config) fair(ctx context.Context) (*Result, error) {
 	res := &Result{Mode: name, BatchSize: salesforce.MaxCollectionSize, Tenants: 2, Replicas: c.Replicas,
 		BacklogCalls: c.FairBacklog, LatencyFloor: c.Latency}
 	fmt.Fprintf(c.Progress, "%s: preparing schema %s\n", name, c.Schema)
-	pool, store, sim, tenants, err := c.setup(ctx, "bench-big", "bench-small")
+	pool, store, sim, tenants, err := c.setup(ctx, false, "bench-big", "bench-small")
 	if err != nil {
 		return nil, err
 	}
@@ -443,14 +472,16 @@ func (c *Config) freshSchema(ctx context.Context) (*pgxpool.Pool, error) {
 }
 
 // writeBacklog commits calls analysed calls through syncd.enqueue, 500 a
-// transaction, spread over the tenants.
+// transaction, spread over the tenants. Their phone numbers go round 2,000
+// numbers, their agents round 20 (see seedPeople).
 func (c *Config) writeBacklog(ctx context.Context, pool *pgxpool.Pool, tenants []string, prefix string, calls int) error {
 	for from := 0; from < calls; from += 500 {
 		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 			_, err := tx.Exec(ctx, `
 				SELECT enqueue(($3::text[])[1 + n % cardinality($3::text[])], $4 || n, 'call.analysed', jsonb_build_object(
 					'call_id', $4 || n, 'started_at', '2026-11-24T09:00:00Z', 'duration_seconds', 60 + n % 600,
-					'primary_intent', 'intent ' || n % 7, 'summary', 'A summary of call ' || n, 'quality_score', n % 100))
+					'primary_intent', 'intent ' || n % 7, 'summary', 'A summary of call ' || n, 'quality_score', n % 100,
+					'customer_phone', '+81 3 1234 ' || lpad((n % 2000)::text, 4, '0'), 'agent_email', 'agent' || n % 20 || '@bench.example'))
 				FROM generate_series($1::int, $2::int) AS n`, from, min(from+500, calls)-1, tenants, prefix)
 			return err
 		})
@@ -543,6 +574,22 @@ func (c *Config) latencies(ctx context.Context, pool *pgxpool.Pool, tenant strin
 
 func ptr[T any](v T) *T { return &v }
 
+// seedPeople gives an org what call matching finds: Contacts with half the
+// backlog's 2,000 numbers, written as people type them, Leads with another
+// 200, and the 20 agents as Users, the last 5 inactive.
+func seedPeople(org *salesforcetest.Org) {
+	for i := range 1000 {
+		org.PutRecord("Contact", salesforce.Fields{"LastName": fmt.Sprint("Contact ", i), "Phone": fmt.Sprintf("03-1234-%04d", i)})
+	}
+	for i := 1000; i < 1200; i++ {
+		org.PutRecord("Lead", salesforce.Fields{"LastName": fmt.Sprint("Lead ", i), "Company": "Bench", "MobilePhone": fmt.Sprintf("0312341%03d", i%1000)})
+	}
+	for i := range 20 {
+		email := fmt.Sprintf("agent%d@bench.example", i)
+		org.PutRecord("User", salesforce.Fields{"LastName": fmt.Sprint("Agent ", i), "Username": email, "Email": email, "IsActive": i < 15})
+	}
+}
+
 // heapSampler records the peak heap in use.
 type heapSampler struct {
 	peak atomic.Uint64
@@ -592,6 +639,9 @@ func Report(w io.Writer, res *Results) {
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond)) }
 	beyond := func(r *Result, p float64) time.Duration { return r.Percentile(p) - r.LatencyFloor }
 	modes := []*Result{res.Batched}
+	if res.Matched != nil {
+		modes = append(modes, res.Matched)
+	}
 	if res.Replicated != nil {
 		modes = append(modes, res.Replicated)
 	}

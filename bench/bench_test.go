@@ -40,13 +40,16 @@ func TestRunSmall(t *testing.T) {
 	if batched.RequestsPerCall() >= 0.5 {
 		t.Errorf("batched made %.2f requests per call", batched.RequestsPerCall())
 	}
+	if m := res.Matched; m == nil || !m.Matching || m.APIRequests["composite"] == 0 || m.APIRequests["query"] != 0 || m.RequestsPerCall() >= 0.5 {
+		t.Errorf("with matching on: %+v", m)
+	}
 	if batched.Percentile(50) < batched.LatencyFloor || batched.Percentile(99) < batched.Percentile(50) {
 		t.Errorf("latencies %v", batched.Latencies)
 	}
 	var report bytes.Buffer
 	bench.Report(&report, res)
 	for _, want := range []string{"throughput (calls/s)", "API requests per synced call", "p99 beyond the simulated latency", "peak heap in use",
-		"batched, 2 replicas", "peak requests in flight to one org", "Fairness"} {
+		"batched, 2 replicas", "batched, matching on", "peak requests in flight to one org", "Fairness"} {
 		if !strings.Contains(report.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, report.String())
 		}

@@ -576,8 +576,10 @@ func TestCallSyncAndResync(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := b.pool.Exec(ctx, `UPDATE outbox SET dispatched_at = now(), outcome = 'queued';
-		INSERT INTO sync_records (tenant_id, call_id, target, object_type, record_id, state, queued_outbox_id, outbox_id, synced_at)
-		VALUES ('a', 'c-1', 'salesforce', 'Task', '00T000000000001AAA', 'synced', 1, 1, now())`); err != nil {
+		INSERT INTO sync_records (tenant_id, call_id, target, object_type, record_id, state, queued_outbox_id, outbox_id, synced_at,
+			match, who_id, who_type, owner_note)
+		VALUES ('a', 'c-1', 'salesforce', 'Task', '00T000000000001AAA', 'synced', 1, 1, now(),
+			'ambiguous:2', '003000000000001AAA', 'Contact', 'inactive_user')`); err != nil {
 		t.Fatal(err)
 	}
 
@@ -589,6 +591,10 @@ func TestCallSyncAndResync(t *testing.T) {
 	sf := targets[0].(map[string]any)
 	if sf["state"] != "synced" || sf["record_id"] != "00T000000000001AAA" || sf["record_url"] != org.URL()+"/00T000000000001AAA" {
 		t.Errorf("salesforce target = %v", sf)
+	}
+	if sf["match"] != "ambiguous:2" || sf["who_id"] != "003000000000001AAA" || sf["who_type"] != "Contact" ||
+		sf["owner_note"] != "inactive_user" || sf["owner_id"] != nil {
+		t.Errorf("the match of the salesforce target = %v", sf)
 	}
 	if r := b.do(t, "GET", "/api/v1/calls/nope/sync", tok, nil); r.status != 404 {
 		t.Errorf("unknown call: %d", r.status)

@@ -230,3 +230,46 @@ func TestBatchMatchingCost(t *testing.T) {
 		t.Errorf("requests for 200 calls: %v; want one composite per batch and no other query", counts)
 	}
 }
+
+// TestCustomObjectMatching: a custom object takes the match and the owner
+// in the lookup fields the Admin names, and nowhere when they are unset.
+func TestCustomObjectMatching(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	for _, id := range []string{"named", "unnamed"} {
+		if _, err := b.store.SetTenant(ctx, id, settings.TenantChange{AuditExportPack: ptr(true), DefaultRegion: ptr("JP")}); err != nil {
+			t.Fatal(err)
+		}
+		custom := salesforcetest.CustomCallObject("Call_Recording__c")
+		custom.Fields = append(custom.Fields,
+			salesforcetest.FieldDef{Name: "Caller__c", Type: "reference", ReferenceTo: []string{"Contact", "Lead"}},
+			salesforcetest.FieldDef{Name: "Agent__c", Type: "reference", ReferenceTo: []string{"User"}})
+		org := b.sf.AddOrg(id, salesforcetest.OrgConfig{ClientSecret: "secret-" + id, Objects: []salesforcetest.ObjectDef{custom}})
+		in := settings.SalesforceInput{Enabled: true, InstanceURL: org.URL(), ClientID: id + "-client-id", ClientSecret: ptr("secret-" + id),
+			ObjectType: "Call_Recording__c", LinkWho: ptr(true), AssignOwner: ptr(true)}
+		if id == "named" {
+			in.WhoField, in.OwnerField = ptr("Caller__c"), ptr("Agent__c")
+		}
+		if _, err := b.store.SaveSalesforce(ctx, id, in, "test"); err != nil {
+			t.Fatal(err)
+		}
+		contact := org.PutRecord("Contact", salesforce.Fields{"LastName": "Sato", "Phone": "03-1234-5678"})
+		agent := org.PutRecord("User", salesforce.Fields{"LastName": "A", "Username": "a@" + id, "Email": "a@x.example", "IsActive": true})
+		b.enqueuePayload(t, id, "c-1", outbox.CallAnalysed, call("03-1234-5678", "a@x.example"))
+		b.newClient(t, nil)
+		r := b.waitState(t, id, "c-1", "salesforce", "synced")
+		rec, _ := org.Record("Call_Recording__c", r.recordID)
+		l := b.link(t, id, "c-1")
+		switch id {
+		case "named":
+			if rec["Caller__c"] != contact || rec["Agent__c"] != agent || l.match != "matched" || l.whoID != contact || l.ownerID != agent {
+				t.Errorf("named fields: record %v, link %+v", rec, l)
+			}
+		default:
+			if rec["Caller__c"] != nil || rec["Agent__c"] != nil || l.match != "off" || l.whoID != "" || l.ownerID != "" {
+				t.Errorf("unnamed fields: record %v, link %+v", rec, l)
+			}
+		}
+	}
+}

@@ -145,7 +145,7 @@ func matchCalls(ctx context.Context, client *salesforce.Client, st *settings.Sal
 	var contactQueries, leadQueries, queries []string
 	var contactFields, leadFields []string
 	if len(forms) > 0 {
-		contactFields, leadFields = phoneFields(st.PhoneFields)
+		contactFields, leadFields = st.MatchFields()
 		contactQueries = matchQueries("Contact", contactFields, forms, "")
 		leadQueries = matchQueries("Lead", leadFields, forms, "IsConverted = false")
 		queries = append(append(queries, contactQueries...), leadQueries...)
@@ -240,24 +240,6 @@ func ownerOf(u cachedUser) (id, note string) {
 		return "", ownerInactiveUser
 	}
 	return u.id, ""
-}
-
-// phoneFields splits the Admin's extra phone fields into those of Contact
-// and those of Lead, each after Phone and MobilePhone.
-func phoneFields(extra []string) (contact, lead []string) {
-	contact, lead = []string{"Phone", "MobilePhone"}, []string{"Phone", "MobilePhone"}
-	for _, f := range extra {
-		object, name, qualified := strings.Cut(f, ".")
-		switch {
-		case !qualified:
-			contact, lead = append(contact, f), append(lead, f)
-		case object == "Contact":
-			contact = append(contact, name)
-		case object == "Lead":
-			lead = append(lead, name)
-		}
-	}
-	return contact, lead
 }
 
 // maxSOQL is the longest match query syncd sends, below Salesforce's

@@ -50,6 +50,24 @@ type Salesforce struct {
 	UpdatedBy   string     `json:"updated_by"`
 }
 
+// MatchFields are the phone fields call matching reads on Contact and on
+// Lead: Phone, MobilePhone, then the PhoneFields of each object.
+func (v *Salesforce) MatchFields() (contact, lead []string) {
+	contact, lead = []string{"Phone", "MobilePhone"}, []string{"Phone", "MobilePhone"}
+	for _, f := range v.PhoneFields {
+		object, name, qualified := strings.Cut(f, ".")
+		switch {
+		case !qualified:
+			contact, lead = append(contact, f), append(lead, f)
+		case object == "Contact":
+			contact = append(contact, name)
+		case object == "Lead":
+			lead = append(lead, name)
+		}
+	}
+	return contact, lead
+}
+
 // SalesforceInput is a change of Salesforce settings ("Save Salesforce
 // Settings").
 type SalesforceInput struct {
@@ -464,19 +482,8 @@ func checkMatching(ctx context.Context, client *salesforce.Client, v *Salesforce
 	}
 	var needs []need
 	if v.LinkWho {
-		contact, lead := []string{"Phone", "MobilePhone"}, []string{"Phone", "MobilePhone", "IsConverted"}
-		for _, f := range v.PhoneFields {
-			object, name, qualified := strings.Cut(f, ".")
-			switch {
-			case !qualified:
-				contact, lead = append(contact, f), append(lead, f)
-			case object == "Contact":
-				contact = append(contact, name)
-			default:
-				lead = append(lead, name)
-			}
-		}
-		needs = append(needs, need{"Contact", contact}, need{"Lead", lead})
+		contact, lead := v.MatchFields()
+		needs = append(needs, need{"Contact", contact}, need{"Lead", append(lead, "IsConverted")})
 	}
 	if v.AssignOwner {
 		needs = append(needs, need{"User", []string{"Email", "IsActive"}})

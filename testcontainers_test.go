@@ -10,7 +10,6 @@
 package syncd_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -19,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/koeiq/syncd/internal/testsupport"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -41,7 +42,7 @@ type stack struct {
 	api      *httptest.Server // the admin API
 	sf       *salesforcetest.Server
 	kintone  *kintonetest.Server
-	logs     *syncBuffer // everything syncd logged, as JSON
+	logs     *testsupport.SyncBuffer // everything syncd logged, as JSON
 	logger   *slog.Logger
 	wire     *wiretap // what syncd sent the CRMs
 	metrics  *metrics.Metrics
@@ -55,14 +56,18 @@ var jwtSecret = []byte("end-to-end-admin-jwt-secret-of-32-bytes+")
 // test ends.
 func newStack(t *testing.T) *stack {
 	t.Helper()
-	s := &stack{pool: pgtest.Pool(t), logs: &syncBuffer{}}
+	s := &stack{pool: pgtest.Pool(t), logs: &testsupport.SyncBuffer{}}
 	s.logger = slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	key, err := secrets.ParseKey(secrets.GenerateKey())
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.wire = &wiretap{base: http.DefaultTransport.(*http.Transport).Clone()}
-	s.store, err = settings.NewStore(s.pool, &settings.Config{Key: key, AllowInsecureURLs: true, Transport: s.wire})
+	resume, err := jobs.ResumePushes(pgtest.Schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.store, err = settings.NewStore(s.pool, &settings.Config{Key: key, AllowInsecureURLs: true, Transport: s.wire, AfterSave: resume})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,24 +155,6 @@ func (w *wiretap) credentials() []string {
 		out = append(out, tok)
 	}
 	return out
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers and readers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func ptr[T any](v T) *T { return &v }

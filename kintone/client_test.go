@@ -1,7 +1,6 @@
 package kintone_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/koeiq/syncd/internal/testsupport"
+
+	"github.com/koeiq/syncd/crm"
 	"github.com/koeiq/syncd/kintone"
 	"github.com/koeiq/syncd/kintone/kintonetest"
 )
@@ -25,7 +27,7 @@ type testBundle struct {
 	srv      *kintonetest.Server
 	app      *kintonetest.App
 	client   *kintone.Client
-	logs     *syncBuffer
+	logs     *testsupport.SyncBuffer
 	requests *requestLog
 }
 
@@ -47,7 +49,7 @@ func setup(t *testing.T, opts ...setupOptions) *testBundle {
 	b := &testBundle{
 		srv:      srv,
 		app:      srv.AddApp("acme", appCfg),
-		logs:     &syncBuffer{},
+		logs:     &testsupport.SyncBuffer{},
 		requests: &requestLog{},
 	}
 	b.client = b.newClient(t, func(cfg *kintone.Config) {
@@ -81,23 +83,6 @@ func (b *testBundle) newClient(t *testing.T, mutate func(*kintone.Config)) *kint
 		t.Fatalf("NewClient: %v", err)
 	}
 	return c
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 type observed struct {
@@ -237,7 +222,7 @@ func TestUpdate(t *testing.T) {
 		if e := mustAPIError(t, err); e.StatusCode != 404 || e.Code != "GAIA_RE01" {
 			t.Errorf("got %d %s, want 404 GAIA_RE01", e.StatusCode, e.Code)
 		}
-		if c := kintone.Classify(err); c != kintone.ClassData {
+		if c := kintone.Classify(err); c != crm.ClassData {
 			t.Errorf("Classify = %v, want data", c)
 		}
 	})
@@ -320,7 +305,7 @@ func TestUpsert(t *testing.T) {
 		if e := mustAPIError(t, err); e.Code != "CB_VA01" {
 			t.Errorf("code = %s, want CB_VA01", e.Code)
 		}
-		if c := kintone.Classify(err); c != kintone.ClassData {
+		if c := kintone.Classify(err); c != crm.ClassData {
 			t.Errorf("Classify = %v, want data", c)
 		}
 	})
@@ -556,7 +541,7 @@ func TestFindIDs(t *testing.T) {
 		if e := mustAPIError(t, err); e.Code != "GAIA_IQ11" {
 			t.Errorf("code = %s, want GAIA_IQ11", e.Code)
 		}
-		if c := kintone.Classify(err); c != kintone.ClassData {
+		if c := kintone.Classify(err); c != crm.ClassData {
 			t.Errorf("Classify = %v, want data", c)
 		}
 	})
@@ -657,7 +642,7 @@ func TestErrorClasses(t *testing.T) {
 		name       string
 		arrange    func(t *testing.T, b *testBundle) *kintone.Client // nil = b.client
 		rec        kintone.Record
-		wantClass  kintone.Class
+		wantClass  crm.Class
 		wantStatus int
 		wantCode   string
 		wantField  string // a key expected in APIError.Fields
@@ -667,7 +652,7 @@ func TestErrorClasses(t *testing.T) {
 			arrange: func(t *testing.T, b *testBundle) *kintone.Client {
 				return b.newClient(t, func(c *kintone.Config) { c.APIToken = "wrong-token" })
 			},
-			wantClass: kintone.ClassAuth, wantStatus: 400, wantCode: "GAIA_IA02",
+			wantClass: crm.ClassAuth, wantStatus: 400, wantCode: "GAIA_IA02",
 		},
 		{
 			name: "token of another app in the domain",
@@ -675,7 +660,7 @@ func TestErrorClasses(t *testing.T) {
 				b.srv.AddApp("acme", kintonetest.AppConfig{AppID: 8, APIToken: "other-app-token"})
 				return b.newClient(t, func(c *kintone.Config) { c.APIToken = "other-app-token" })
 			},
-			wantClass: kintone.ClassAuth, wantStatus: 400, wantCode: "GAIA_IA02",
+			wantClass: crm.ClassAuth, wantStatus: 400, wantCode: "GAIA_IA02",
 		},
 		{
 			name: "rotated token",
@@ -683,68 +668,68 @@ func TestErrorClasses(t *testing.T) {
 				b.app.SetAPIToken("new-token")
 				return nil
 			},
-			wantClass: kintone.ClassAuth, wantStatus: 400, wantCode: "GAIA_IA02",
+			wantClass: crm.ClassAuth, wantStatus: 400, wantCode: "GAIA_IA02",
 		},
 		{
 			name: "same app's token twice",
 			arrange: func(t *testing.T, b *testBundle) *kintone.Client {
 				return b.newClient(t, func(c *kintone.Config) { c.APIToken = testToken + "," + testToken })
 			},
-			wantClass: kintone.ClassAuth, wantStatus: 400, wantCode: "GAIA_DA03",
+			wantClass: crm.ClassAuth, wantStatus: 400, wantCode: "GAIA_DA03",
 		},
 		{
 			name: "unknown app",
 			arrange: func(t *testing.T, b *testBundle) *kintone.Client {
 				return b.newClient(t, func(c *kintone.Config) { c.AppID = 999 })
 			},
-			wantClass: kintone.ClassAuth, wantStatus: 404, wantCode: "GAIA_AP01",
+			wantClass: crm.ClassAuth, wantStatus: 404, wantCode: "GAIA_AP01",
 		},
 		{
 			name: "base URL of no Kintone domain",
 			arrange: func(t *testing.T, b *testBundle) *kintone.Client {
 				return b.newClient(t, func(c *kintone.Config) { c.BaseURL = b.srv.URL() + "/org/nobody" })
 			},
-			wantClass: kintone.ClassAuth, wantStatus: 404,
+			wantClass: crm.ClassAuth, wantStatus: 404,
 		},
 		{
 			name:      "required field missing",
 			rec:       kintone.Record{"summary": "no call_id"},
-			wantClass: kintone.ClassData, wantStatus: 400, wantCode: "CB_VA01", wantField: "record.call_id.value",
+			wantClass: crm.ClassData, wantStatus: 400, wantCode: "CB_VA01", wantField: "record.call_id.value",
 		},
 		{
 			name:      "number with letters",
 			rec:       kintone.Record{"call_id": "c-1", "duration_seconds": "12s"},
-			wantClass: kintone.ClassData, wantStatus: 400, wantCode: "CB_VA01", wantField: "record[duration_seconds].value",
+			wantClass: crm.ClassData, wantStatus: 400, wantCode: "CB_VA01", wantField: "record[duration_seconds].value",
 		},
 		{
 			name:      "date in another format",
 			rec:       kintone.Record{"call_id": "c-1", "call_date": "04/01/2025"},
-			wantClass: kintone.ClassData, wantStatus: 400, wantCode: "CB_VA01", wantField: "record.call_date.value",
+			wantClass: crm.ClassData, wantStatus: 400, wantCode: "CB_VA01", wantField: "record.call_date.value",
 		},
 		{
 			name:      "datetime without zone",
 			rec:       kintone.Record{"call_id": "c-1", "started_at": "2025-04-01 09:30:00"},
-			wantClass: kintone.ClassData, wantStatus: 400, wantCode: "CB_VA01", wantField: "record.started_at.value",
+			wantClass: crm.ClassData, wantStatus: 400, wantCode: "CB_VA01", wantField: "record.started_at.value",
 		},
 		{
 			name:      "text longer than its maximum",
 			rec:       kintone.Record{"call_id": "c-1", "primary_intent": strings.Repeat("あ", 256)},
-			wantClass: kintone.ClassData, wantStatus: 400, wantCode: "CB_VA01", wantField: "record.primary_intent.value",
+			wantClass: crm.ClassData, wantStatus: 400, wantCode: "CB_VA01", wantField: "record.primary_intent.value",
 		},
 		{
 			name:      "emoji count as two UTF-16 units",
 			rec:       kintone.Record{"call_id": "c-1", "primary_intent": strings.Repeat("😀", 128)},
-			wantClass: kintone.ClassData, wantStatus: 400, wantCode: "CB_VA01", wantField: "record.primary_intent.value",
+			wantClass: crm.ClassData, wantStatus: 400, wantCode: "CB_VA01", wantField: "record.primary_intent.value",
 		},
 		{
 			name:      "value not among the options",
 			rec:       kintone.Record{"call_id": "c-1", "direction": "sideways"},
-			wantClass: kintone.ClassData, wantStatus: 400, wantCode: "CB_VA01", wantField: "record.direction.value",
+			wantClass: crm.ClassData, wantStatus: 400, wantCode: "CB_VA01", wantField: "record.direction.value",
 		},
 		{
 			name:      "link that is not a URL",
 			rec:       kintone.Record{"call_id": "c-1", "transcript_url": "javascript:alert(1)"},
-			wantClass: kintone.ClassData, wantStatus: 400, wantCode: "CB_VA01", wantField: "record.transcript_url.value",
+			wantClass: crm.ClassData, wantStatus: 400, wantCode: "CB_VA01", wantField: "record.transcript_url.value",
 		},
 		{
 			name: "unique violation",
@@ -755,12 +740,12 @@ func TestErrorClasses(t *testing.T) {
 				return nil
 			},
 			rec:       kintone.Record{"call_id": "c-1"},
-			wantClass: kintone.ClassData, wantStatus: 400, wantCode: "CB_VA01", wantField: "record.call_id.value",
+			wantClass: crm.ClassData, wantStatus: 400, wantCode: "CB_VA01", wantField: "record.call_id.value",
 		},
 		{
 			name:      "list for a text field",
 			rec:       kintone.Record{"call_id": "c-1", "summary": []string{"a", "b"}},
-			wantClass: kintone.ClassData, wantStatus: 400, wantCode: "CB_IJ01",
+			wantClass: crm.ClassData, wantStatus: 400, wantCode: "CB_IJ01",
 		},
 		{
 			name: "load balancer 503",
@@ -769,7 +754,7 @@ func TestErrorClasses(t *testing.T) {
 				return nil
 			},
 			rec:       kintone.Record{"call_id": "c-1"},
-			wantClass: kintone.ClassRetryable, wantStatus: 503,
+			wantClass: crm.ClassRetryable, wantStatus: 503,
 		},
 		{
 			name: "database lock",
@@ -778,7 +763,7 @@ func TestErrorClasses(t *testing.T) {
 				return nil
 			},
 			rec:       kintone.Record{"call_id": "c-1"},
-			wantClass: kintone.ClassRetryable, wantStatus: 520, wantCode: "GAIA_RE18",
+			wantClass: crm.ClassRetryable, wantStatus: 520, wantCode: "GAIA_RE18",
 		},
 		{
 			name: "concurrency limit",
@@ -787,7 +772,7 @@ func TestErrorClasses(t *testing.T) {
 				return nil
 			},
 			rec:       kintone.Record{"call_id": "c-1"},
-			wantClass: kintone.ClassRateLimited, wantStatus: 429, wantCode: "GAIA_TO04",
+			wantClass: crm.ClassRateLimited, wantStatus: 429, wantCode: "GAIA_TO04",
 		},
 	}
 	for _, tt := range tests {
@@ -836,7 +821,7 @@ func TestTransportFailures(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("Add = %v, want a deadline error", err)
 		}
-		if c := kintone.Classify(err); c != kintone.ClassRetryable {
+		if c := kintone.Classify(err); c != crm.ClassRetryable {
 			t.Errorf("Classify = %v, want retryable", c)
 		}
 		if got := b.requests.all(); !slices.Equal(got, []observed{{"add", 0}}) {
@@ -850,7 +835,7 @@ func TestTransportFailures(t *testing.T) {
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
 		_, err := b.client.Add(cctx, callRecord("c-1"))
-		if !errors.Is(err, context.Canceled) || kintone.Classify(err) != kintone.ClassRetryable {
+		if !errors.Is(err, context.Canceled) || kintone.Classify(err) != crm.ClassRetryable {
 			t.Errorf("Add = %v (%v), want a retryable context.Canceled", err, kintone.Classify(err))
 		}
 	})
@@ -860,7 +845,7 @@ func TestTransportFailures(t *testing.T) {
 		b := setup(t)
 		b.srv.Close()
 		_, err := b.client.Add(ctx, callRecord("c-1"))
-		if err == nil || kintone.Classify(err) != kintone.ClassRetryable {
+		if err == nil || kintone.Classify(err) != crm.ClassRetryable {
 			t.Errorf("Add = %v (%v), want a retryable network error", err, kintone.Classify(err))
 		}
 	})
@@ -871,7 +856,7 @@ func TestTransportFailures(t *testing.T) {
 		b.app.InjectFault(kintonetest.Fault{Kind: kintonetest.FaultDropAfterCommit, Op: "upsert"})
 
 		_, _, err := b.client.Upsert(ctx, "call_id", "c-1", callRecord("c-1"))
-		if err == nil || kintone.Classify(err) != kintone.ClassRetryable {
+		if err == nil || kintone.Classify(err) != crm.ClassRetryable {
 			t.Fatalf("Upsert = %v (%v), want a retryable error", err, kintone.Classify(err))
 		}
 		// The write happened although the client could not know; the
@@ -890,7 +875,7 @@ func TestTransportFailures(t *testing.T) {
 		b := setup(t)
 		b.app.InjectFault(kintonetest.Fault{Kind: kintonetest.FaultUnavailable, Times: 2})
 		for i := range 2 {
-			if _, err := b.client.Add(ctx, callRecord("c-1")); kintone.Classify(err) != kintone.ClassRetryable {
+			if _, err := b.client.Add(ctx, callRecord("c-1")); kintone.Classify(err) != crm.ClassRetryable {
 				t.Fatalf("attempt %d: %v, want retryable", i, err)
 			}
 		}
@@ -929,7 +914,7 @@ func TestNewClientRefusesBadConfig(t *testing.T) {
 			if err == nil {
 				t.Fatalf("NewClient = %v, want an error", c)
 			}
-			if !errors.Is(err, kintone.ErrInvalidConfig) || kintone.Classify(err) != kintone.ClassAuth {
+			if !errors.Is(err, kintone.ErrInvalidConfig) || kintone.Classify(err) != crm.ClassAuth {
 				t.Errorf("error %v is not a ClassAuth ErrInvalidConfig", err)
 			}
 			if strings.Contains(err.Error(), testToken) {
@@ -968,7 +953,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	}
 	_, err = client.Add(context.Background(), kintone.Record{"call_id": "c-1"})
 	e := mustAPIError(t, err)
-	if e.StatusCode != http.StatusTemporaryRedirect || kintone.Classify(err) != kintone.ClassAuth {
+	if e.StatusCode != http.StatusTemporaryRedirect || kintone.Classify(err) != crm.ClassAuth {
 		t.Errorf("got %d (%v), want 307 and ClassAuth", e.StatusCode, kintone.Classify(err))
 	}
 	leaked.Lock()

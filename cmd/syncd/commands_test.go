@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/koeiq/syncd/internal/testsupport"
+
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/koeiq/syncd/internal/pgtest"
@@ -28,7 +30,7 @@ func TestDemoServe(t *testing.T) {
 	environ := map[string]string{"DATABASE_URL": pgtest.EmptyConnString(t), "LOG_FORMAT": "json"}
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testsupport.SyncBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"demo", "--serve", "--listen", "127.0.0.1:0", "--calls", "8", "--latency", "1ms"},
@@ -280,7 +282,7 @@ func TestRunFinishesInFlightPushOnStop(t *testing.T) {
 	runCtx, stop := context.WithCancel(ctx)
 	environ := map[string]string{"DATABASE_URL": connString, "SYNCD_SECRET_KEY": secretKey, "LOG_FORMAT": "json",
 		"SYNCD_OPS_LISTEN": "127.0.0.1:0", "SYNCD_INSECURE_INSTANCE_URLS": "1"}
-	var stderr syncBuffer
+	var stderr testsupport.SyncBuffer
 	done := make(chan int)
 	go func() {
 		done <- run(runCtx, []string{"run"}, func(k string) string { return environ[k] }, strings.NewReader(""), io.Discard, &stderr)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/koeiq/syncd/internal/testsupport"
+
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/koeiq/syncd/internal/pgtest"
@@ -77,7 +79,7 @@ func TestKilledReplicaCallsArePushedOnceBySurvivor(t *testing.T) {
 
 	// The survivor.
 	runCtx, stop := context.WithCancel(ctx)
-	var stderr syncBuffer
+	var stderr testsupport.SyncBuffer
 	done := make(chan int)
 	go func() {
 		done <- run(runCtx, []string{"run"}, func(k string) string { return environ[k] }, strings.NewReader(""), io.Discard, &stderr)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,10 +9,11 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/koeiq/syncd/internal/testsupport"
 
 	"github.com/koeiq/syncd/internal/pgtest"
 	"github.com/koeiq/syncd/secrets"
@@ -28,24 +28,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type result struct {
 	code           int
 	stdout, stderr string
@@ -54,7 +36,7 @@ type result struct {
 // syncd runs the command line in-process with the given environment.
 func syncd(t *testing.T, ctx context.Context, environ map[string]string, stdin string, args ...string) result {
 	t.Helper()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testsupport.SyncBuffer
 	code := run(ctx, args, func(k string) string { return environ[k] }, strings.NewReader(stdin), &stdout, &stderr)
 	return result{code, stdout.String(), stderr.String()}
 }
@@ -138,7 +120,7 @@ func TestMigrateThenRun(t *testing.T) {
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
-	var stderr syncBuffer
+	var stderr testsupport.SyncBuffer
 	done := make(chan int)
 	go func() {
 		done <- run(ctx, []string{"run"}, func(k string) string { return environ[k] }, strings.NewReader(""), io.Discard, &stderr)

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/koeiq/syncd/internal/testsupport"
+
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/koeiq/syncd/internal/pgtest"
@@ -176,7 +178,7 @@ func TestRotateSecretsWhileRunning(t *testing.T) {
 	runCtx, stop := context.WithCancel(ctx)
 	environ := map[string]string{"DATABASE_URL": connString, "LOG_FORMAT": "json", "SYNCD_OPS_LISTEN": "127.0.0.1:0",
 		"SYNCD_INSECURE_INSTANCE_URLS": "1", "SYNCD_SECRET_KEY": newKey, "SYNCD_SECRET_KEY_PREVIOUS": oldKey}
-	var stderr syncBuffer
+	var stderr testsupport.SyncBuffer
 	done := make(chan int)
 	go func() {
 		done <- run(runCtx, []string{"run"}, func(k string) string { return environ[k] }, strings.NewReader(""), io.Discard, &stderr)

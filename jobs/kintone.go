@@ -9,6 +9,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/koeiq/syncd/crm"
 	"github.com/koeiq/syncd/kintone"
 	"github.com/koeiq/syncd/mapping"
 	"github.com/koeiq/syncd/salesforce"
@@ -105,8 +106,8 @@ func (c *ktConn) push(ctx context.Context, items []*pushItem, _ func(context.Con
 		}
 		id, err := c.pushOne(ctx, it, objectType)
 		if err != nil {
-			it.fail(err, kintoneClass(err), publicKintoneError(err))
-			if it.result.class == classAuth || it.result.class == classRateLimited {
+			it.fail(err, kintone.Classify(err), publicKintoneError(err))
+			if it.result.class == crm.ClassAuth || it.result.class == crm.ClassRateLimited {
 				return
 			}
 			continue
@@ -137,18 +138,6 @@ func (c *ktConn) markAttention(ctx context.Context, reason string) {
 
 // usage: Kintone reports no daily budget syncd watches.
 func (c *ktConn) usage() (salesforce.Usage, bool) { return salesforce.Usage{}, false }
-
-func kintoneClass(err error) errorClass {
-	switch kintone.Classify(err) {
-	case kintone.ClassRateLimited:
-		return classRateLimited
-	case kintone.ClassAuth:
-		return classAuth
-	case kintone.ClassData:
-		return classData
-	}
-	return classRetry
-}
 
 // publicKintoneError describes err without Kintone's message, which can
 // quote call content.

@@ -12,25 +12,11 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/koeiq/syncd/crm"
 	"github.com/koeiq/syncd/outbox"
 	"github.com/koeiq/syncd/salesforce"
 	"github.com/koeiq/syncd/settings"
 	syncdsql "github.com/koeiq/syncd/sql"
-)
-
-// errorClass is what a failed push calls for (SPEC §5.5).
-type errorClass int
-
-const (
-	// classRetry: try again with backoff (network, 5xx, lock contention).
-	classRetry errorClass = iota + 1
-	// classRateLimited: the org's API budget is spent; pause the tenant.
-	classRateLimited
-	// classAuth: the credentials are refused; park the tenant's pushes until
-	// an admin saves the settings again.
-	classAuth
-	// classData: the CRM will never accept the record as sent; fail it.
-	classData
 )
 
 // pushItem is one call of a push batch and, once pushed, its result.
@@ -65,7 +51,10 @@ type pushItem struct {
 type pushResult struct {
 	recordID, objectType string
 	err                  error
-	class                errorClass
+	// class is what the failure calls for (SPEC §5.5): retry with backoff,
+	// pause the tenant (rate limited), park its pushes until an admin saves
+	// the settings again (auth), or fail the call (data).
+	class crm.Class
 	// public is the error as River and the logs may show it: codes and
 	// field names, never a CRM's message, which can quote call content.
 	public string
@@ -78,7 +67,7 @@ func (it *pushItem) succeed(recordID, objectType string) {
 	it.result = pushResult{recordID: recordID, objectType: objectType}
 }
 
-func (it *pushItem) fail(err error, class errorClass, public string) {
+func (it *pushItem) fail(err error, class crm.Class, public string) {
 	it.result = pushResult{err: err, class: class, public: public, inDoubt: it.result.inDoubt}
 }
 
@@ -223,7 +212,7 @@ func work[T pushJobArgs](ctx context.Context, c *Client, t target, job *river.Jo
 		switch {
 		case it.done(): // unpushable
 		case g.disabled != "":
-			it.fail(errors.New(g.disabled), classData, g.disabled)
+			it.fail(errors.New(g.disabled), crm.ClassData, g.disabled)
 		default:
 			pushable = append(pushable, it)
 		}
@@ -245,11 +234,11 @@ func work[T pushJobArgs](ctx context.Context, c *Client, t target, job *river.Jo
 	var hold time.Duration
 	for _, it := range pushable {
 		switch it.result.class {
-		case classAuth:
+		case crm.ClassAuth:
 			conn.markAttention(ctx, it.result.err.Error()) // token errors quote no call content
 			logger.WarnContext(ctx, "credentials refused; the tenant's pushes wait for new settings", "error", it.result.public)
 			hold = c.cfg.ParkSnooze
-		case classRateLimited:
+		case crm.ClassRateLimited:
 			c.pause(ctx, t.name(), tenantID, it.result.public)
 			logger.WarnContext(ctx, "API request limit reached; the tenant's pushes pause", "error", it.result.public, "for", c.cfg.RateLimitSnooze)
 			hold = c.cfg.RateLimitSnooze
@@ -316,11 +305,11 @@ func (c *Client) outcome(it *pushItem) callOutput {
 		o.Outcome, o.RecordID = outcomeSynced, r.recordID
 	case r.err == nil:
 		o.Outcome = outcomeReleased // not sent
-	case r.class == classData:
+	case r.class == crm.ClassData:
 		o.Outcome = outcomeFailed
-	case r.class == classRetry && it.attempts+1 >= c.cfg.MaxAttempts:
+	case r.class == crm.ClassRetryable && it.attempts+1 >= c.cfg.MaxAttempts:
 		o.Outcome = outcomeFailed
-	case r.class == classRetry:
+	case r.class == crm.ClassRetryable:
 		o.Outcome = outcomeRetry
 	default:
 		o.Outcome = outcomeReleased // the tenant is parked or paused: no attempt spent
@@ -469,11 +458,11 @@ func (c *Client) claim(ctx context.Context, tx pgx.Tx, targetName, tenantID stri
 		it.recordID, it.objectType, it.priorWhoID = deref(recordID), deref(objectType), deref(whoID)
 		switch {
 		case payload == nil || committed == nil:
-			it.fail(fmt.Errorf("outbox row %d of the call is gone; a newer analysis or syncd.resync pushes it", it.outboxID), classData, "")
+			it.fail(fmt.Errorf("outbox row %d of the call is gone; a newer analysis or syncd.resync pushes it", it.outboxID), crm.ClassData, "")
 		default:
 			it.committed = *committed
 			if err := json.Unmarshal(payload, &it.payload); err != nil {
-				it.fail(fmt.Errorf("outbox row %d: the payload cannot be read: %v", it.outboxID, err), classData, "")
+				it.fail(fmt.Errorf("outbox row %d: the payload cannot be read: %v", it.outboxID, err), crm.ClassData, "")
 			}
 			it.payload.CallID = it.callID
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/koeiq/syncd/crm"
 	"github.com/koeiq/syncd/salesforce"
 	"github.com/koeiq/syncd/secrets"
 	"github.com/koeiq/syncd/settings"
@@ -109,7 +110,7 @@ func (c *sfConn) push(ctx context.Context, items []*pushItem, markInDoubt func(c
 	}
 	pushSalesforce(ctx, c.client.client, c.settings, &c.client.users, items, markInDoubt)
 	for _, it := range items {
-		if it.result.class == classAuth {
+		if it.result.class == crm.ClassAuth {
 			c.t.mu.Lock()
 			c.client.refused = it.result.err
 			c.t.mu.Unlock()

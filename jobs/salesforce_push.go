@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/koeiq/syncd/crm"
 	"github.com/koeiq/syncd/mapping"
 	"github.com/koeiq/syncd/salesforce"
 	"github.com/koeiq/syncd/settings"
@@ -153,7 +154,7 @@ func saveMany(ctx context.Context, object string, items []*pushItem, update bool
 	}
 	results, err := save(ctx, items)
 	if err != nil {
-		if len(items) > 1 && salesforce.Classify(err) == salesforce.ClassData {
+		if len(items) > 1 && salesforce.Classify(err) == crm.ClassData {
 			half := len(items) / 2
 			return append(saveMany(ctx, object, items[:half], update, save), saveMany(ctx, object, items[half:], update, save)...)
 		}
@@ -176,17 +177,18 @@ func saveMany(ctx context.Context, object string, items []*pushItem, update bool
 		case update && r.Deleted():
 			deleted = append(deleted, items[i])
 		default:
-			items[i].failSalesforce(&recordError{errs: r.Errors}, false)
+			items[i].failSalesforce(r.Err(), false)
 		}
 	}
 	return deleted
 }
 
 // failSalesforce sets the item's failure. A create in doubt stays in doubt
-// when the failure leaves its outcome unknown (unknown is forced).
+// when the failure leaves its outcome unknown: when err says so
+// (outcomeUnknown), or whatever err says when unknown is true.
 func (it *pushItem) failSalesforce(err error, unknown bool) {
 	inDoubt := it.result.inDoubt && (unknown || outcomeUnknown(err))
-	it.fail(err, salesforceClass(err), publicSalesforceError(err))
+	it.fail(err, salesforce.Classify(err), publicSalesforceError(err))
 	it.result.inDoubt = inDoubt
 }
 
@@ -199,32 +201,12 @@ func outcomeUnknown(err error) bool {
 	if errors.As(err, &ae) {
 		return ae.StatusCode >= 200 && ae.StatusCode < 300 // a success we could not read
 	}
-	var re *recordError
-	if errors.As(err, &re) {
+	var se *salesforce.SaveError
+	if errors.As(err, &se) {
 		return false
 	}
 	var oe *net.OpError
 	return !errors.As(err, &oe) || oe.Op != "dial"
-}
-
-// recordError is Salesforce's refusal of one record of an sObject
-// Collections request.
-type recordError struct {
-	errs []salesforce.RecordError
-}
-
-func (e *recordError) Error() string {
-	if len(e.errs) == 0 {
-		return "salesforce: save: the record failed without an error"
-	}
-	parts := make([]string, len(e.errs))
-	for i, re := range e.errs {
-		parts[i] = re.StatusCode + ": " + re.Message
-		if len(re.Fields) > 0 {
-			parts[i] += " (fields: " + strings.Join(re.Fields, ", ") + ")"
-		}
-	}
-	return "salesforce: save: " + strings.Join(parts, "; ")
 }
 
 // lookupQueryLimit keeps a look-up's query, URL-encoded as the client sends
@@ -249,8 +231,8 @@ func lookup(ctx context.Context, client *salesforce.Client, object string, items
 	query = func(items []*pushItem, values []string) {
 		records, err := client.Query(ctx, prefix+strings.Join(values, ", ")+suffix)
 		if err != nil {
-			class := salesforceClass(err)
-			if class == classData && len(items) > 1 && ctx.Err() == nil {
+			class := salesforce.Classify(err)
+			if class == crm.ClassData && len(items) > 1 && ctx.Err() == nil {
 				// Refused as a whole (too long, or one value it cannot
 				// take): narrow it down.
 				half := len(items) / 2
@@ -258,8 +240,8 @@ func lookup(ctx context.Context, client *salesforce.Client, object string, items
 				query(items[half:], values[half:])
 				return
 			}
-			if class == classData {
-				class = classRetry
+			if class == crm.ClassData {
+				class = crm.ClassRetryable
 			}
 			for _, it := range items {
 				it.fail(err, class, publicSalesforceError(err))
@@ -306,35 +288,14 @@ func chunks[T any](s []T, n int) [][]T {
 	return out
 }
 
-// salesforceClass maps a Salesforce error onto what the worker does.
-func salesforceClass(err error) errorClass {
-	c := salesforce.Classify(err)
-	var re *recordError
-	if errors.As(err, &re) {
-		c = salesforce.ClassRetryable
-		if len(re.errs) > 0 {
-			c = re.errs[0].Class()
-		}
-	}
-	switch c {
-	case salesforce.ClassRateLimited:
-		return classRateLimited
-	case salesforce.ClassAuth:
-		return classAuth
-	case salesforce.ClassData:
-		return classData
-	}
-	return classRetry
-}
-
 // publicSalesforceError describes err without Salesforce's message, which
 // can quote call content.
 func publicSalesforceError(err error) string {
-	var re *recordError
-	if errors.As(err, &re) {
-		codes := make([]string, len(re.errs))
+	var se *salesforce.SaveError
+	if errors.As(err, &se) {
+		codes := make([]string, len(se.Errors))
 		var fields []string
-		for i, e := range re.errs {
+		for i, e := range se.Errors {
 			codes[i] = e.StatusCode
 			fields = append(fields, e.Fields...)
 		}

@@ -10,7 +10,7 @@ import (
 )
 
 // ErrInvalidConfig is wrapped by every error that [NewClient] and
-// [ValidateBaseURL] return. [Classify] maps it to [ClassAuth]: the tenant's
+// [ValidateBaseURL] return. [Classify] maps it to [crm.ClassAuth]: the tenant's
 // integration needs an administrator, not a retry.
 var ErrInvalidConfig = errors.New("kintone: invalid configuration")
 

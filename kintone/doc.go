@@ -48,12 +48,13 @@
 // # Errors
 //
 // Failed responses are [*APIError] values carrying Kintone's code, message
-// and per-field messages. [Classify] turns any error into what to do:
+// and per-field messages. [Classify] turns any error into a [crm.Class], what
+// to do:
 //
-//	ClassRetryable    network error, timeout, 5xx, database lock  → retry with backoff
-//	ClassRateLimited  HTTP 429 (GAIA_TO04), too many cursors       → pause the tenant
-//	ClassAuth         bad or revoked token, no permission, no app  → needs an administrator
-//	ClassData         CB_VA01 validation, bad JSON value, no record → fail the record
+//	crm.ClassRetryable    network error, timeout, 5xx, database lock  → retry with backoff
+//	crm.ClassRateLimited  HTTP 429 (GAIA_TO04), too many cursors       → pause the tenant
+//	crm.ClassAuth         bad or revoked token, no permission, no app  → needs an administrator
+//	crm.ClassData         CB_VA01 validation, bad JSON value, no record → fail the record
 //
 // Kintone's messages can quote the rejected value, which is call content.
 // Store [APIError.Error] for the tenant, but log errors through slog, where

@@ -6,12 +6,14 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+
+	"github.com/koeiq/syncd/crm"
 )
 
 // ErrInvalidInput is wrapped by errors the client returns before sending
 // anything, because the request could never succeed: an unsupported value
 // type, a malformed field code or record ID, more than [MaxBulkRecords]
-// records. [Classify] maps it to [ClassData].
+// records. [Classify] maps it to [crm.ClassData].
 var ErrInvalidInput = errors.New("kintone: invalid input")
 
 // APIError is a response from Kintone that was not a success. Kintone
@@ -142,47 +144,6 @@ func fieldCodeOfErrorKey(k string) string {
 	return k
 }
 
-// Class says what a caller should do about an error.
-type Class int
-
-const (
-	// ClassRetryable: network errors, timeouts, 5xx, database lock codes.
-	// Retry with backoff.
-	ClassRetryable Class = iota + 1
-
-	// ClassRateLimited: HTTP 429 or a Kintone request-limit code. Pause the
-	// tenant's work instead of burning attempts.
-	ClassRateLimited
-
-	// ClassAuth: a missing, wrong or revoked API token, missing permissions,
-	// an unknown app or a base URL that is not Kintone. The integration needs
-	// an administrator; retrying will not help until the settings change.
-	ClassAuth
-
-	// ClassData: Kintone rejected the content (CB_VA01 with per-field
-	// messages, malformed JSON values, unknown record, bad query) or the
-	// client refused it before sending. Fail the record with the message;
-	// retrying the same data fails the same way.
-	ClassData
-)
-
-// String returns the class name: "retryable", "rate_limited", "auth",
-// "data", or "none" for the zero Class.
-func (c Class) String() string {
-	switch c {
-	case ClassRetryable:
-		return "retryable"
-	case ClassRateLimited:
-		return "rate_limited"
-	case ClassAuth:
-		return "auth"
-	case ClassData:
-		return "data"
-	default:
-		return "none"
-	}
-}
-
 // Error codes observed from Kintone, grouped by what they mean for a caller.
 // The package documentation lists where each was confirmed.
 var (
@@ -217,7 +178,8 @@ var (
 	}
 )
 
-// Classify tells a caller what to do about err. A nil error has no class (0).
+// Classify tells a caller what to do about err, as a [crm.Class]. A nil
+// error has no class (0).
 //
 // An [*APIError] is classified by its Kintone code when the code is known,
 // else by HTTP status: 429 is rate-limited, 401 and 403 are auth, a 3xx
@@ -227,7 +189,7 @@ var (
 // [ErrInvalidInput] is data; [ErrInvalidConfig] is auth. Anything else — a
 // network error, a timeout, a cancelled context, a garbled success response —
 // is retryable.
-func Classify(err error) Class {
+func Classify(err error) crm.Class {
 	if err == nil {
 		return 0
 	}
@@ -237,40 +199,40 @@ func Classify(err error) Class {
 	}
 	switch {
 	case errors.Is(err, ErrInvalidInput):
-		return ClassData
+		return crm.ClassData
 	case errors.Is(err, ErrInvalidConfig):
-		return ClassAuth
+		return crm.ClassAuth
 	}
-	return ClassRetryable
+	return crm.ClassRetryable
 }
 
-func classifyAPIError(e *APIError) Class {
+func classifyAPIError(e *APIError) crm.Class {
 	switch {
 	case slices.Contains(rateLimitedCodes, e.Code):
-		return ClassRateLimited
+		return crm.ClassRateLimited
 	case slices.Contains(authCodes, e.Code):
-		return ClassAuth
+		return crm.ClassAuth
 	case slices.Contains(dataCodes, e.Code):
-		return ClassData
+		return crm.ClassData
 	case slices.Contains(retryableCodes, e.Code):
-		return ClassRetryable
+		return crm.ClassRetryable
 	}
 	s := e.StatusCode
 	switch {
 	case s == 429:
-		return ClassRateLimited
+		return crm.ClassRateLimited
 	case s == 401 || s == 403:
-		return ClassAuth
+		return crm.ClassAuth
 	case s >= 300 && s < 400:
-		return ClassAuth
+		return crm.ClassAuth
 	case s == 404 && e.Code == "":
-		return ClassAuth
+		return crm.ClassAuth
 	case s == 408:
-		return ClassRetryable
+		return crm.ClassRetryable
 	case s >= 400 && s < 500:
-		return ClassData
+		return crm.ClassData
 	default:
-		return ClassRetryable
+		return crm.ClassRetryable
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/koeiq/syncd/crm"
 )
 
 func TestClassify(t *testing.T) {
@@ -22,42 +24,42 @@ func TestClassify(t *testing.T) {
 	tests := []struct {
 		name string
 		err  error
-		want Class
+		want crm.Class
 	}{
 		{"nil", nil, 0},
-		{"validation", api(400, "CB_VA01"), ClassData},
-		{"invalid JSON value", api(400, "CB_IJ01"), ClassData},
-		{"record not found", api(404, "GAIA_RE01"), ClassData},
-		{"update key not found", api(404, "GAIA_RE20"), ClassData},
-		{"unknown query field", api(400, "GAIA_IQ11"), ClassData},
-		{"query limit", api(400, "GAIA_QU01"), ClassData},
-		{"wrong token", api(400, "GAIA_IA02"), ClassAuth},
-		{"wrong token, old status", api(520, "GAIA_IA02"), ClassAuth},
-		{"token lacks permission", api(403, "GAIA_NO01"), ClassAuth},
-		{"no privilege", api(403, "CB_NO02"), ClassAuth},
-		{"not logged in", api(401, "CB_AU01"), ClassAuth},
-		{"unknown app", api(404, "GAIA_AP01"), ClassAuth},
-		{"duplicate token", api(400, "GAIA_DA03"), ClassAuth},
-		{"concurrency limit", api(429, "GAIA_TO04"), ClassRateLimited},
-		{"cursor limit", api(429, "GAIA_TM12"), ClassRateLimited},
-		{"429 without code", api(429, ""), ClassRateLimited},
-		{"database lock", api(520, "GAIA_RE18"), ClassRetryable},
-		{"database lock 2", api(500, "GAIA_DA02"), ClassRetryable},
-		{"revision conflict", api(409, "GAIA_CO02"), ClassRetryable},
-		{"503 from a load balancer", api(503, ""), ClassRetryable},
-		{"502", api(502, ""), ClassRetryable},
-		{"520 unknown code", api(520, "GAIA_XX99"), ClassRetryable},
-		{"401 without code", api(401, ""), ClassAuth},
-		{"403 without code", api(403, ""), ClassAuth},
-		{"404 without code: not Kintone", api(404, ""), ClassAuth},
-		{"redirect", api(302, ""), ClassAuth},
-		{"400 unknown code", api(400, "GAIA_ZZ01"), ClassData},
-		{"408", api(408, ""), ClassRetryable},
-		{"client-side input error", fmt.Errorf("x: %w", ErrInvalidInput), ClassData},
-		{"config error", fmt.Errorf("x: %w", ErrInvalidConfig), ClassAuth},
-		{"network error", &net.OpError{Op: "dial", Err: errors.New("connection refused")}, ClassRetryable},
-		{"deadline", fmt.Errorf("kintone: add: %w", context.DeadlineExceeded), ClassRetryable},
-		{"unexpected EOF", io.ErrUnexpectedEOF, ClassRetryable},
+		{"validation", api(400, "CB_VA01"), crm.ClassData},
+		{"invalid JSON value", api(400, "CB_IJ01"), crm.ClassData},
+		{"record not found", api(404, "GAIA_RE01"), crm.ClassData},
+		{"update key not found", api(404, "GAIA_RE20"), crm.ClassData},
+		{"unknown query field", api(400, "GAIA_IQ11"), crm.ClassData},
+		{"query limit", api(400, "GAIA_QU01"), crm.ClassData},
+		{"wrong token", api(400, "GAIA_IA02"), crm.ClassAuth},
+		{"wrong token, old status", api(520, "GAIA_IA02"), crm.ClassAuth},
+		{"token lacks permission", api(403, "GAIA_NO01"), crm.ClassAuth},
+		{"no privilege", api(403, "CB_NO02"), crm.ClassAuth},
+		{"not logged in", api(401, "CB_AU01"), crm.ClassAuth},
+		{"unknown app", api(404, "GAIA_AP01"), crm.ClassAuth},
+		{"duplicate token", api(400, "GAIA_DA03"), crm.ClassAuth},
+		{"concurrency limit", api(429, "GAIA_TO04"), crm.ClassRateLimited},
+		{"cursor limit", api(429, "GAIA_TM12"), crm.ClassRateLimited},
+		{"429 without code", api(429, ""), crm.ClassRateLimited},
+		{"database lock", api(520, "GAIA_RE18"), crm.ClassRetryable},
+		{"database lock 2", api(500, "GAIA_DA02"), crm.ClassRetryable},
+		{"revision conflict", api(409, "GAIA_CO02"), crm.ClassRetryable},
+		{"503 from a load balancer", api(503, ""), crm.ClassRetryable},
+		{"502", api(502, ""), crm.ClassRetryable},
+		{"520 unknown code", api(520, "GAIA_XX99"), crm.ClassRetryable},
+		{"401 without code", api(401, ""), crm.ClassAuth},
+		{"403 without code", api(403, ""), crm.ClassAuth},
+		{"404 without code: not Kintone", api(404, ""), crm.ClassAuth},
+		{"redirect", api(302, ""), crm.ClassAuth},
+		{"400 unknown code", api(400, "GAIA_ZZ01"), crm.ClassData},
+		{"408", api(408, ""), crm.ClassRetryable},
+		{"client-side input error", fmt.Errorf("x: %w", ErrInvalidInput), crm.ClassData},
+		{"config error", fmt.Errorf("x: %w", ErrInvalidConfig), crm.ClassAuth},
+		{"network error", &net.OpError{Op: "dial", Err: errors.New("connection refused")}, crm.ClassRetryable},
+		{"deadline", fmt.Errorf("kintone: add: %w", context.DeadlineExceeded), crm.ClassRetryable},
+		{"unexpected EOF", io.ErrUnexpectedEOF, crm.ClassRetryable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,16 +130,6 @@ func TestFieldCodeOfErrorKey(t *testing.T) {
 	for key, want := range tests {
 		if got := fieldCodeOfErrorKey(key); got != want {
 			t.Errorf("fieldCodeOfErrorKey(%q) = %q, want %q", key, got, want)
-		}
-	}
-}
-
-func TestClassString(t *testing.T) {
-	t.Parallel()
-
-	for c, want := range map[Class]string{0: "none", ClassRetryable: "retryable", ClassRateLimited: "rate_limited", ClassAuth: "auth", ClassData: "data"} {
-		if got := c.String(); got != want {
-			t.Errorf("Class(%d).String() = %q, want %q", int(c), got, want)
 		}
 	}
 }

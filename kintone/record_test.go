@@ -6,6 +6,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/koeiq/syncd/crm"
 )
 
 func TestEncodeValue(t *testing.T) {
@@ -83,7 +85,7 @@ func TestEncodeRecordRefusesBadInput(t *testing.T) {
 			if !errors.Is(err, ErrInvalidInput) {
 				t.Fatalf("encodeRecord() error = %v, want ErrInvalidInput", err)
 			}
-			if Classify(err) != ClassData {
+			if Classify(err) != crm.ClassData {
 				t.Errorf("Classify() = %v, want data", Classify(err))
 			}
 		})

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/koeiq/syncd/crm"
 	"github.com/koeiq/syncd/kintone"
 )
 
@@ -148,32 +149,32 @@ func TestMisbehavingServer(t *testing.T) {
 		reply     string
 		status    int
 		call      func(c *kintone.Client) error
-		wantClass kintone.Class
+		wantClass crm.Class
 	}{
 		{"query ignoring the $id condition", page, 200, func(c *kintone.Client) error {
 			_, err := c.FindIDs(context.Background(), "call_id", "x")
 			return err
-		}, kintone.ClassRetryable},
+		}, crm.ClassRetryable},
 		{"success that is not JSON", "<html>ok</html>", 200, func(c *kintone.Client) error {
 			_, err := c.Add(context.Background(), kintone.Record{})
 			return err
-		}, kintone.ClassRetryable},
+		}, crm.ClassRetryable},
 		{"add without an ID", `{}`, 200, func(c *kintone.Client) error {
 			_, err := c.Add(context.Background(), kintone.Record{})
 			return err
-		}, kintone.ClassRetryable},
+		}, crm.ClassRetryable},
 		{"upsert without records", `{"records":[]}`, 200, func(c *kintone.Client) error {
 			_, _, err := c.Upsert(context.Background(), "call_id", "x", kintone.Record{})
 			return err
-		}, kintone.ClassRetryable},
+		}, crm.ClassRetryable},
 		{"add many with too few IDs", `{"ids":["1"]}`, 200, func(c *kintone.Client) error {
 			_, err := c.AddMany(context.Background(), []kintone.Record{{}, {}})
 			return err
-		}, kintone.ClassRetryable},
+		}, crm.ClassRetryable},
 		{"error that is not JSON", "oops", 500, func(c *kintone.Client) error {
 			_, err := c.Add(context.Background(), kintone.Record{})
 			return err
-		}, kintone.ClassRetryable},
+		}, crm.ClassRetryable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/koeiq/syncd/crm"
 	"github.com/koeiq/syncd/internal/pgtest"
 	"github.com/koeiq/syncd/salesforce"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
@@ -241,7 +242,7 @@ func TestExpiredTokenIsRefreshedOnceAndRetried(t *testing.T) {
 		if ae.StatusCode != http.StatusUnauthorized || ae.ErrorCode != "INVALID_SESSION_ID" {
 			t.Errorf("error = %v, want 401 INVALID_SESSION_ID", ae)
 		}
-		if c := salesforce.Classify(err); c != salesforce.ClassRetryable {
+		if c := salesforce.Classify(err); c != crm.ClassRetryable {
 			t.Errorf("Classify = %v, want retryable", c)
 		}
 		if got := b.org.Requests("create"); got != 2 {
@@ -281,30 +282,30 @@ func TestTokenErrors(t *testing.T) {
 		wantStatus int
 		wantCode   string
 		wantMsg    string
-		wantClass  salesforce.Class
+		wantClass  crm.Class
 		wantAPIErr bool
 	}{
 		{name: "wrong secret", secret: "not-the-secret", wantStatus: 400, wantCode: "invalid_client",
-			wantMsg: "invalid client credentials", wantClass: salesforce.ClassAuth, wantAPIErr: true},
+			wantMsg: "invalid client credentials", wantClass: crm.ClassAuth, wantAPIErr: true},
 		{name: "unknown client id", clientID: "nobody", wantStatus: 400, wantCode: "invalid_client_id",
-			wantMsg: "client identifier invalid", wantClass: salesforce.ClassAuth, wantAPIErr: true},
+			wantMsg: "client identifier invalid", wantClass: crm.ClassAuth, wantAPIErr: true},
 		{name: "no run-as user", org: salesforcetest.OrgConfig{TokenError: "invalid_grant", TokenErrorDescription: "no client credentials user enabled"},
-			wantStatus: 400, wantCode: "invalid_grant", wantMsg: "no client credentials user enabled", wantClass: salesforce.ClassAuth, wantAPIErr: true},
+			wantStatus: 400, wantCode: "invalid_grant", wantMsg: "no client credentials user enabled", wantClass: crm.ClassAuth, wantAPIErr: true},
 		{name: "app access", prep: func(o *salesforcetest.Org) {
 			o.SetTokenError("invalid_app_access", "user is not admin approved to access this app")
 		},
-			wantStatus: 400, wantCode: "invalid_app_access", wantClass: salesforce.ClassAuth, wantAPIErr: true},
+			wantStatus: 400, wantCode: "invalid_app_access", wantClass: crm.ClassAuth, wantAPIErr: true},
 		{name: "rotated secret", prep: func(o *salesforcetest.Org) { o.SetClientSecret("rotated") },
-			wantStatus: 400, wantCode: "invalid_client", wantClass: salesforce.ClassAuth, wantAPIErr: true},
+			wantStatus: 400, wantCode: "invalid_client", wantClass: crm.ClassAuth, wantAPIErr: true},
 		{name: "503", prep: func(o *salesforcetest.Org) {
 			o.InjectFault(salesforcetest.Fault{Op: "token", Kind: salesforcetest.Fault503})
-		}, wantStatus: 503, wantCode: "SERVER_UNAVAILABLE", wantClass: salesforce.ClassRetryable, wantAPIErr: true},
+		}, wantStatus: 503, wantCode: "SERVER_UNAVAILABLE", wantClass: crm.ClassRetryable, wantAPIErr: true},
 		{name: "login rate limit", prep: func(o *salesforcetest.Org) {
 			o.InjectFault(salesforcetest.Fault{Op: "token", Kind: salesforcetest.FaultRequestLimit})
-		}, wantStatus: 400, wantCode: "rate_limit_exceeded", wantClass: salesforce.ClassRateLimited, wantAPIErr: true},
+		}, wantStatus: 400, wantCode: "rate_limit_exceeded", wantClass: crm.ClassRateLimited, wantAPIErr: true},
 		{name: "dropped connection", prep: func(o *salesforcetest.Org) {
 			o.InjectFault(salesforcetest.Fault{Op: "token", Kind: salesforcetest.FaultDropAfterCommit})
-		}, wantClass: salesforce.ClassRetryable},
+		}, wantClass: crm.ClassRetryable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -361,49 +362,49 @@ func TestErrorClasses(t *testing.T) {
 		prep       func(*salesforcetest.Org)
 		wantStatus int
 		wantCode   string
-		wantClass  salesforce.Class
+		wantClass  crm.Class
 		wantFields []string
 		wantMsg    string
 		wantStored int // records of sobject afterwards
 	}{
 		{name: "503", prep: fault("create", salesforcetest.Fault503),
-			wantStatus: 503, wantCode: "SERVER_UNAVAILABLE", wantClass: salesforce.ClassRetryable},
+			wantStatus: 503, wantCode: "SERVER_UNAVAILABLE", wantClass: crm.ClassRetryable},
 		{name: "lock", prep: fault("create", salesforcetest.FaultLockRow),
-			wantStatus: 400, wantCode: "UNABLE_TO_LOCK_ROW", wantClass: salesforce.ClassRetryable},
+			wantStatus: 400, wantCode: "UNABLE_TO_LOCK_ROW", wantClass: crm.ClassRetryable},
 		{name: "request limit fault", prep: fault("", salesforcetest.FaultRequestLimit),
-			wantStatus: 403, wantCode: "REQUEST_LIMIT_EXCEEDED", wantClass: salesforce.ClassRateLimited},
+			wantStatus: 403, wantCode: "REQUEST_LIMIT_EXCEEDED", wantClass: crm.ClassRateLimited},
 		{name: "daily limit spent", prep: func(o *salesforcetest.Org) { o.SetAPIUsage(100_000) },
-			wantStatus: 403, wantCode: "REQUEST_LIMIT_EXCEEDED", wantClass: salesforce.ClassRateLimited, wantMsg: "TotalRequests Limit exceeded."},
+			wantStatus: 403, wantCode: "REQUEST_LIMIT_EXCEEDED", wantClass: crm.ClassRateLimited, wantMsg: "TotalRequests Limit exceeded."},
 		{name: "string too long", fields: salesforce.Fields{"Subject": strings.Repeat("x", 256)},
-			wantStatus: 400, wantCode: "STRING_TOO_LONG", wantClass: salesforce.ClassData, wantFields: []string{"Subject"},
+			wantStatus: 400, wantCode: "STRING_TOO_LONG", wantClass: crm.ClassData, wantFields: []string{"Subject"},
 			wantMsg: "Subject: data value too large: " + strings.Repeat("x", 256) + " (max length=255)"},
 		{name: "emoji too long in UTF-16", fields: salesforce.Fields{"CallDisposition": strings.Repeat("😀", 128)},
-			wantStatus: 400, wantCode: "STRING_TOO_LONG", wantClass: salesforce.ClassData, wantFields: []string{"CallDisposition"}},
+			wantStatus: 400, wantCode: "STRING_TOO_LONG", wantClass: crm.ClassData, wantFields: []string{"CallDisposition"}},
 		{name: "unknown field", fields: salesforce.Fields{"Foo__c": "x"},
-			wantStatus: 400, wantCode: "INVALID_FIELD", wantClass: salesforce.ClassData, wantMsg: "No such column 'Foo__c' on sobject of type Task"},
+			wantStatus: 400, wantCode: "INVALID_FIELD", wantClass: crm.ClassData, wantMsg: "No such column 'Foo__c' on sobject of type Task"},
 		{name: "Id in body", fields: salesforce.Fields{"Id": "00T000000000001AAA"},
-			wantStatus: 400, wantCode: "INVALID_FIELD", wantClass: salesforce.ClassData},
+			wantStatus: 400, wantCode: "INVALID_FIELD", wantClass: crm.ClassData},
 		{name: "bad date", fields: salesforce.Fields{"ActivityDate": "2026-02-30"},
-			wantStatus: 400, wantCode: "JSON_PARSER_ERROR", wantClass: salesforce.ClassData},
+			wantStatus: 400, wantCode: "JSON_PARSER_ERROR", wantClass: crm.ClassData},
 		{name: "string for int", fields: salesforce.Fields{"CallDurationInSeconds": "42"},
-			wantStatus: 400, wantCode: "JSON_PARSER_ERROR", wantClass: salesforce.ClassData},
+			wantStatus: 400, wantCode: "JSON_PARSER_ERROR", wantClass: crm.ClassData},
 		{name: "restricted picklist", fields: salesforce.Fields{"CallType": "Sideways"},
-			wantStatus: 400, wantCode: "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", wantClass: salesforce.ClassData, wantFields: []string{"CallType"}},
+			wantStatus: 400, wantCode: "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", wantClass: crm.ClassData, wantFields: []string{"CallType"}},
 		{name: "read-only field", fields: salesforce.Fields{"IsClosed": true},
-			wantStatus: 400, wantCode: "INVALID_FIELD_FOR_INSERT_UPDATE", wantClass: salesforce.ClassData, wantFields: []string{"IsClosed"}},
+			wantStatus: 400, wantCode: "INVALID_FIELD_FOR_INSERT_UPDATE", wantClass: crm.ClassData, wantFields: []string{"IsClosed"}},
 		{name: "required field set to null", fields: salesforce.Fields{"Status": nil},
-			wantStatus: 400, wantCode: "REQUIRED_FIELD_MISSING", wantClass: salesforce.ClassData, wantFields: []string{"Status"}},
+			wantStatus: 400, wantCode: "REQUIRED_FIELD_MISSING", wantClass: crm.ClassData, wantFields: []string{"Status"}},
 		{name: "malformed reference", fields: salesforce.Fields{"WhoId": "003-not-an-id"},
-			wantStatus: 400, wantCode: "MALFORMED_ID", wantClass: salesforce.ClassData, wantFields: []string{"WhoId"}},
+			wantStatus: 400, wantCode: "MALFORMED_ID", wantClass: crm.ClassData, wantFields: []string{"WhoId"}},
 		{name: "unknown object", sobject: "Nope__c", fields: salesforce.Fields{"Name": "x"},
-			wantStatus: 404, wantCode: "NOT_FOUND", wantClass: salesforce.ClassData},
+			wantStatus: 404, wantCode: "NOT_FOUND", wantClass: crm.ClassData},
 		{name: "required field missing", sobject: "Call_Recording__c", fields: salesforce.Fields{"call_id__c": "c-1"},
-			wantStatus: 400, wantCode: "REQUIRED_FIELD_MISSING", wantClass: salesforce.ClassData, wantFields: []string{"Name"}},
+			wantStatus: 400, wantCode: "REQUIRED_FIELD_MISSING", wantClass: crm.ClassData, wantFields: []string{"Name"}},
 		{name: "duplicate unique value", sobject: "Call_Recording__c", fields: salesforce.Fields{"Name": "x", "call_id__c": "c-1"},
 			prep: func(o *salesforcetest.Org) {
 				o.PutRecord("Call_Recording__c", salesforce.Fields{"Name": "x", "call_id__c": "c-1"})
 			},
-			wantStatus: 400, wantCode: "DUPLICATE_VALUE", wantClass: salesforce.ClassData, wantStored: 1},
+			wantStatus: 400, wantCode: "DUPLICATE_VALUE", wantClass: crm.ClassData, wantStored: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -458,7 +459,7 @@ func TestTransientErrorsSucceedOnRetry(t *testing.T) {
 	b.org.InjectFault(salesforcetest.Fault{Op: "create", Kind: salesforcetest.Fault503, Count: 2})
 	for i := range 3 {
 		_, err := b.client.Create(t.Context(), "Task", task("c-1"))
-		if i < 2 && salesforce.Classify(err) != salesforce.ClassRetryable {
+		if i < 2 && salesforce.Classify(err) != crm.ClassRetryable {
 			t.Fatalf("attempt %d: error %v, want a retryable one", i, err)
 		}
 		if i == 2 && err != nil {
@@ -483,7 +484,7 @@ func TestDroppedConnectionAfterCommit(t *testing.T) {
 	if errors.As(err, &ae) {
 		t.Errorf("error %v is an *APIError, want a network error", err)
 	}
-	if c := salesforce.Classify(err); c != salesforce.ClassRetryable {
+	if c := salesforce.Classify(err); c != crm.ClassRetryable {
 		t.Errorf("Classify = %v, want retryable", c)
 	}
 	recs := b.org.Records("Task")
@@ -516,7 +517,7 @@ func TestTimeouts(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "timed out") {
 			t.Errorf("error %v, want a timeout wrapping context.DeadlineExceeded", err)
 		}
-		if c := salesforce.Classify(err); c != salesforce.ClassRetryable {
+		if c := salesforce.Classify(err); c != crm.ClassRetryable {
 			t.Errorf("Classify = %v, want retryable", c)
 		}
 	})
@@ -529,7 +530,7 @@ func TestTimeouts(t *testing.T) {
 		if err == nil {
 			t.Fatal("CheckCredentials succeeded, want a timeout")
 		}
-		if c := salesforce.Classify(err); c != salesforce.ClassRetryable {
+		if c := salesforce.Classify(err); c != crm.ClassRetryable {
 			t.Errorf("Classify(%v) = %v, want retryable", err, c)
 		}
 	})
@@ -543,7 +544,7 @@ func TestTimeouts(t *testing.T) {
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("error %v, want context.Canceled", err)
 		}
-		if c := salesforce.Classify(err); c != salesforce.ClassRetryable {
+		if c := salesforce.Classify(err); c != crm.ClassRetryable {
 			t.Errorf("Classify = %v, want retryable", c)
 		}
 	})
@@ -561,7 +562,7 @@ func TestTimeouts(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("error %v, want context.DeadlineExceeded", err)
 		}
-		if c := salesforce.Classify(err); c != salesforce.ClassRetryable {
+		if c := salesforce.Classify(err); c != crm.ClassRetryable {
 			t.Errorf("Classify = %v, want retryable", c)
 		}
 	})
@@ -640,7 +641,7 @@ func TestAPIUsage(t *testing.T) {
 	// Spent: the header still reports it.
 	b.org.SetAPIUsage(5000)
 	_, err := b.client.Describe(ctx, "Task")
-	if salesforce.Classify(err) != salesforce.ClassRateLimited {
+	if salesforce.Classify(err) != crm.ClassRateLimited {
 		t.Fatalf("error %v, want rate limited", err)
 	}
 	if u, _ := b.client.APIUsage(); u.Used != 5000 || u.Remaining() != 0 {

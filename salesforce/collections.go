@@ -3,9 +3,12 @@ package salesforce
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/koeiq/syncd/crm"
 )
 
 // MaxCollectionSize is the most records an sObject Collections request may
@@ -57,6 +60,67 @@ type RecordError struct {
 	StatusCode string   `json:"statusCode"`
 	Message    string   `json:"message"`
 	Fields     []string `json:"fields"`
+}
+
+// Err returns nil for a saved record, and for one that was not saved a
+// [*SaveError] holding its Errors.
+func (r Result) Err() error {
+	if r.Success {
+		return nil
+	}
+	return &SaveError{Errors: r.Errors}
+}
+
+// SaveError is Salesforce's refusal of one record of an sObject Collections
+// request, as [Result.Err] returns it. [Classify] classifies it by its first
+// error; one without errors is retryable.
+//
+// Like [APIError], its Error string includes the messages, which can quote
+// call content: store it for the tenant, but log the value itself (see
+// [SaveError.LogValue]).
+type SaveError struct {
+	// Errors are the record's errors, as Salesforce answered them.
+	Errors []RecordError
+}
+
+// Error returns "salesforce: save: CODE: message (fields: F, ...)" for each
+// error, joined by "; ".
+func (e *SaveError) Error() string {
+	if len(e.Errors) == 0 {
+		return "salesforce: save: the record failed without an error"
+	}
+	parts := make([]string, len(e.Errors))
+	for i, re := range e.Errors {
+		parts[i] = re.StatusCode + ": " + re.Message
+		if len(re.Fields) > 0 {
+			parts[i] += " (fields: " + strings.Join(re.Fields, ", ") + ")"
+		}
+	}
+	return "salesforce: save: " + strings.Join(parts, "; ")
+}
+
+// LogValue implements [slog.LogValuer]: the error codes, fields and class,
+// but never the messages, which can quote call content.
+func (e *SaveError) LogValue() slog.Value {
+	codes := make([]string, len(e.Errors))
+	var fields []string
+	for i, re := range e.Errors {
+		codes[i] = re.StatusCode
+		fields = append(fields, re.Fields...)
+	}
+	attrs := []slog.Attr{slog.String("op", "save"), slog.String("code", strings.Join(codes, ","))}
+	if len(fields) > 0 {
+		attrs = append(attrs, slog.String("fields", strings.Join(fields, ",")))
+	}
+	attrs = append(attrs, slog.String("class", e.class().String()))
+	return slog.GroupValue(attrs...)
+}
+
+func (e *SaveError) class() crm.Class {
+	if len(e.Errors) == 0 {
+		return crm.ClassRetryable // no reason given: nothing says the record is at fault
+	}
+	return e.Errors[0].Class()
 }
 
 type collectionRequest struct {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/koeiq/syncd/crm"
 	"github.com/koeiq/syncd/salesforce"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
 )
@@ -41,7 +42,7 @@ func TestCreateMany(t *testing.T) {
 				if rec, ok := b.org.Record("Task", r.ID); !ok || rec["Subject"] != records[i]["Subject"] {
 					t.Errorf("result %d: record %s = %v", i, r.ID, rec)
 				}
-			} else if r.Success || r.ID != "" || len(r.Errors) != 1 || r.Errors[0].StatusCode != want || r.Errors[0].Class() != salesforce.ClassData {
+			} else if r.Success || r.ID != "" || len(r.Errors) != 1 || r.Errors[0].StatusCode != want || r.Errors[0].Class() != crm.ClassData {
 				t.Errorf("result %d = %+v, want failure %s (data)", i, r, want)
 			}
 		}
@@ -77,7 +78,7 @@ func TestCreateMany(t *testing.T) {
 				b := setup(t, salesforcetest.OrgConfig{})
 				_, err := b.client.CreateMany(ctx, "Task", []salesforce.Fields{task("good-1"), tt.bad, task("good-2")})
 				ae := apiError(t, err)
-				if ae.StatusCode != http.StatusBadRequest || ae.ErrorCode != tt.wantCode || salesforce.Classify(err) != salesforce.ClassData {
+				if ae.StatusCode != http.StatusBadRequest || ae.ErrorCode != tt.wantCode || salesforce.Classify(err) != crm.ClassData {
 					t.Errorf("error = %v, want 400 %s, data", ae, tt.wantCode)
 				}
 				if got := len(b.org.Records("Task")); got != 0 {
@@ -251,7 +252,7 @@ func TestUpdateMany(t *testing.T) {
 				}
 				continue
 			}
-			if r.Success || r.ID != "" || len(r.Errors) != 1 || r.Errors[0].StatusCode != tt.wantCode || r.Errors[0].Class() != salesforce.ClassData {
+			if r.Success || r.ID != "" || len(r.Errors) != 1 || r.Errors[0].StatusCode != tt.wantCode || r.Errors[0].Class() != crm.ClassData {
 				t.Errorf("result %d = %+v, want failure %s (data)", i, r, tt.wantCode)
 			}
 		}
@@ -307,7 +308,7 @@ func TestUpdateMany(t *testing.T) {
 				_, err := b.client.UpdateMany(ctx, "Task", ids,
 					[]salesforce.Fields{{"CallDisposition": "changed"}, tt.bad, {"CallDisposition": "changed"}})
 				ae := apiError(t, err)
-				if ae.StatusCode != http.StatusBadRequest || ae.ErrorCode != tt.wantCode || ae.Op != "update many Task" || salesforce.Classify(err) != salesforce.ClassData {
+				if ae.StatusCode != http.StatusBadRequest || ae.ErrorCode != tt.wantCode || ae.Op != "update many Task" || salesforce.Classify(err) != crm.ClassData {
 					t.Errorf("error = %v, want 400 %s, data", ae, tt.wantCode)
 				}
 				for _, rec := range b.org.Records("Task") {
@@ -347,7 +348,7 @@ func TestUpdateMany(t *testing.T) {
 			}
 			_, err := b.client.UpdateMany(ctx, sobject, tt.ids, tt.records)
 			ae := apiError(t, err)
-			if ae.StatusCode != 0 || ae.ErrorCode != tt.wantCode || salesforce.Classify(err) != salesforce.ClassData {
+			if ae.StatusCode != 0 || ae.ErrorCode != tt.wantCode || salesforce.Classify(err) != crm.ClassData {
 				t.Errorf("%s: error = %v, want %q not sent, data", tt.name, ae, tt.wantCode)
 			}
 		}

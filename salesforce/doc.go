@@ -30,7 +30,7 @@
 //		return err // the URL is not a My Domain, a credential is empty, ...
 //	}
 //	if err := c.CheckCredentials(ctx); err != nil {
-//		return err // salesforce.Classify(err) == salesforce.ClassAuth: wrong credentials
+//		return err // salesforce.Classify(err) == crm.ClassAuth: wrong credentials
 //	}
 //
 // # Instance URLs
@@ -75,20 +75,21 @@
 //
 // Salesforce's answers that are not successes are returned as [*APIError],
 // carrying the HTTP status, Salesforce's errorCode (or the OAuth error),
-// message and fields. [Classify] sorts every error into what a caller should
-// do:
+// message and fields. [Classify] sorts every error into a [crm.Class], what a
+// caller should do:
 //
-//   - [ClassRetryable]: network errors, timeouts, 5xx, 429,
+//   - [crm.ClassRetryable]: network errors, timeouts, 5xx, 429,
 //     UNABLE_TO_LOCK_ROW, SERVER_UNAVAILABLE: retry with backoff.
-//   - [ClassRateLimited]: REQUEST_LIMIT_EXCEEDED: pause the tenant.
-//   - [ClassAuth]: invalid_client, invalid_grant, ... : the tenant's settings
-//     need attention; every call will fail until they are fixed.
-//   - [ClassData]: STRING_TOO_LONG, INVALID_FIELD, REQUIRED_FIELD_MISSING,
+//   - [crm.ClassRateLimited]: REQUEST_LIMIT_EXCEEDED: pause the tenant.
+//   - [crm.ClassAuth]: invalid_client, invalid_grant, ... : the tenant's
+//     settings need attention; every call will fail until they are fixed.
+//   - [crm.ClassData]: STRING_TOO_LONG, INVALID_FIELD, REQUIRED_FIELD_MISSING,
 //     NOT_FOUND, ...: this record will never be accepted as sent.
 //
 // The per-record errors of sObject Collections are [RecordError]s, with their
-// own [RecordError.Class]; [Result.Deleted] tells a record of
-// [Client.UpdateMany] deleted in Salesforce, as [IsDeleted] does for
+// own [RecordError.Class]; [Result.Err] returns a failed record's errors as a
+// [*SaveError], which [Classify] understands. [Result.Deleted] tells a record
+// of [Client.UpdateMany] deleted in Salesforce, as [IsDeleted] does for
 // [Client.Update].
 //
 // # Secrets and call content

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/koeiq/syncd/crm"
 )
 
 // APIError is an answer from Salesforce that is not a success: an error from
@@ -85,113 +87,94 @@ func (e *APIError) LogValue() slog.Value {
 	return slog.GroupValue(attrs...)
 }
 
-// Class tells a caller what to do about an error. See [Classify].
-type Class int
-
-const (
-	// ClassRetryable: try again later with backoff. Network errors, timeouts,
-	// 5xx, 429, UNABLE_TO_LOCK_ROW, SERVER_UNAVAILABLE, an INVALID_SESSION_ID
-	// that persisted after a fresh token, a response that could not be read.
-	ClassRetryable Class = iota + 1
-	// ClassRateLimited: the org's API allocation is spent
-	// (REQUEST_LIMIT_EXCEEDED) or the token endpoint refused to log in again
-	// (rate_limit_exceeded). Pause all of the tenant's work for a while instead
-	// of spending attempts.
-	ClassRateLimited
-	// ClassAuth: the tenant's integration needs attention. The token endpoint
-	// refused the credentials (invalid_client, invalid_grant, ...), or named an
-	// instance URL that is not allowed, or the org has no API access
-	// (API_DISABLED_FOR_ORG), or the org answered with a redirect (its address
-	// changed). Every call of the tenant will fail the same way until an admin
-	// fixes the settings.
-	ClassAuth
-	// ClassData: this record will never be accepted as sent (STRING_TOO_LONG,
-	// INVALID_FIELD, REQUIRED_FIELD_MISSING, NOT_FOUND, MULTIPLE_CHOICES, other
-	// 4xx, ...). Fail it with the message; do not retry.
-	ClassData
-)
-
-// String returns "retryable", "rate_limited", "auth" or "data".
-func (c Class) String() string {
-	switch c {
-	case ClassRetryable:
-		return "retryable"
-	case ClassRateLimited:
-		return "rate_limited"
-	case ClassAuth:
-		return "auth"
-	case ClassData:
-		return "data"
-	}
-	return fmt.Sprintf("Class(%d)", int(c))
-}
-
 // Classify returns the class of an error returned by a [Client] method, or 0
-// for nil.
+// for nil:
+//
+//   - [crm.ClassRetryable]: network errors, timeouts, 5xx, 429,
+//     UNABLE_TO_LOCK_ROW, SERVER_UNAVAILABLE, QUERY_TIMEOUT, an
+//     INVALID_SESSION_ID that persisted after a fresh token, a response that
+//     could not be read. Retry with backoff.
+//   - [crm.ClassRateLimited]: the org's API allocation is spent
+//     (REQUEST_LIMIT_EXCEEDED) or the token endpoint refused to log in again
+//     (rate_limit_exceeded). Pause all of the tenant's work for a while.
+//   - [crm.ClassAuth]: the token endpoint refused the credentials
+//     (invalid_client, invalid_grant, ...) or named an instance URL that is
+//     not allowed, the org has no API access (API_DISABLED_FOR_ORG), or the
+//     org answered with a redirect (its address changed). Every call of the
+//     tenant will fail the same way until an admin fixes the settings.
+//   - [crm.ClassData]: this record will never be accepted as sent
+//     (STRING_TOO_LONG, INVALID_FIELD, REQUIRED_FIELD_MISSING, NOT_FOUND,
+//     MULTIPLE_CHOICES, other 4xx, a call refused before sending). Fail it
+//     with the message; do not retry.
 //
 // An [*APIError] is classified by its ErrorCode first and its HTTP status
-// second. Any other error comes from the network, a timeout or the caller's
-// context, and is [ClassRetryable]: such a failure says nothing about whether
-// a write happened, so retry it with an idempotent operation (see the package
+// second; a [*SaveError] by its first [RecordError] (see [RecordError.Class]).
+// Any other error comes from the network, a timeout or the caller's context,
+// and is retryable: such a failure says nothing about whether a write
+// happened, so retry it with an idempotent operation (see the package
 // documentation).
-func Classify(err error) Class {
+func Classify(err error) crm.Class {
 	if err == nil {
 		return 0
 	}
 	var ae *APIError
-	if !errors.As(err, &ae) {
-		return ClassRetryable
+	if errors.As(err, &ae) {
+		return ae.class()
 	}
-	return ae.class()
+	var se *SaveError
+	if errors.As(err, &se) {
+		return se.class()
+	}
+	return crm.ClassRetryable
 }
 
-func (e *APIError) class() Class {
+func (e *APIError) class() crm.Class {
 	if c, ok := classOfCode(e.ErrorCode); ok {
 		return c
 	}
 	switch {
 	case e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500:
-		return ClassRetryable
+		return crm.ClassRetryable
 	case e.Op == opToken:
-		return ClassAuth // the token endpoint refused, or answered something unusable
+		return crm.ClassAuth // the token endpoint refused, or answered something unusable
 	case e.StatusCode == 0:
-		return ClassData // refused before sending: it cannot succeed as is
+		return crm.ClassData // refused before sending: it cannot succeed as is
 	case e.StatusCode >= 200 && e.StatusCode < 300:
-		return ClassRetryable // a success we could not read; the write may have happened
+		return crm.ClassRetryable // a success we could not read; the write may have happened
 	case e.StatusCode == http.StatusUnauthorized:
-		return ClassRetryable
+		return crm.ClassRetryable
 	case e.StatusCode >= 300 && e.StatusCode < 400:
-		return ClassAuth // a redirect: the org's address changed
+		return crm.ClassAuth // a redirect: the org's address changed
 	}
-	return ClassData
+	return crm.ClassData
 }
 
 // Class returns the class of a per-record error of an sObject Collections
 // request, by its status code: UNABLE_TO_LOCK_ROW and
 // ALL_OR_NONE_OPERATION_ROLLED_BACK are retryable, REQUEST_LIMIT_EXCEEDED is
 // rate-limited, everything else is data.
-func (e RecordError) Class() Class {
+func (e RecordError) Class() crm.Class {
 	if c, ok := classOfCode(e.StatusCode); ok {
 		return c
 	}
-	return ClassData
+	return crm.ClassData
 }
 
-func classOfCode(code string) (Class, bool) {
+func classOfCode(code string) (crm.Class, bool) {
 	switch code {
 	case "":
 		return 0, false
 	case "UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE", "INVALID_SESSION_ID",
 		"QUERY_TIMEOUT", "ALL_OR_NONE_OPERATION_ROLLED_BACK":
-		return ClassRetryable, true
+		return crm.ClassRetryable, true
 	case "REQUEST_LIMIT_EXCEEDED", "rate_limit_exceeded":
-		return ClassRateLimited, true
+		return crm.ClassRateLimited, true
 	case "invalid_client", "invalid_client_id", "invalid_grant", "invalid_app_access",
 		"unauthorized_client", "unsupported_grant_type", "inactive_user", "inactive_org",
 		"API_DISABLED_FOR_ORG":
-		return ClassAuth, true
+		return crm.ClassAuth, true
 	case "MULTIPLE_CHOICES":
-		return ClassData, true
+		return crm.ClassData, true
 	}
 	return 0, false
 }

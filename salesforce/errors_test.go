@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/koeiq/syncd/crm"
 	"github.com/koeiq/syncd/salesforce"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
 )
@@ -28,57 +29,57 @@ func TestClassify(t *testing.T) {
 	tests := []struct {
 		name string
 		err  error
-		want salesforce.Class
+		want crm.Class
 	}{
 		{"nil", nil, 0},
-		{"network", errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), salesforce.ClassRetryable},
-		{"canceled", fmt.Errorf("salesforce: create Task: %w", context.Canceled), salesforce.ClassRetryable},
-		{"deadline", context.DeadlineExceeded, salesforce.ClassRetryable},
-		{"500", api("create Task", 500, ""), salesforce.ClassRetryable},
-		{"502 html", api("create Task", 502, ""), salesforce.ClassRetryable},
-		{"429", api("create Task", 429, ""), salesforce.ClassRetryable},
-		{"lock 400", api("create Task", 400, "UNABLE_TO_LOCK_ROW"), salesforce.ClassRetryable},
-		{"lock 500", api("create Task", 500, "UNABLE_TO_LOCK_ROW"), salesforce.ClassRetryable},
-		{"server unavailable", api("create Task", 503, "SERVER_UNAVAILABLE"), salesforce.ClassRetryable},
-		{"session after retry", api("create Task", 401, "INVALID_SESSION_ID"), salesforce.ClassRetryable},
-		{"401 without code", api("create Task", 401, ""), salesforce.ClassRetryable},
-		{"unreadable success", api("create Task", 201, ""), salesforce.ClassRetryable},
-		{"query timeout", api("query", 400, "QUERY_TIMEOUT"), salesforce.ClassRetryable},
-		{"request limit", api("create Task", 403, "REQUEST_LIMIT_EXCEEDED"), salesforce.ClassRateLimited},
-		{"concurrent limit", api("create Task", 400, "REQUEST_LIMIT_EXCEEDED"), salesforce.ClassRateLimited},
-		{"login rate limit", api("token", 400, "rate_limit_exceeded"), salesforce.ClassRateLimited},
-		{"invalid_client", api("token", 400, "invalid_client"), salesforce.ClassAuth},
-		{"invalid_client_id", api("token", 400, "invalid_client_id"), salesforce.ClassAuth},
-		{"invalid_grant", api("token", 400, "invalid_grant"), salesforce.ClassAuth},
-		{"invalid_app_access", api("token", 400, "invalid_app_access"), salesforce.ClassAuth},
-		{"unauthorized_client", api("token", 400, "unauthorized_client"), salesforce.ClassAuth},
-		{"unsupported_grant_type", api("token", 400, "unsupported_grant_type"), salesforce.ClassAuth},
-		{"inactive_user", api("token", 400, "inactive_user"), salesforce.ClassAuth},
-		{"inactive_org", api("token", 400, "inactive_org"), salesforce.ClassAuth},
-		{"other token 4xx", api("token", 400, "invalid_request"), salesforce.ClassAuth},
-		{"token 404 html", api("token", 404, ""), salesforce.ClassAuth},
-		{"token redirect", api("token", 302, ""), salesforce.ClassAuth},
-		{"token unusable", api("token", 200, ""), salesforce.ClassAuth},
-		{"token 503", api("token", 503, ""), salesforce.ClassRetryable},
-		{"api disabled", api("create Task", 403, "API_DISABLED_FOR_ORG"), salesforce.ClassAuth},
-		{"redirect", api("create Task", 302, ""), salesforce.ClassAuth},
-		{"multiple choices", api("upsert Task", 300, "MULTIPLE_CHOICES"), salesforce.ClassData},
-		{"string too long", api("create Task", 400, "STRING_TOO_LONG"), salesforce.ClassData},
-		{"invalid field", api("create Task", 400, "INVALID_FIELD"), salesforce.ClassData},
-		{"insert update", api("create Task", 400, "INVALID_FIELD_FOR_INSERT_UPDATE"), salesforce.ClassData},
-		{"required", api("create Task", 400, "REQUIRED_FIELD_MISSING"), salesforce.ClassData},
-		{"validation rule", api("create Task", 400, "FIELD_CUSTOM_VALIDATION_EXCEPTION"), salesforce.ClassData},
-		{"not found", api("create Nope__c", 404, "NOT_FOUND"), salesforce.ClassData},
-		{"invalid type", api("query", 400, "INVALID_TYPE"), salesforce.ClassData},
-		{"malformed id", api("update Task", 400, "MALFORMED_ID"), salesforce.ClassData},
-		{"json parser", api("create Task", 400, "JSON_PARSER_ERROR"), salesforce.ClassData},
-		{"picklist", api("create Task", 400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"), salesforce.ClassData},
-		{"duplicate", api("create Task", 400, "DUPLICATE_VALUE"), salesforce.ClassData},
-		{"insufficient access", api("create Task", 403, "INSUFFICIENT_ACCESS_OR_READONLY"), salesforce.ClassData},
-		{"gone", api("create Task", 410, ""), salesforce.ClassData},
-		{"other 4xx", api("create Task", 400, ""), salesforce.ClassData},
-		{"not sent", api("update Task", 0, "MALFORMED_ID"), salesforce.ClassData},
-		{"wrapped", fmt.Errorf("push call c-1: %w", api("token", 400, "invalid_grant")), salesforce.ClassAuth},
+		{"network", errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), crm.ClassRetryable},
+		{"canceled", fmt.Errorf("salesforce: create Task: %w", context.Canceled), crm.ClassRetryable},
+		{"deadline", context.DeadlineExceeded, crm.ClassRetryable},
+		{"500", api("create Task", 500, ""), crm.ClassRetryable},
+		{"502 html", api("create Task", 502, ""), crm.ClassRetryable},
+		{"429", api("create Task", 429, ""), crm.ClassRetryable},
+		{"lock 400", api("create Task", 400, "UNABLE_TO_LOCK_ROW"), crm.ClassRetryable},
+		{"lock 500", api("create Task", 500, "UNABLE_TO_LOCK_ROW"), crm.ClassRetryable},
+		{"server unavailable", api("create Task", 503, "SERVER_UNAVAILABLE"), crm.ClassRetryable},
+		{"session after retry", api("create Task", 401, "INVALID_SESSION_ID"), crm.ClassRetryable},
+		{"401 without code", api("create Task", 401, ""), crm.ClassRetryable},
+		{"unreadable success", api("create Task", 201, ""), crm.ClassRetryable},
+		{"query timeout", api("query", 400, "QUERY_TIMEOUT"), crm.ClassRetryable},
+		{"request limit", api("create Task", 403, "REQUEST_LIMIT_EXCEEDED"), crm.ClassRateLimited},
+		{"concurrent limit", api("create Task", 400, "REQUEST_LIMIT_EXCEEDED"), crm.ClassRateLimited},
+		{"login rate limit", api("token", 400, "rate_limit_exceeded"), crm.ClassRateLimited},
+		{"invalid_client", api("token", 400, "invalid_client"), crm.ClassAuth},
+		{"invalid_client_id", api("token", 400, "invalid_client_id"), crm.ClassAuth},
+		{"invalid_grant", api("token", 400, "invalid_grant"), crm.ClassAuth},
+		{"invalid_app_access", api("token", 400, "invalid_app_access"), crm.ClassAuth},
+		{"unauthorized_client", api("token", 400, "unauthorized_client"), crm.ClassAuth},
+		{"unsupported_grant_type", api("token", 400, "unsupported_grant_type"), crm.ClassAuth},
+		{"inactive_user", api("token", 400, "inactive_user"), crm.ClassAuth},
+		{"inactive_org", api("token", 400, "inactive_org"), crm.ClassAuth},
+		{"other token 4xx", api("token", 400, "invalid_request"), crm.ClassAuth},
+		{"token 404 html", api("token", 404, ""), crm.ClassAuth},
+		{"token redirect", api("token", 302, ""), crm.ClassAuth},
+		{"token unusable", api("token", 200, ""), crm.ClassAuth},
+		{"token 503", api("token", 503, ""), crm.ClassRetryable},
+		{"api disabled", api("create Task", 403, "API_DISABLED_FOR_ORG"), crm.ClassAuth},
+		{"redirect", api("create Task", 302, ""), crm.ClassAuth},
+		{"multiple choices", api("upsert Task", 300, "MULTIPLE_CHOICES"), crm.ClassData},
+		{"string too long", api("create Task", 400, "STRING_TOO_LONG"), crm.ClassData},
+		{"invalid field", api("create Task", 400, "INVALID_FIELD"), crm.ClassData},
+		{"insert update", api("create Task", 400, "INVALID_FIELD_FOR_INSERT_UPDATE"), crm.ClassData},
+		{"required", api("create Task", 400, "REQUIRED_FIELD_MISSING"), crm.ClassData},
+		{"validation rule", api("create Task", 400, "FIELD_CUSTOM_VALIDATION_EXCEPTION"), crm.ClassData},
+		{"not found", api("create Nope__c", 404, "NOT_FOUND"), crm.ClassData},
+		{"invalid type", api("query", 400, "INVALID_TYPE"), crm.ClassData},
+		{"malformed id", api("update Task", 400, "MALFORMED_ID"), crm.ClassData},
+		{"json parser", api("create Task", 400, "JSON_PARSER_ERROR"), crm.ClassData},
+		{"picklist", api("create Task", 400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"), crm.ClassData},
+		{"duplicate", api("create Task", 400, "DUPLICATE_VALUE"), crm.ClassData},
+		{"insufficient access", api("create Task", 403, "INSUFFICIENT_ACCESS_OR_READONLY"), crm.ClassData},
+		{"gone", api("create Task", 410, ""), crm.ClassData},
+		{"other 4xx", api("create Task", 400, ""), crm.ClassData},
+		{"not sent", api("update Task", 0, "MALFORMED_ID"), crm.ClassData},
+		{"wrapped", fmt.Errorf("push call c-1: %w", api("token", 400, "invalid_grant")), crm.ClassAuth},
 	}
 	for _, tt := range tests {
 		if got := salesforce.Classify(tt.err); got != tt.want {
@@ -89,14 +90,14 @@ func TestClassify(t *testing.T) {
 
 func TestRecordErrorClass(t *testing.T) {
 	t.Parallel()
-	tests := map[string]salesforce.Class{
-		"UNABLE_TO_LOCK_ROW":                salesforce.ClassRetryable,
-		"ALL_OR_NONE_OPERATION_ROLLED_BACK": salesforce.ClassRetryable,
-		"REQUEST_LIMIT_EXCEEDED":            salesforce.ClassRateLimited,
-		"STRING_TOO_LONG":                   salesforce.ClassData,
-		"DUPLICATE_VALUE":                   salesforce.ClassData,
-		"MISSING_ARGUMENT":                  salesforce.ClassData,
-		"":                                  salesforce.ClassData,
+	tests := map[string]crm.Class{
+		"UNABLE_TO_LOCK_ROW":                crm.ClassRetryable,
+		"ALL_OR_NONE_OPERATION_ROLLED_BACK": crm.ClassRetryable,
+		"REQUEST_LIMIT_EXCEEDED":            crm.ClassRateLimited,
+		"STRING_TOO_LONG":                   crm.ClassData,
+		"DUPLICATE_VALUE":                   crm.ClassData,
+		"MISSING_ARGUMENT":                  crm.ClassData,
+		"":                                  crm.ClassData,
 	}
 	for code, want := range tests {
 		if got := (salesforce.RecordError{StatusCode: code}).Class(); got != want {
@@ -105,14 +106,44 @@ func TestRecordErrorClass(t *testing.T) {
 	}
 }
 
-func TestClassString(t *testing.T) {
+// A failed record of an sObject Collections request is a *SaveError that
+// Classify understands, by its first error; its log value leaves the
+// messages out.
+func TestSaveError(t *testing.T) {
 	t.Parallel()
-	for c, want := range map[salesforce.Class]string{
-		salesforce.ClassRetryable: "retryable", salesforce.ClassRateLimited: "rate_limited",
-		salesforce.ClassAuth: "auth", salesforce.ClassData: "data", 0: "Class(0)",
-	} {
-		if got := c.String(); got != want {
-			t.Errorf("Class(%d).String() = %q, want %q", int(c), got, want)
+	if err := (salesforce.Result{ID: "00T000000000001AAA", Success: true}).Err(); err != nil {
+		t.Errorf("Err of a saved record = %v, want nil", err)
+	}
+	tests := []struct {
+		name      string
+		errs      []salesforce.RecordError
+		wantClass crm.Class
+		wantText  string
+	}{
+		{"too long", []salesforce.RecordError{{StatusCode: "STRING_TOO_LONG", Message: "secret call text", Fields: []string{"Subject", "Description"}}},
+			crm.ClassData, "salesforce: save: STRING_TOO_LONG: secret call text (fields: Subject, Description)"},
+		{"locked, then more", []salesforce.RecordError{{StatusCode: "UNABLE_TO_LOCK_ROW", Message: "secret call text"}, {StatusCode: "STRING_TOO_LONG", Message: "m"}},
+			crm.ClassRetryable, "salesforce: save: UNABLE_TO_LOCK_ROW: secret call text; STRING_TOO_LONG: m"},
+		{"limit", []salesforce.RecordError{{StatusCode: "REQUEST_LIMIT_EXCEEDED", Message: "secret call text"}},
+			crm.ClassRateLimited, "salesforce: save: REQUEST_LIMIT_EXCEEDED: secret call text"},
+		{"no error given", nil, crm.ClassRetryable, "salesforce: save: the record failed without an error"},
+	}
+	for _, tt := range tests {
+		err := fmt.Errorf("push: %w", salesforce.Result{Errors: tt.errs}.Err())
+		var se *salesforce.SaveError
+		if !errors.As(err, &se) {
+			t.Fatalf("%s: %T is not a *SaveError", tt.name, err)
+		}
+		if got := salesforce.Classify(err); got != tt.wantClass {
+			t.Errorf("%s: Classify = %v, want %v", tt.name, got, tt.wantClass)
+		}
+		if got := se.Error(); got != tt.wantText {
+			t.Errorf("%s: Error() = %q, want %q", tt.name, got, tt.wantText)
+		}
+		var buf bytes.Buffer
+		slog.New(slog.NewTextHandler(&buf, nil)).Info("push failed", "error", se)
+		if strings.Contains(buf.String(), "secret") {
+			t.Errorf("%s: the log quotes the message: %s", tt.name, buf.String())
 		}
 	}
 }
@@ -271,7 +302,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 		client := fakeClient(t, fake.URL)
 		_, err := client.Create(t.Context(), "Task", task("c-1"))
 		ae := apiError(t, err)
-		if ae.StatusCode != http.StatusFound || salesforce.Classify(err) != salesforce.ClassAuth {
+		if ae.StatusCode != http.StatusFound || salesforce.Classify(err) != crm.ClassAuth {
 			t.Errorf("error = %v, want 302, auth", ae)
 		}
 		if n := evil.hits.Load(); n != 0 {
@@ -288,7 +319,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 			}, nil)
 			err := fakeClient(t, fake.URL).CheckCredentials(t.Context())
 			ae := apiError(t, err)
-			if ae.Op != "token" || ae.StatusCode != status || salesforce.Classify(err) != salesforce.ClassAuth {
+			if ae.Op != "token" || ae.StatusCode != status || salesforce.Classify(err) != crm.ClassAuth {
 				t.Errorf("error = %v, want token %d, auth", ae, status)
 			}
 		}
@@ -311,7 +342,7 @@ func TestTokenInstanceURL(t *testing.T) {
 			}, func(http.ResponseWriter, *http.Request) { apiCalls.Add(1) })
 			_, err := fakeClient(t, fake.URL).Describe(t.Context(), "Task")
 			ae := apiError(t, err)
-			if ae.Op != "token" || !strings.Contains(ae.Message, "instance_url") || salesforce.Classify(err) != salesforce.ClassAuth {
+			if ae.Op != "token" || !strings.Contains(ae.Message, "instance_url") || salesforce.Classify(err) != crm.ClassAuth {
 				t.Errorf("instance_url %s: error = %v, want a token error about instance_url, auth", instanceURL, ae)
 			}
 			if n := apiCalls.Load(); n != 0 {
@@ -352,7 +383,7 @@ func TestTokenInstanceURL(t *testing.T) {
 			io.WriteString(w, `{"instance_url":"`+self+`"}`)
 		}, nil)
 		err := fakeClient(t, fake.URL).CheckCredentials(t.Context())
-		if ae := apiError(t, err); ae.Op != "token" || ae.StatusCode != 200 || salesforce.Classify(err) != salesforce.ClassAuth {
+		if ae := apiError(t, err); ae.Op != "token" || ae.StatusCode != 200 || salesforce.Classify(err) != crm.ClassAuth {
 			t.Errorf("error = %v, want a token error, auth", ae)
 		}
 	})
@@ -367,18 +398,18 @@ func TestOddResponseBodies(t *testing.T) {
 		body      string
 		wantCode  string
 		wantMsg   string
-		wantClass salesforce.Class
+		wantClass crm.Class
 	}{
-		{"html 502", 502, html, "", "Bad Gateway: <html>", salesforce.ClassRetryable},
-		{"plain 400", 400, "Bad Request", "", "Bad Request: Bad Request", salesforce.ClassData},
-		{"empty 500", 500, "", "", "Internal Server Error", salesforce.ClassRetryable},
-		{"single error object", 404, `{"errorCode":"NOT_FOUND","message":"The requested resource does not exist"}`, "NOT_FOUND", "does not exist", salesforce.ClassData},
+		{"html 502", 502, html, "", "Bad Gateway: <html>", crm.ClassRetryable},
+		{"plain 400", 400, "Bad Request", "", "Bad Request: Bad Request", crm.ClassData},
+		{"empty 500", 500, "", "", "Internal Server Error", crm.ClassRetryable},
+		{"single error object", 404, `{"errorCode":"NOT_FOUND","message":"The requested resource does not exist"}`, "NOT_FOUND", "does not exist", crm.ClassData},
 		{"several errors", 400, `[{"errorCode":"STRING_TOO_LONG","message":"a","fields":["Subject"]},{"errorCode":"INVALID_FIELD","message":"b"}]`,
-			"STRING_TOO_LONG", "a; INVALID_FIELD: b", salesforce.ClassData},
-		{"oauth shape on the API", 401, `{"error":"invalid_token","error_description":"expired"}`, "invalid_token", "expired", salesforce.ClassRetryable},
-		{"garbage success", 201, "<html>ok</html>", "", "cannot read the response", salesforce.ClassRetryable},
-		{"success without id", 201, `{"success":true,"errors":[]}`, "", "no record ID", salesforce.ClassRetryable},
-		{"binary 500", 500, "\x00\x01\xff\xfe secret?", "", "Internal Server Error", salesforce.ClassRetryable},
+			"STRING_TOO_LONG", "a; INVALID_FIELD: b", crm.ClassData},
+		{"oauth shape on the API", 401, `{"error":"invalid_token","error_description":"expired"}`, "invalid_token", "expired", crm.ClassRetryable},
+		{"garbage success", 201, "<html>ok</html>", "", "cannot read the response", crm.ClassRetryable},
+		{"success without id", 201, `{"success":true,"errors":[]}`, "", "no record ID", crm.ClassRetryable},
+		{"binary 500", 500, "\x00\x01\xff\xfe secret?", "", "Internal Server Error", crm.ClassRetryable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -521,7 +552,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	// Token failures: a wrong secret, a rotated secret, a 503.
 	wrong := fakeClientFor(t, b.org, wrongSecret, withLogs(logger))
 	_, err := wrong.Create(ctx, "Task", task("c-0"))
-	if salesforce.Classify(err) != salesforce.ClassAuth {
+	if salesforce.Classify(err) != crm.ClassAuth {
 		t.Fatalf("wrong secret: error %v, want auth", err)
 	}
 	collect(err)
@@ -550,7 +581,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	b.org.SetClientSecret("rotated-" + testClientSecret)
 	b.org.ExpireTokens()
 	_, err = b.client.Describe(ctx, "Task")
-	if salesforce.Classify(err) != salesforce.ClassAuth {
+	if salesforce.Classify(err) != crm.ClassAuth {
 		t.Fatalf("after rotation: error %v, want auth", err)
 	}
 	collect(err)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/koeiq/syncd/crm"
 	"github.com/koeiq/syncd/salesforce"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
 )
@@ -152,7 +153,7 @@ func TestQuery(t *testing.T) {
 		for _, tt := range tests {
 			_, err := b.client.Query(ctx, tt.soql)
 			ae := apiError(t, err)
-			if ae.ErrorCode != tt.wantCode || (ae.StatusCode == http.StatusBadRequest) != tt.sent || salesforce.Classify(err) != salesforce.ClassData {
+			if ae.ErrorCode != tt.wantCode || (ae.StatusCode == http.StatusBadRequest) != tt.sent || salesforce.Classify(err) != crm.ClassData {
 				t.Errorf("Query(%q) error = %v, want %s (sent: %t), data", tt.soql, ae, tt.wantCode, tt.sent)
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/koeiq/syncd/crm"
 	"github.com/koeiq/syncd/salesforce"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
 )
@@ -100,7 +101,7 @@ func TestQueryMany(t *testing.T) {
 			results, err := b.client.QueryMany(ctx, "SELECT Id FROM Contact", tt.bad, "SELECT Id FROM User")
 			ae := apiError(t, err)
 			if results != nil || ae.Op != "query many" || ae.StatusCode != http.StatusBadRequest || ae.ErrorCode != tt.wantCode ||
-				!strings.HasPrefix(ae.Message, "query 2 of 3: ") || salesforce.Classify(err) != salesforce.ClassData {
+				!strings.HasPrefix(ae.Message, "query 2 of 3: ") || salesforce.Classify(err) != crm.ClassData {
 				t.Errorf("QueryMany(..., %q, ...) = %v, %v; want query 2's %s, data", tt.bad, results, ae, tt.wantCode)
 			}
 		}
@@ -158,7 +159,7 @@ func TestQueryMany(t *testing.T) {
 		}
 		six := slices.Repeat([]string{"SELECT Id FROM Task"}, salesforce.MaxQueryMany+1)
 		_, err := b.client.QueryMany(ctx, six...)
-		if ae := apiError(t, err); ae.ErrorCode != "LIMIT_EXCEEDED" || ae.StatusCode != 0 || salesforce.Classify(err) != salesforce.ClassData {
+		if ae := apiError(t, err); ae.ErrorCode != "LIMIT_EXCEEDED" || ae.StatusCode != 0 || salesforce.Classify(err) != crm.ClassData {
 			t.Errorf("6 queries: %v", ae)
 		}
 		_, err = b.client.QueryMany(ctx, "SELECT Id FROM Task", " ")
@@ -215,11 +216,11 @@ func TestQueryManyMachinery(t *testing.T) {
 		for _, tt := range []struct {
 			fault     salesforcetest.Fault
 			wantCode  string
-			wantClass salesforce.Class
+			wantClass crm.Class
 		}{
-			{salesforcetest.Fault{Op: "composite", Kind: salesforcetest.Fault503}, "SERVER_UNAVAILABLE", salesforce.ClassRetryable},
-			{salesforcetest.Fault{Op: "composite", Kind: salesforcetest.FaultRequestLimit}, "REQUEST_LIMIT_EXCEEDED", salesforce.ClassRateLimited},
-			{salesforcetest.Fault{Op: "composite", Kind: salesforcetest.FaultLockRow}, "UNABLE_TO_LOCK_ROW", salesforce.ClassRetryable},
+			{salesforcetest.Fault{Op: "composite", Kind: salesforcetest.Fault503}, "SERVER_UNAVAILABLE", crm.ClassRetryable},
+			{salesforcetest.Fault{Op: "composite", Kind: salesforcetest.FaultRequestLimit}, "REQUEST_LIMIT_EXCEEDED", crm.ClassRateLimited},
+			{salesforcetest.Fault{Op: "composite", Kind: salesforcetest.FaultLockRow}, "UNABLE_TO_LOCK_ROW", crm.ClassRetryable},
 		} {
 			b.org.InjectFault(tt.fault)
 			_, err := b.client.QueryMany(ctx, "SELECT Id FROM Task")
@@ -239,7 +240,7 @@ func TestQueryManyMachinery(t *testing.T) {
 		start := time.Now()
 		_, err := b.client.QueryMany(ctx, "SELECT Id FROM Task")
 		var ae *salesforce.APIError
-		if err == nil || errors.As(err, &ae) || !strings.Contains(err.Error(), "timed out") || salesforce.Classify(err) != salesforce.ClassRetryable {
+		if err == nil || errors.As(err, &ae) || !strings.Contains(err.Error(), "timed out") || salesforce.Classify(err) != crm.ClassRetryable {
 			t.Errorf("QueryMany = %v, want a timeout", err)
 		}
 		if d := time.Since(start); d > time.Second {
@@ -274,11 +275,11 @@ func TestQueryManyMachinery(t *testing.T) {
 		for _, tt := range []struct {
 			name, body string
 			wantCode   string
-			wantClass  salesforce.Class
+			wantClass  crm.Class
 		}{
-			{"an error of no subrequest", limit, "LIMIT_EXCEEDED", salesforce.ClassData},
-			{"a result missing", `{"compositeResponse":[{"body":{"done":true,"records":[]},"httpHeaders":{},"httpStatusCode":200,"referenceId":"q0"}]}`, "", salesforce.ClassRetryable},
-			{"not JSON", `<html>`, "", salesforce.ClassRetryable},
+			{"an error of no subrequest", limit, "LIMIT_EXCEEDED", crm.ClassData},
+			{"a result missing", `{"compositeResponse":[{"body":{"done":true,"records":[]},"httpHeaders":{},"httpStatusCode":200,"referenceId":"q0"}]}`, "", crm.ClassRetryable},
+			{"not JSON", `<html>`, "", crm.ClassRetryable},
 		} {
 			fake := fakeSalesforce(t, nil, func(w http.ResponseWriter, r *http.Request) {
 				if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/composite") {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/koeiq/syncd/crm"
 	"github.com/koeiq/syncd/salesforce"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
 )
@@ -49,7 +50,7 @@ func TestUpdate(t *testing.T) {
 		if ae := apiError(t, err); ae.StatusCode != http.StatusNotFound || ae.ErrorCode != "ENTITY_IS_DELETED" {
 			t.Errorf("error = %v, want 404 ENTITY_IS_DELETED", ae)
 		}
-		if !salesforce.IsDeleted(err) || salesforce.Classify(err) != salesforce.ClassData {
+		if !salesforce.IsDeleted(err) || salesforce.Classify(err) != crm.ClassData {
 			t.Errorf("IsDeleted = %t, Classify = %v; want true, data", salesforce.IsDeleted(err), salesforce.Classify(err))
 		}
 
@@ -69,7 +70,7 @@ func TestUpdate(t *testing.T) {
 		for _, id := range []string{"", "abc", "00T000000000001AA", "00T000000000001AAA/x", "../../query", "00T0000000000-1AAA"} {
 			err := b.client.Update(ctx, "Task", id, salesforce.Fields{"Subject": "x"})
 			ae := apiError(t, err)
-			if ae.StatusCode != 0 || ae.ErrorCode != "MALFORMED_ID" || salesforce.Classify(err) != salesforce.ClassData {
+			if ae.StatusCode != 0 || ae.ErrorCode != "MALFORMED_ID" || salesforce.Classify(err) != crm.ClassData {
 				t.Errorf("Update(%q) error = %v, want MALFORMED_ID, not sent, data", id, ae)
 			}
 			if salesforce.IsDeleted(err) {
@@ -137,7 +138,7 @@ func TestUpsert(t *testing.T) {
 
 		_, err := b.client.Upsert(ctx, "Task", "KoeIQ_Call_Id__c", "c-1", salesforce.Fields{"Subject": "c"})
 		ae := apiError(t, err)
-		if ae.StatusCode != http.StatusMultipleChoices || ae.ErrorCode != "MULTIPLE_CHOICES" || salesforce.Classify(err) != salesforce.ClassData {
+		if ae.StatusCode != http.StatusMultipleChoices || ae.ErrorCode != "MULTIPLE_CHOICES" || salesforce.Classify(err) != crm.ClassData {
 			t.Errorf("error = %v, want 300 MULTIPLE_CHOICES, data", ae)
 		}
 		if !strings.Contains(ae.Message, id1) || !strings.Contains(ae.Message, id2) {
@@ -155,7 +156,7 @@ func TestUpsert(t *testing.T) {
 		b := setup(t, salesforcetest.OrgConfig{Objects: []salesforcetest.ObjectDef{salesforcetest.CustomCallObject("Call_Recording__c")}})
 		for _, field := range []string{"Name", "No_Such__c"} {
 			_, err := b.client.Upsert(ctx, "Call_Recording__c", field, "c-1", salesforce.Fields{"Name": "x"})
-			if ae := apiError(t, err); ae.StatusCode != http.StatusNotFound || ae.ErrorCode != "NOT_FOUND" || salesforce.Classify(err) != salesforce.ClassData {
+			if ae := apiError(t, err); ae.StatusCode != http.StatusNotFound || ae.ErrorCode != "NOT_FOUND" || salesforce.Classify(err) != crm.ClassData {
 				t.Errorf("Upsert by %s: error = %v, want 404 NOT_FOUND, data", field, ae)
 			}
 		}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/koeiq/syncd/crm"
 	"github.com/koeiq/syncd/internal/pgtest"
 	"github.com/koeiq/syncd/salesforce"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
@@ -827,7 +828,7 @@ func TestConcurrentUse(t *testing.T) {
 		wg.Go(func() {
 			for i := range each {
 				_, err := client.Create(t.Context(), "Task", salesforce.Fields{"Subject": fmt.Sprintf("w%d-%d", w, i)})
-				if salesforce.Classify(err) == salesforce.ClassRetryable {
+				if salesforce.Classify(err) == crm.ClassRetryable {
 					// A 503 or lock from the faults injected below: try again.
 					_, err = client.Create(t.Context(), "Task", salesforce.Fields{"Subject": fmt.Sprintf("w%d-%d", w, i)})
 				}

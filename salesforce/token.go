@@ -27,7 +27,7 @@ type tokenFetch struct {
 
 // CheckCredentials fetches a new access token now, replacing the cached one.
 // It is what "Save settings" and "Test connection" call: an error of class
-// [ClassAuth] means the credentials or the org's app settings are wrong.
+// [crm.ClassAuth] means the credentials or the org's app settings are wrong.
 func (c *Client) CheckCredentials(ctx context.Context) error {
 	c.mu.Lock()
 	c.sess = nil

@@ -32,7 +32,11 @@ func setup(t *testing.T) *testBundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := settings.NewStore(pool, &settings.Config{Key: key, AllowInsecureURLs: true})
+	resume, err := jobs.ResumePushes(pgtest.Schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := settings.NewStore(pool, &settings.Config{Key: key, AllowInsecureURLs: true, AfterSave: resume})
 	if err != nil {
 		t.Fatal(err)
 	}

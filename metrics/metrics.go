@@ -1,6 +1,7 @@
 // Package metrics holds syncd's Prometheus metrics. The daemon records
 // events as they happen (a call synced, a request to a CRM) and reads the
-// state of the outbox and of River's queues from PostgreSQL on each scrape.
+// state of the outbox and of River's queues from PostgreSQL on each scrape,
+// River's through River's own API (JobListTx), never its tables.
 //
 // Labels carry tenant IDs, targets, operations and statuses only: never a
 // secret, a token, a call ID or call content.
@@ -24,9 +25,13 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // Metrics records syncd's metrics into its own registry.
@@ -45,9 +50,15 @@ type Metrics struct {
 }
 
 // New returns the metrics, with a collector that reads the outbox and
-// River's queues from pool (whose connections use syncd's schema) on each
-// scrape.
+// River's queues from pool (whose connections use syncd's schema as
+// search_path) on each scrape.
 func New(pool *pgxpool.Pool, logger *slog.Logger) *Metrics {
+	// An insert-only River client: it lists jobs in the scrape's
+	// transaction and starts nothing. It cannot fail without a pool.
+	rc, err := river.NewClient(riverpgxv5.New(nil), &river.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		panic("metrics: river client: " + err.Error())
+	}
 	m := &Metrics{
 		registry: prometheus.NewRegistry(),
 		synced: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -77,7 +88,7 @@ func New(pool *pgxpool.Pool, logger *slog.Logger) *Metrics {
 			Name: "syncd_push_latency_seconds", Help: "Time from the outbox row's commit to the stored record ID.",
 			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600},
 		}, []string{"target"}),
-		stateGathered: &stateCollector{pool: pool, logger: logger},
+		stateGathered: &stateCollector{pool: pool, river: rc, logger: logger},
 	}
 	m.registry.MustRegister(m.synced, m.failed, m.matched, m.requests, m.requestTime, m.apiUsage, m.apiLimit, m.pushLatency,
 		m.stateGathered,
@@ -138,6 +149,7 @@ func (m *Metrics) APIUsage(tenant string, used, limit int) {
 // stateCollector reads the outbox and River's queues on each scrape.
 type stateCollector struct {
 	pool   *pgxpool.Pool
+	river  *river.Client[pgx.Tx]
 	logger *slog.Logger
 }
 
@@ -171,32 +183,58 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 func (c *stateCollector) collect(ctx context.Context, ch chan<- prometheus.Metric) error {
+	// One snapshot for the outbox and every page of River's jobs.
 	var waiting int64
 	var oldest float64
-	err := c.pool.QueryRow(ctx, `
-		SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)
-		FROM outbox WHERE dispatched_at IS NULL`).Scan(&waiting, &oldest)
+	var jobs map[queueState]int64
+	err := pgx.BeginTxFunc(ctx, c.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `
+			SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)
+			FROM outbox WHERE dispatched_at IS NULL`).Scan(&waiting, &oldest)
+		if err != nil {
+			return err
+		}
+		jobs, err = c.countJobs(ctx, tx)
+		return err
+	})
 	if err != nil {
 		return err
 	}
 	ch <- prometheus.MustNewConstMetric(outboxWaitingDesc, prometheus.GaugeValue, float64(waiting))
 	ch <- prometheus.MustNewConstMetric(outboxOldestDesc, prometheus.GaugeValue, max(oldest, 0))
+	for k, n := range jobs {
+		ch <- prometheus.MustNewConstMetric(riverJobsDesc, prometheus.GaugeValue, float64(n), k.queue, string(k.state))
+	}
+	return nil
+}
 
-	rows, err := c.pool.Query(ctx, `
-		SELECT queue, state::text, count(*) FROM river_job
-		WHERE state IN ('available', 'pending', 'retryable', 'running', 'scheduled')
-		GROUP BY queue, state`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var queue, state string
-		var n int64
-		if err := rows.Scan(&queue, &state, &n); err != nil {
-			return err
+// queueState is a River queue and a job state.
+type queueState struct {
+	queue string
+	state rivertype.JobState
+}
+
+// countJobs counts River's jobs that are not finalized by queue and state,
+// listing them with River's JobListTx, a page at a time.
+func (c *stateCollector) countJobs(ctx context.Context, tx pgx.Tx) (map[queueState]int64, error) {
+	const page = 10_000 // JobListParams.First's most
+	params := river.NewJobListParams().
+		States(rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+			rivertype.JobStateRunning, rivertype.JobStateScheduled).
+		OrderBy(river.JobListOrderByID, river.SortOrderAsc).
+		First(page)
+	counts := map[queueState]int64{}
+	for {
+		res, err := c.river.JobListTx(ctx, tx, params)
+		if err != nil {
+			return nil, err
 		}
-		ch <- prometheus.MustNewConstMetric(riverJobsDesc, prometheus.GaugeValue, float64(n), queue, state)
+		for _, job := range res.Jobs {
+			counts[queueState{job.Queue, job.State}]++
+		}
+		if len(res.Jobs) < page {
+			return counts, nil
+		}
+		params = params.After(res.LastCursor)
 	}
-	return rows.Err()
 }

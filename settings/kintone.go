@@ -12,7 +12,6 @@ import (
 	"github.com/koeiq/syncd/kintone"
 	"github.com/koeiq/syncd/mapping"
 	"github.com/koeiq/syncd/secrets"
-	syncdsql "github.com/koeiq/syncd/sql"
 )
 
 // Kintone is a tenant's Kintone settings. The API token is never part of
@@ -59,7 +58,7 @@ func (s *Store) validateKintone(in KintoneInput) (KintoneInput, error) {
 
 // SaveKintone validates in, checks the token against the app when
 // in.Enabled, and only then stores the settings, token sealed. Like
-// SaveSalesforce it clears any attention mark and resumes waiting pushes.
+// SaveSalesforce it clears any attention mark and runs Config.AfterSave.
 func (s *Store) SaveKintone(ctx context.Context, tenantID string, in KintoneInput, by string) (*Kintone, error) {
 	in, err := s.validateKintone(in)
 	if err != nil {
@@ -117,8 +116,7 @@ func (s *Store) SaveKintone(ctx context.Context, tenantID string, in KintoneInpu
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, syncdsql.ResumePushes, "kintone_push", tenantID)
-		return err
+		return s.afterSave(ctx, tx, tenantID, "kintone")
 	})
 	if err != nil {
 		return nil, fmt.Errorf("settings: save kintone settings of %q: %w", tenantID, err)

@@ -14,7 +14,6 @@ import (
 	"github.com/koeiq/syncd/mapping"
 	"github.com/koeiq/syncd/salesforce"
 	"github.com/koeiq/syncd/secrets"
-	syncdsql "github.com/koeiq/syncd/sql"
 )
 
 // Salesforce is a tenant's Salesforce settings. The client secret is never
@@ -165,9 +164,9 @@ const MaxPhoneFields = 5
 
 // SaveSalesforce validates in, checks the credentials against the org when
 // in.Enabled (fetching a token), and only then stores the settings, sealed
-// secret included. It clears any attention mark and lets the tenant's
-// waiting pushes run at once. by is who saved (the admin's token subject or
-// the operator).
+// secret included. It clears any attention mark and runs Config.AfterSave
+// (which lets the tenant's waiting pushes run at once) in the same
+// transaction. by is who saved (the admin's token subject or the operator).
 func (s *Store) SaveSalesforce(ctx context.Context, tenantID string, in SalesforceInput, by string) (*Salesforce, error) {
 	in, err := s.validateSalesforce(in)
 	if err != nil {
@@ -245,8 +244,7 @@ func (s *Store) SaveSalesforce(ctx context.Context, tenantID string, in Salesfor
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, syncdsql.ResumePushes, "salesforce_push", tenantID)
-		return err
+		return s.afterSave(ctx, tx, tenantID, "salesforce")
 	})
 	if err != nil {
 		return nil, fmt.Errorf("settings: save salesforce settings of %q: %w", tenantID, err)

@@ -84,6 +84,13 @@ type Config struct {
 
 	// CheckTimeout bounds a live check. Defaults to 15 seconds.
 	CheckTimeout time.Duration
+
+	// AfterSave, when set, runs inside the transaction that saves a
+	// tenant's integration settings, after the row is written, with the
+	// target saved ("salesforce" or "kintone"); an error rolls the save
+	// back. syncd sets the hook of jobs.ResumePushes, which makes the
+	// tenant's waiting pushes of the target run at once. Defaults to none.
+	AfterSave func(ctx context.Context, tx pgx.Tx, tenantID, target string) error
 }
 
 // Store reads and writes tenants and settings. It is safe for concurrent
@@ -195,6 +202,15 @@ func (s *Store) Tenant(ctx context.Context, id string) (*Tenant, error) {
 		return nil, fmt.Errorf("settings: tenant %q: %w", id, err)
 	}
 	return t, nil
+}
+
+// afterSave runs Config.AfterSave, if any, in the transaction tx that saved
+// the tenant's settings for target.
+func (s *Store) afterSave(ctx context.Context, tx pgx.Tx, tenantID, target string) error {
+	if s.cfg.AfterSave == nil {
+		return nil
+	}
+	return s.cfg.AfterSave(ctx, tx, tenantID, target)
 }
 
 const tenantColumns = "id, name, audit_export_pack, analytics_enabled, timezone, default_region, created_at, updated_at"

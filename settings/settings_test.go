@@ -36,7 +36,11 @@ func setup(t *testing.T) *testBundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := settings.NewStore(pool, &settings.Config{Key: key, AllowInsecureURLs: true})
+	resume, err := jobs.ResumePushes(pgtest.Schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := settings.NewStore(pool, &settings.Config{Key: key, AllowInsecureURLs: true, AfterSave: resume})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,14 +261,16 @@ func TestSaveResumesParkedPushes(t *testing.T) {
 		t.Fatalf("attention = %+v", s)
 	}
 
-	// A push parked for an hour, and one of another tenant.
+	// A push parked for an hour, one of another tenant, and one to the
+	// tenant's other CRM.
 	client, err := river.NewClient(riverpgxv5.New(b.pool), &river.Config{Schema: "syncd"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	later := time.Now().Add(time.Hour)
-	for _, tenant := range []string{"t1", "t2"} {
-		if _, err := client.Insert(ctx, jobs.SalesforcePushArgs{TenantID: tenant}, &river.InsertOpts{ScheduledAt: later}); err != nil {
+	for _, args := range []river.JobArgs{jobs.SalesforcePushArgs{TenantID: "t1"}, jobs.SalesforcePushArgs{TenantID: "t2"},
+		jobs.KintonePushArgs{TenantID: "t1"}} {
+		if _, err := client.Insert(ctx, args, &river.InsertOpts{ScheduledAt: later}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -276,17 +282,17 @@ func TestSaveResumesParkedPushes(t *testing.T) {
 		t.Errorf("saving did not clear attention: %+v", s)
 	}
 	var due map[string]bool = map[string]bool{}
-	rows, _ := b.pool.Query(ctx, "SELECT args->>'tenant_id', scheduled_at <= now() FROM river_job")
+	rows, _ := b.pool.Query(ctx, "SELECT kind || ' ' || (args->>'tenant_id'), scheduled_at <= now() FROM river_job")
 	for rows.Next() {
-		var tenant string
+		var job string
 		var isDue bool
-		if err := rows.Scan(&tenant, &isDue); err != nil {
+		if err := rows.Scan(&job, &isDue); err != nil {
 			t.Fatal(err)
 		}
-		due[tenant] = isDue
+		due[job] = isDue
 	}
-	if !due["t1"] || due["t2"] {
-		t.Errorf("due after save = %v, want only t1's push", due)
+	if !due["salesforce_push t1"] || due["salesforce_push t2"] || due["kintone_push t1"] {
+		t.Errorf("due after save = %v, want only t1's Salesforce push", due)
 	}
 }
 

@@ -27,12 +27,6 @@ var Migrations embed.FS
 //go:embed queries/dispatch.sql
 var Dispatch string
 
-// ResumePushes makes a tenant's waiting pushes of one kind due now. $1 is
-// the job kind, $2 the tenant.
-//
-//go:embed queries/resume_pushes.sql
-var ResumePushes string
-
 // PushClaim claims a batch of a tenant's pending calls for a push job and
 // leases them. $1 tenant, $2 target, $3 job ID, $4 batch size, $5 lease
 // seconds.

@@ -173,13 +173,18 @@ func (c *config) openPool(ctx context.Context) (*pgxpool.Pool, error) {
 }
 
 // settingsStore returns the store of tenants and CRM settings, sealing
-// secrets under SYNCD_SECRET_KEY.
+// secrets under SYNCD_SECRET_KEY; saving a tenant's settings resumes its
+// waiting pushes (jobs.ResumePushes).
 func (c *config) settingsStore(pool *pgxpool.Pool) (*settings.Store, error) {
 	key, err := secrets.ParseKey(c.secretKey)
 	if err != nil {
 		return nil, fmt.Errorf("SYNCD_SECRET_KEY: %w", err)
 	}
-	scfg := &settings.Config{Key: key, AllowInsecureURLs: c.insecureURLs}
+	resume, err := jobs.ResumePushes(c.schema)
+	if err != nil {
+		return nil, err
+	}
+	scfg := &settings.Config{Key: key, AllowInsecureURLs: c.insecureURLs, AfterSave: resume}
 	if c.previousKey != nil {
 		scfg.PreviousKeys = []*secrets.Key{c.previousKey}
 	}

@@ -100,7 +100,11 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("SYNCD_SECRET_KEY: %w", err)
 	}
-	store, err := settings.NewStore(pool, &settings.Config{Key: key, AllowInsecureURLs: true})
+	resume, err := jobs.ResumePushes(*schema)
+	if err != nil {
+		return err
+	}
+	store, err := settings.NewStore(pool, &settings.Config{Key: key, AllowInsecureURLs: true, AfterSave: resume})
 	if err != nil {
 		return err
 	}

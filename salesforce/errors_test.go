@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/koeiq/syncd/internal/testsupport"
+
 	"github.com/koeiq/syncd/crm"
 	"github.com/koeiq/syncd/salesforce"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
@@ -484,24 +486,6 @@ func TestOnRequestOperations(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer for concurrent log writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // tokenRecorder records the bearer tokens the client sends.
 type tokenRecorder struct {
 	base   http.RoundTripper
@@ -526,7 +510,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		content     = "CALL-CONTENT-the-caller-said-xyz"
 	)
 
-	var logs syncBuffer
+	var logs testsupport.SyncBuffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	textLogger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	rec := &tokenRecorder{base: http.DefaultTransport}

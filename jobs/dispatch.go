@@ -256,11 +256,16 @@ func (c *Client) dispatchLoop(ctx context.Context) {
 	}
 }
 
+// outboxChannel is the channel that wakes the daemons of schema: the
+// outbox's insert trigger (notify_outbox, migration 1) notifies it, as does
+// a backfill.
+func outboxChannel(schema string) string { return schema + ".outbox" }
+
 // listen keeps a connection listening on the outbox channel and wakes the
 // dispatch loop on every notification, reconnecting with backoff when the
 // connection fails.
 func (c *Client) listen(ctx context.Context) {
-	channel := pgx.Identifier{c.cfg.Schema + ".outbox"}.Sanitize()
+	channel := pgx.Identifier{outboxChannel(c.cfg.Schema)}.Sanitize()
 	var failures int
 	for {
 		err := c.listenOnce(ctx, channel, func() { failures = 0 })

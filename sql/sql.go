@@ -112,6 +112,29 @@ var Retention string
 //go:embed queries/backfill.sql
 var Backfill string
 
+// BackfillCheck says whether a tenant has the Audit & Export Pack and an
+// integration enabled (no row for an unknown tenant). $1 tenant.
+//
+//go:embed queries/backfill_check.sql
+var BackfillCheck string
+
+// BackfillCount counts a tenant's skipped outbox rows. $1 tenant, $2 since.
+//
+//go:embed queries/backfill_count.sql
+var BackfillCount string
+
+// BackfillStatus counts a tenant's outbox rows waiting for dispatch and its
+// calls waiting for a push. $1 tenant, $2 since.
+//
+//go:embed queries/backfill_status.sql
+var BackfillStatus string
+
+// OutboxNotify wakes the daemons when the transaction commits. $1 the
+// channel.
+//
+//go:embed queries/outbox_notify.sql
+var OutboxNotify string
+
 // ResealSalesforceLock locks the next batch of sealed Salesforce client
 // secrets for re-sealing. $1 the last tenant done (empty at first), $2 batch
 // size.

@@ -32,11 +32,14 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
 
+	"github.com/koeiq/syncd/outbox"
 	syncdsql "github.com/koeiq/syncd/sql"
 )
 
-// DefaultSchema is the schema syncd uses unless configured otherwise.
-const DefaultSchema = "syncd"
+// DefaultSchema is the schema syncd uses unless configured otherwise:
+// outbox.DefaultSchema, defined there so that the pipeline's package needs
+// nothing else of syncd.
+const DefaultSchema = outbox.DefaultSchema
 
 // ErrNotMigrated is returned by Check (wrapped, with details) when the schema
 // is missing or behind the migrations this binary carries.

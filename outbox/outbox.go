@@ -125,7 +125,8 @@ func (e *ValidationError) Unwrap() error {
 const MaxPayloadSize = 256 << 10
 
 // DefaultSchema is the schema syncd lives in unless SYNCD_SCHEMA says
-// otherwise.
+// otherwise. It is defined here, the package every other one may import,
+// and only here (migrate.DefaultSchema is this one).
 const DefaultSchema = "syncd"
 
 // Writer enqueues into syncd's schema. The zero Writer uses "syncd"; set

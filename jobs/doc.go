@@ -42,6 +42,13 @@
 // org gets one request at a time; above Config.BudgetHoldShare its pushes
 // wait (one job snoozes with the tenant, visible in the River UI).
 //
+// # Outside the daemon
+//
+// [ResumePushes] is the settings store's save hook: in the transaction that
+// saves a tenant's settings it makes the tenant's waiting pushes due now,
+// through River's API. [Backfill] hands a tenant's skipped outbox rows back
+// to dispatch (`syncd backfill`). Neither needs a running Client.
+//
 // # Errors
 //
 // A call that fails is retried after Config.RetryBackoff, doubling

@@ -592,13 +592,15 @@ func seedPeople(org *salesforcetest.Org) {
 
 // heapSampler records the peak heap in use.
 type heapSampler struct {
-	peak atomic.Uint64
-	done chan struct{}
+	peak    atomic.Uint64
+	done    chan struct{} // closed by stop
+	stopped chan struct{} // closed when the sampling goroutine returned
 }
 
 func startHeapSampler() *heapSampler {
-	s := &heapSampler{done: make(chan struct{})}
+	s := &heapSampler{done: make(chan struct{}), stopped: make(chan struct{})}
 	go func() {
+		defer close(s.stopped)
 		t := time.NewTicker(20 * time.Millisecond)
 		defer t.Stop()
 		var ms runtime.MemStats
@@ -617,13 +619,14 @@ func startHeapSampler() *heapSampler {
 	return s
 }
 
-// stop ends the sampling and returns the peak.
+// stop ends the sampling, waits for it and returns the peak.
 func (s *heapSampler) stop() uint64 {
 	select {
 	case <-s.done:
 	default:
 		close(s.done)
 	}
+	<-s.stopped
 	return s.peak.Load()
 }
 

@@ -342,9 +342,14 @@ func (c *Client) Start(ctx context.Context) error {
 	return nil
 }
 
+// errStopped is what a push that starts after Stop fails with.
+var errStopped = errors.New("jobs: client stopped")
+
 // Stop stops dispatching, then stops River: running jobs may finish for up
 // to SoftStopTimeout, after which they are cancelled and released to run
-// again. If ctx ends first, running jobs are cancelled at once.
+// again. If ctx ends first, running jobs are cancelled at once. Last it
+// closes the tenants' Salesforce clients, waiting for their token requests.
+// When Stop returns nil, every goroutine the Client started has returned.
 func (c *Client) Stop(ctx context.Context) error {
 	c.mu.Lock()
 	cancel := c.cancel
@@ -354,6 +359,7 @@ func (c *Client) Stop(ctx context.Context) error {
 	}
 	cancel()
 	c.done.Wait()
+	defer c.salesforce.close() // once River's jobs, which use the clients, are done
 
 	err := c.river.Stop(ctx)
 	if err != nil && ctx.Err() != nil {

@@ -42,6 +42,26 @@
 // org gets one request at a time; above Config.BudgetHoldShare its pushes
 // wait (one job snoozes with the tenant, visible in the River UI).
 //
+// # Background work
+//
+// Every goroutine the Client starts has an owner that stops it and waits
+// for it, and [Client.Stop] stops them all, in this order:
+//
+//   - The outbox listener and the dispatch loop belong to the Client:
+//     [Client.Start] starts them, Stop cancels them and waits for both.
+//   - River's goroutines (producers, job executors, the leader's
+//     maintenance services) belong to River, whose Stop waits for them; a
+//     push job's lease keeper belongs to its job, which stops it and waits
+//     for it before returning.
+//   - A Salesforce client's token request runs on a goroutine of the client
+//     (see [salesforce.Client.Close]). The per-tenant cache owns the clients:
+//     it closes one once newer settings replaced it and the last job using
+//     it returned, and Stop closes them all once River stopped.
+//
+// Kintone clients start no goroutines. The idle connections of the
+// settings' Transport, shared by every CRM client, belong to net/http and
+// to whoever built the [settings.Store].
+//
 // # Outside the daemon
 //
 // [ResumePushes] is the settings store's save hook: in the transaction that

@@ -92,6 +92,10 @@ type ktConn struct {
 	client   *kintone.Client
 }
 
+// release does nothing: a Kintone client starts no background work, and
+// its Transport is the settings Store's.
+func (c *ktConn) release() {}
+
 // push updates each call's stored record by ID, or upserts it by call_id:
 // Kintone's call_id field is unique, so a retry after a lost answer, or a
 // re-analysis, updates the same record. (Kintone's bulk requests are all or

@@ -103,6 +103,8 @@ type tenantConn interface {
 	markAttention(ctx context.Context, reason string)
 	// usage returns the org's daily API budget as last reported, if known.
 	usage() (salesforce.Usage, bool)
+	// release ends the job's use of the conn.
+	release()
 }
 
 // pushJobArgs are the args of a push job.
@@ -151,6 +153,9 @@ func work[T pushJobArgs](ctx context.Context, c *Client, t target, job *river.Jo
 		if conn, g, err = t.open(ctx, tenantID); err != nil {
 			return err
 		}
+	}
+	if conn != nil {
+		defer conn.release()
 	}
 	var slow bool
 	if g == (gate{}) {

@@ -35,11 +35,16 @@ func (w *SalesforcePushWorker) Timeout(*river.Job[SalesforcePushArgs]) time.Dura
 // cached token) per tenant and settings version. Everything else that
 // replicas must agree on (request slots, pauses, budgets, parked
 // credentials) lives in PostgreSQL.
+//
+// The target owns its clients and their background token requests: it
+// closes a client once newer settings replaced it and no job uses it any
+// more, and all of them when the Client stops.
 type salesforceTarget struct {
 	c *Client
 
 	mu      sync.Mutex
 	clients map[string]*sfClient // by tenant
+	closed  bool                 // close was called: open fails
 }
 
 // sfClient is a tenant's client, built from the settings of one version.
@@ -52,6 +57,11 @@ type sfClient struct {
 	refused error
 	// users are the org's users found by email, for owners.
 	users userCache
+	// uses counts the conns open on the client, and dropped is set once the
+	// cache no longer holds it: the last conn released closes it. Guarded
+	// by salesforceTarget.mu.
+	uses    int
+	dropped bool
 }
 
 func newSalesforceTarget(c *Client) *salesforceTarget {
@@ -72,8 +82,12 @@ func (t *salesforceTarget) open(ctx context.Context, tenantID string) (tenantCon
 	}
 
 	t.mu.Lock()
-	defer t.mu.Unlock()
+	if t.closed {
+		t.mu.Unlock()
+		return nil, gate{}, errStopped
+	}
 	cur := t.clients[tenantID]
+	var drop *salesforce.Client
 	if cur == nil || !cur.version.Equal(st.UpdatedAt) {
 		cfg.Timeout = t.c.cfg.RequestTimeout
 		cfg.Logger = t.c.logger.With("tenant", tenantID)
@@ -82,12 +96,41 @@ func (t *salesforceTarget) open(ctx context.Context, tenantID string) (tenantCon
 		}
 		client, err := salesforce.NewClient(&cfg)
 		if err != nil {
+			t.mu.Unlock()
 			return nil, gate{}, err
+		}
+		if cur != nil {
+			cur.dropped = true
+			if cur.uses == 0 {
+				drop = cur.client
+			}
 		}
 		cur = &sfClient{version: st.UpdatedAt, client: client}
 		t.clients[tenantID] = cur
 	}
+	cur.uses++
+	t.mu.Unlock()
+	if drop != nil {
+		drop.Close()
+	}
 	return &sfConn{t: t, tenantID: tenantID, settings: st, client: cur}, gate{}, nil
+}
+
+// close closes every cached client, waiting for their token requests, and
+// makes open fail from now on. Stop calls it once River stopped, when no job
+// uses the clients any more.
+func (t *salesforceTarget) close() {
+	t.mu.Lock()
+	t.closed = true
+	clients := t.clients
+	t.clients = map[string]*sfClient{}
+	for _, cl := range clients {
+		cl.dropped = true
+	}
+	t.mu.Unlock()
+	for _, cl := range clients {
+		cl.client.Close()
+	}
 }
 
 // sfConn pushes one tenant's calls with the settings open read.
@@ -128,6 +171,18 @@ func (c *sfConn) markAttention(ctx context.Context, reason string) {
 }
 
 func (c *sfConn) usage() (salesforce.Usage, bool) { return c.client.client.APIUsage() }
+
+// release closes the client if newer settings replaced it and this was its
+// last conn.
+func (c *sfConn) release() {
+	c.t.mu.Lock()
+	c.client.uses--
+	last := c.client.dropped && c.client.uses == 0
+	c.t.mu.Unlock()
+	if last {
+		c.client.client.Close()
+	}
+}
 
 // settingsGate holds back or fails the pushes of a tenant whose settings
 // of crm (read with err) cannot be used now.

@@ -119,9 +119,12 @@ type Client struct {
 	onRequest func(op string, status int, elapsed time.Duration)
 	logger    *slog.Logger
 
-	mu    sync.Mutex
-	sess  *session    // the cached token; nil when none
-	fetch *tokenFetch // the token request under way; nil when none
+	ownTransport *http.Transport // the clone of http.DefaultTransport NewClient made, if it made one
+
+	mu     sync.Mutex
+	sess   *session    // the cached token; nil when none
+	fetch  *tokenFetch // the token request under way; nil when none
+	closed bool        // Close was called
 
 	usageMu   sync.Mutex
 	usage     Usage
@@ -152,9 +155,11 @@ func NewClient(cfg *Config) (*Client, error) {
 	}
 
 	base := cfg.Transport
+	var own *http.Transport
 	if base == nil {
 		if t, ok := http.DefaultTransport.(*http.Transport); ok {
-			base = t.Clone()
+			own = t.Clone()
+			base = own
 		} else {
 			base = http.DefaultTransport
 		}
@@ -171,6 +176,8 @@ func NewClient(cfg *Config) (*Client, error) {
 		timeout:   cmp.Or(cfg.Timeout, defaultTimeout),
 		onRequest: cfg.OnRequest,
 		logger:    cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler)),
+
+		ownTransport: own,
 	}
 	c.hc = &http.Client{
 		Transport: &transport{base: base, c: c},
@@ -180,6 +187,35 @@ func NewClient(cfg *Config) (*Client, error) {
 		Timeout: c.timeout,
 	}
 	return c, nil
+}
+
+// ErrClosed is returned by the calls of a [Client] that was closed.
+var ErrClosed = errors.New("salesforce: client closed")
+
+// Close stops the Client's background work and waits for it: a token
+// request under way, which runs on a goroutine of the Client so that a
+// caller giving up does not fail the others waiting for it, is cancelled
+// (its waiters get an error) and has returned when Close returns. Close
+// also closes the idle connections of the Transport NewClient made; a
+// [Config.Transport] belongs to whoever passed it and is left alone.
+//
+// After Close every call fails with [ErrClosed]. Requests that callers
+// already sent run on the callers' goroutines and end with their contexts
+// (or the Timeout). Close may be called more than once, and concurrently
+// with other methods.
+func (c *Client) Close() {
+	c.mu.Lock()
+	c.closed = true
+	c.sess = nil
+	f := c.fetch
+	c.mu.Unlock()
+	if f != nil {
+		f.cancel()
+		<-f.done
+	}
+	if c.ownTransport != nil {
+		c.ownTransport.CloseIdleConnections()
+	}
 }
 
 // String describes the Client without its secret or token.

@@ -270,6 +270,39 @@ func TestCheckCredentialsFetchesANewToken(t *testing.T) {
 	}
 }
 
+// A token request runs on the Client's goroutine, detached from the caller
+// who started it; Close cancels it and returns only once it has returned.
+func TestCloseEndsTheTokenRequest(t *testing.T) {
+	t.Parallel()
+	b := setup(t, salesforcetest.OrgConfig{})
+	b.org.InjectFault(salesforcetest.Fault{Op: "token", Kind: salesforcetest.FaultLatency, Latency: time.Minute})
+
+	// The first caller gives up; the request goes on without it.
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if err := b.client.CheckCredentials(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("CheckCredentials = %v, want context.DeadlineExceeded", err)
+	}
+	waiting := make(chan error, 1)
+	go func() { _, err := b.client.Describe(t.Context(), "Task"); waiting <- err }()
+
+	start := time.Now()
+	b.client.Close()
+	if elapsed := time.Since(start); elapsed > 10*time.Second {
+		t.Errorf("Close took %v with a token request hanging for a minute", elapsed)
+	}
+	if err := <-waiting; !errors.Is(err, salesforce.ErrClosed) {
+		t.Errorf("a call waiting for the token got %v, want salesforce.ErrClosed", err)
+	}
+	if err := b.client.CheckCredentials(t.Context()); !errors.Is(err, salesforce.ErrClosed) {
+		t.Errorf("CheckCredentials after Close = %v, want salesforce.ErrClosed", err)
+	}
+	if got := b.org.Requests("token"); got != 1 {
+		t.Errorf("token requests = %d, want 1", got)
+	}
+	b.client.Close() // again: a no-op
+}
+
 func TestTokenErrors(t *testing.T) {
 	t.Parallel()
 

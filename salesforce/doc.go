@@ -19,7 +19,9 @@
 // like [Config.InstanceURL].
 //
 // Make one Client per org (per tenant) and keep it. It is safe for concurrent
-// use.
+// use. A token request runs on a goroutine of the Client, so that a caller
+// giving up does not fail the others waiting for it; [Client.Close] ends it
+// and waits for it, so close a Client when done with it.
 //
 //	c, err := salesforce.NewClient(&salesforce.Config{
 //		InstanceURL:  "https://acme.my.salesforce.com",
@@ -29,6 +31,7 @@
 //	if err != nil {
 //		return err // the URL is not a My Domain, a credential is empty, ...
 //	}
+//	defer c.Close()
 //	if err := c.CheckCredentials(ctx); err != nil {
 //		return err // salesforce.Classify(err) == crm.ClassAuth: wrong credentials
 //	}

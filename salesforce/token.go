@@ -19,10 +19,13 @@ type session struct {
 
 // tokenFetch is a token request under way; every caller that needs a token
 // meanwhile waits for it instead of starting another (single flight).
+// It runs on a goroutine of its own, which [Client.Close] cancels and waits
+// for.
 type tokenFetch struct {
-	done chan struct{}
-	sess *session
-	err  error
+	cancel context.CancelFunc // cancels the request; called by Close
+	done   chan struct{}      // closed when the goroutine has set sess and err
+	sess   *session
+	err    error
 }
 
 // CheckCredentials fetches a new access token now, replacing the cached one.
@@ -37,19 +40,25 @@ func (c *Client) CheckCredentials(ctx context.Context) error {
 }
 
 // session returns the cached token or waits for a new one. The request for a
-// new one runs detached from ctx (bounded by the Client's Timeout), so that a
-// caller giving up does not fail the others waiting for it.
+// new one runs detached from ctx (bounded by the Client's Timeout and ended
+// by Close), so that a caller giving up does not fail the others waiting for
+// it.
 func (c *Client) session(ctx context.Context) (*session, error) {
 	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, ErrClosed
+	}
 	if s := c.sess; s != nil && (s.expiry.IsZero() || time.Now().Before(s.expiry)) {
 		c.mu.Unlock()
 		return s, nil
 	}
 	f := c.fetch
 	if f == nil {
-		f = &tokenFetch{done: make(chan struct{})}
+		fetchCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		f = &tokenFetch{cancel: cancel, done: make(chan struct{})}
 		c.fetch = f
-		go c.runFetch(context.WithoutCancel(ctx), f)
+		go c.runFetch(fetchCtx, f)
 	}
 	c.mu.Unlock()
 
@@ -62,18 +71,25 @@ func (c *Client) session(ctx context.Context) (*session, error) {
 }
 
 func (c *Client) runFetch(ctx context.Context, f *tokenFetch) {
+	defer f.cancel()
 	sess, err := c.fetchToken(ctx)
-	if err != nil {
-		c.logger.WarnContext(ctx, "salesforce: token request failed", errAttr(err))
-	} else {
-		c.logger.DebugContext(ctx, "salesforce: got an access token")
-	}
 	c.mu.Lock()
-	if err == nil {
+	closed := c.closed
+	switch {
+	case closed:
+		sess, err = nil, ErrClosed // Close cancelled the request, or came after it
+	case err == nil:
 		c.sess = sess
 	}
 	c.fetch = nil
 	c.mu.Unlock()
+	switch {
+	case closed:
+	case err != nil:
+		c.logger.WarnContext(ctx, "salesforce: token request failed", errAttr(err))
+	default:
+		c.logger.DebugContext(ctx, "salesforce: got an access token")
+	}
 	f.sess, f.err = sess, err
 	close(f.done)
 }

@@ -205,6 +205,7 @@ func (s *Store) SaveSalesforce(ctx context.Context, tenantID string, in Salesfor
 		if err != nil {
 			return nil, err
 		}
+		defer client.Close()
 		checkCtx, cancel := s.withCheckTimeout(ctx)
 		defer cancel()
 		if err := client.CheckCredentials(checkCtx); err != nil {
@@ -390,6 +391,7 @@ func (s *Store) TestSalesforce(ctx context.Context, tenantID string) (*Salesforc
 	if err != nil {
 		return nil, err
 	}
+	defer client.Close()
 	ctx, cancel := s.withCheckTimeout(ctx)
 	defer cancel()
 	if err := client.CheckCredentials(ctx); err != nil {

@@ -97,8 +97,10 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	}
 	logger.InfoContext(ctx, "stopping: running jobs may finish; signal again to stop at once")
 	stopCtx, hardStop := context.WithCancel(context.WithoutCancel(ctx))
-	defer hardStop()
+	watched := make(chan struct{}) // the second-signal watcher returned
+	defer func() { hardStop(); <-watched }()
 	go func() {
+		defer close(watched)
 		select {
 		case <-signals:
 			hardStop()

@@ -336,18 +336,14 @@ func (s *server) orgAttention(r *http.Request, tenantID, target string, in *inte
 			Action:  action})
 	}
 
-	var (
-		pausedUntil, at *time.Time
-		reason          *string
-		used, limit     *int
-	)
-	err := s.cfg.Pool.QueryRow(r.Context(), syncdsql.OrgState, tenantID, target).Scan(&pausedUntil, &reason, &used, &limit, &at)
+	st, err := syncdsql.GetOrgState(r.Context(), s.cfg.Pool, tenantID, target)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return items, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read org state: %w", err)
 	}
+	pausedUntil, used, limit, at := st.PausedUntil, st.APIUsed, st.APIMax, st.APIAt
 	if pausedUntil != nil && pausedUntil.After(now) {
 		items = append(items, attention{Code: "api_limit_paused", Target: target,
 			Message: fmt.Sprintf("%s answered that the org's API request limit is reached; pushes pause until %s.",

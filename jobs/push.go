@@ -350,21 +350,17 @@ func checkTenant(ctx context.Context, store *settings.Store, tenantID string) (*
 // BudgetHoldShare of its daily API requests used. slow reports more than
 // BudgetSlowShare used: one request at a time.
 func (c *Client) orgGate(ctx context.Context, targetName, tenantID string) (g gate, slow bool, err error) {
-	var (
-		pausedUntil, at *time.Time
-		reason          *string
-		used, max       *int
-	)
-	err = c.pool.QueryRow(ctx, syncdsql.OrgState, tenantID, targetName).Scan(&pausedUntil, &reason, &used, &max, &at)
+	st, err := syncdsql.GetOrgState(ctx, c.pool, tenantID, targetName)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return gate{}, false, nil
 	}
 	if err != nil {
 		return gate{}, false, fmt.Errorf("read org state: %w", err)
 	}
-	if pausedUntil != nil && time.Until(*pausedUntil) > 0 {
-		return gate{wait: time.Until(*pausedUntil), reason: "API request limit reached"}, false, nil
+	if st.PausedUntil != nil && time.Until(*st.PausedUntil) > 0 {
+		return gate{wait: time.Until(*st.PausedUntil), reason: "API request limit reached"}, false, nil
 	}
+	used, max, at := st.APIUsed, st.APIMax, st.APIAt
 	if used == nil || max == nil || at == nil || *max <= 0 {
 		return gate{}, false, nil
 	}
@@ -586,7 +582,7 @@ func recordOutput(ctx context.Context, out pushOutput) error {
 func (c *Client) pause(ctx context.Context, targetName, tenantID, reason string) {
 	ctx, cancel := bookkeepingContext(ctx)
 	defer cancel()
-	if _, err := c.pool.Exec(ctx, syncdsql.OrgPause, tenantID, targetName, c.cfg.RateLimitSnooze.Seconds(), reason); err != nil {
+	if err := syncdsql.PauseOrg(ctx, c.pool, tenantID, targetName, c.cfg.RateLimitSnooze, reason); err != nil {
 		c.logger.ErrorContext(ctx, "pause tenant", "tenant", tenantID, "error", err)
 	}
 }
@@ -622,7 +618,7 @@ func (c *Client) recordUsage(ctx context.Context, targetName, tenantID string, u
 	}
 	ctx, cancel := bookkeepingContext(ctx)
 	defer cancel()
-	if _, err := c.pool.Exec(ctx, syncdsql.OrgUsage, tenantID, targetName, u.Used, u.Max, u.At); err != nil {
+	if err := syncdsql.RecordOrgUsage(ctx, c.pool, tenantID, targetName, u.Used, u.Max, u.At); err != nil {
 		c.logger.WarnContext(ctx, "record API usage", "tenant", tenantID, "error", err)
 	}
 }

@@ -83,22 +83,8 @@ var PushJobsOwed string
 //go:embed queries/pending_orgs.sql
 var PendingOrgs string
 
-// OrgState reads an org's pause and API budget. $1 tenant, $2 target.
-//
-//go:embed queries/org_state.sql
-var OrgState string
 
-// OrgPause pauses an org's pushes. $1 tenant, $2 target, $3 seconds, $4
-// reason.
-//
-//go:embed queries/org_pause.sql
-var OrgPause string
 
-// OrgUsage records an org's API budget. $1 tenant, $2 target, $3 used, $4
-// max, $5 when it was reported.
-//
-//go:embed queries/org_usage.sql
-var OrgUsage string
 
 // Retention deletes old dispatched outbox rows. $1 age in seconds, $2 batch
 // size, $3 age in seconds of skipped rows.

@@ -83,9 +83,6 @@ var PushJobsOwed string
 //go:embed queries/pending_orgs.sql
 var PendingOrgs string
 
-
-
-
 // Retention deletes old dispatched outbox rows. $1 age in seconds, $2 batch
 // size, $3 age in seconds of skipped rows.
 //

@@ -3,6 +3,8 @@ package admin
 import (
 	"net/http"
 	"time"
+
+	syncdsql "github.com/koeiq/syncd/sql"
 )
 
 // callSync is the answer of GET /api/v1/calls/{call_id}/sync.
@@ -41,41 +43,22 @@ func (s *server) callSync(w http.ResponseWriter, r *http.Request, c *Claims) err
 	callID := r.PathValue("call_id")
 	res := callSync{CallID: callID, Targets: []targetSync{}, Events: []outboxEvent{}}
 
-	rows, err := s.cfg.Pool.Query(ctx, `
-		SELECT target, state, coalesce(object_type, ''), coalesce(record_id, ''), coalesce(last_error, ''),
-			attempts, synced_at, updated_at, coalesce(match, ''), coalesce(who_id, ''), coalesce(who_type, ''),
-			coalesce(owner_id, ''), coalesce(owner_note, '')
-		FROM sync_records WHERE tenant_id = $1 AND call_id = $2 ORDER BY target`, c.TenantID, callID)
+	targets, err := syncdsql.ListCallSyncTargets(ctx, s.cfg.Pool, c.TenantID, callID)
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var t targetSync
-		if err := rows.Scan(&t.Target, &t.State, &t.ObjectType, &t.RecordID, &t.LastError, &t.Attempts, &t.SyncedAt, &t.UpdatedAt,
-			&t.Match, &t.WhoID, &t.WhoType, &t.OwnerID, &t.OwnerNote); err != nil {
-			return err
-		}
-		res.Targets = append(res.Targets, t)
+	for _, t := range targets {
+		res.Targets = append(res.Targets, targetSync{Target: t.Target, State: t.State, ObjectType: t.ObjectType,
+			RecordID: t.RecordID, LastError: t.LastError, Attempts: t.Attempts, SyncedAt: t.SyncedAt, UpdatedAt: t.UpdatedAt,
+			callMatch: callMatch{t.Match, t.WhoID, t.WhoType, t.OwnerID, t.OwnerNote}})
 	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-
-	rows, err = s.cfg.Pool.Query(ctx, `
-		SELECT id, event, coalesce(outcome, ''), created_at, dispatched_at
-		FROM outbox WHERE tenant_id = $1 AND call_id = $2 ORDER BY id`, c.TenantID, callID)
+	events, err := syncdsql.ListCallEvents(ctx, s.cfg.Pool, c.TenantID, callID)
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var e outboxEvent
-		if err := rows.Scan(&e.ID, &e.Event, &e.Outcome, &e.CreatedAt, &e.DispatchedAt); err != nil {
-			return err
-		}
-		res.Events = append(res.Events, e)
-	}
-	if err := rows.Err(); err != nil {
-		return err
+	for _, e := range events {
+		res.Events = append(res.Events, outboxEvent{ID: e.ID, Event: e.Event, Outcome: e.Outcome,
+			CreatedAt: e.CreatedAt, DispatchedAt: e.DispatchedAt})
 	}
 	if len(res.Targets) == 0 && len(res.Events) == 0 {
 		return &apiError{status: http.StatusNotFound, code: "not_found", message: "syncd knows no call " + callID}
@@ -99,8 +82,8 @@ func (s *server) resync(w http.ResponseWriter, r *http.Request, c *Claims) error
 	if err := s.requirePack(r, c.TenantID); err != nil {
 		return err
 	}
-	var queued int
-	if err := s.cfg.Pool.QueryRow(ctx, "SELECT resync($1, $2)", c.TenantID, callID).Scan(&queued); err != nil {
+	queued, err := syncdsql.Resync(ctx, s.cfg.Pool, c.TenantID, callID)
+	if err != nil {
 		return err
 	}
 	if queued == 0 {

@@ -143,30 +143,28 @@ func (s *server) listCalls(w http.ResponseWriter, r *http.Request, c *Claims) er
 	if err != nil {
 		return err
 	}
-	var rows pgx.Rows
+	var rows []syncdsql.CallLogRow
 	if lq.q == "" {
-		after := cursor{At: infinity}
+		p := syncdsql.ListCallsPageParams{TenantID: c.TenantID, State: lq.state, Limit: lq.limit}
 		if lq.after != nil {
-			after = *lq.after
+			p.AfterCreatedAt, p.AfterCallID, p.AfterTarget = pgTime(lq.after.At), lq.after.CallID, lq.after.Target
 		}
-		rows, err = s.cfg.Pool.Query(ctx, syncdsql.CallsPage,
-			c.TenantID, lq.state, pgInfinity(after.At), after.CallID, after.Target, lq.limit)
+		rows, err = syncdsql.ListCallsPage(ctx, s.cfg.Pool, p)
 	} else {
 		var after cursor
 		if lq.after != nil {
 			after = *lq.after
 		}
 		start := max(lq.q, after.CallID) // Go compares strings by bytes, as the query does
-		rows, err = s.cfg.Pool.Query(ctx, syncdsql.CallsSearch,
-			c.TenantID, lq.q, start, after.CallID, after.Target, lq.limit, lq.state)
+		rows, err = syncdsql.SearchCalls(ctx, s.cfg.Pool, syncdsql.SearchCallsParams{TenantID: c.TenantID, Prefix: lq.q,
+			Start: start, AfterCallID: after.CallID, AfterTarget: after.Target, Limit: lq.limit, State: lq.state})
 	}
-	if err != nil {
-		return err
-	}
-	page := logPage{Calls: []logRow{}}
-	page.Calls, err = pgx.AppendRows(page.Calls, rows, scanLogRow)
 	if err != nil {
 		return fmt.Errorf("read the sync log: %w", err)
+	}
+	page := logPage{Calls: make([]logRow, 0, len(rows))}
+	for _, row := range rows {
+		page.Calls = append(page.Calls, logRowOf(row))
 	}
 
 	in, err := s.integrations(r, c.TenantID)
@@ -186,18 +184,17 @@ func (s *server) listCalls(w http.ResponseWriter, r *http.Request, c *Claims) er
 	return nil
 }
 
-// scanLogRow reads a row of calls_page.sql or calls_search.sql.
-func scanLogRow(row pgx.CollectableRow) (logRow, error) {
-	var l logRow
-	var objectType, recordID, lastError, skipped, match, whoID, whoType, ownerID, ownerNote *string
-	err := row.Scan(&l.CallID, &l.Target, &l.State, &objectType, &recordID, &l.Attempts, &lastError, &skipped,
-		&l.RetryAt, &l.LastPushAt, &l.SyncedAt, &l.CreatedAt, &match, &whoID, &whoType, &ownerID, &ownerNote)
-	l.ObjectType, l.RecordID, l.LastError, l.SkippedReason = deref(objectType), deref(recordID), deref(lastError), deref(skipped)
-	l.callMatch = callMatch{deref(match), deref(whoID), deref(whoType), deref(ownerID), deref(ownerNote)}
+// logRowOf maps a row of the sync log (calls_page.sql or calls_search.sql)
+// to the API's.
+func logRowOf(r syncdsql.CallLogRow) logRow {
+	l := logRow{CallID: r.CallID, Target: r.Target, State: r.State, Attempts: r.Attempts,
+		RetryAt: r.RetryAt, LastPushAt: r.LastPushAt, SyncedAt: r.SyncedAt, CreatedAt: r.CreatedAt}
+	l.ObjectType, l.RecordID, l.LastError, l.SkippedReason = deref(r.ObjectType), deref(r.RecordID), deref(r.LastError), deref(r.SkippedReason)
+	l.callMatch = callMatch{deref(r.Match), deref(r.WhoID), deref(r.WhoType), deref(r.OwnerID), deref(r.OwnerNote)}
 	if l.RetryAt != nil && !l.RetryAt.After(time.Now()) {
 		l.RetryAt = nil // not held back any more
 	}
-	return l, err
+	return l
 }
 
 func deref(s *string) string {
@@ -211,12 +208,13 @@ func deref(s *string) string {
 // the log starts after it.
 var infinity = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 
-// pgInfinity sends infinity as PostgreSQL's 'infinity'.
-func pgInfinity(t time.Time) any {
+// pgTime returns t, or nil for infinity, which ListCallsPage sends as
+// PostgreSQL's 'infinity'.
+func pgTime(t time.Time) *time.Time {
 	if t.Equal(infinity) {
-		return "infinity"
+		return nil
 	}
-	return t
+	return &t
 }
 
 // stateCounts counts calls by state.
@@ -282,11 +280,12 @@ func (s *server) getSummary(w http.ResponseWriter, r *http.Request, c *Claims) e
 		Since:       now.Add(-24 * time.Hour).UTC().Truncate(time.Second),
 		Attention:   []attention{},
 	}
-	err = s.cfg.Pool.QueryRow(ctx, syncdsql.CallsSummary, c.TenantID, res.Since, outbox.TestCallPrefix).Scan(
-		&res.Last24h.Synced, &res.Last24h.Pending, &res.Last24h.Failed, &res.Last24h.Skipped, &res.Pending, &res.Failed)
+	counts, err := syncdsql.GetCallsSummary(ctx, s.cfg.Pool, c.TenantID, res.Since, outbox.TestCallPrefix)
 	if err != nil {
 		return fmt.Errorf("count the sync log: %w", err)
 	}
+	res.Last24h = stateCounts{Synced: counts.Synced, Pending: counts.Pending, Failed: counts.Failed, Skipped: counts.Skipped}
+	res.Pending, res.Failed = counts.PendingNow, counts.FailedNow
 
 	switch {
 	case !tenant.AuditExportPack:
@@ -366,8 +365,8 @@ func (s *server) retryFailed(w http.ResponseWriter, r *http.Request, c *Claims) 
 	if err := s.requirePack(r, c.TenantID); err != nil {
 		return err
 	}
-	var queued int
-	if err := s.cfg.Pool.QueryRow(ctx, "SELECT retry_failed($1)", c.TenantID).Scan(&queued); err != nil {
+	queued, err := syncdsql.RetryFailed(ctx, s.cfg.Pool, c.TenantID)
+	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusAccepted, map[string]any{"queued": queued})

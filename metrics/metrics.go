@@ -32,6 +32,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
+
+	syncdsql "github.com/koeiq/syncd/sql"
 )
 
 // Metrics records syncd's metrics into its own registry.
@@ -184,13 +186,11 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 
 func (c *stateCollector) collect(ctx context.Context, ch chan<- prometheus.Metric) error {
 	// One snapshot for the outbox and every page of River's jobs.
-	var waiting int64
-	var oldest float64
+	var waiting syncdsql.OutboxWaiting
 	var jobs map[queueState]int64
 	err := pgx.BeginTxFunc(ctx, c.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `
-			SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)
-			FROM outbox WHERE dispatched_at IS NULL`).Scan(&waiting, &oldest)
+		var err error
+		waiting, err = syncdsql.GetOutboxWaiting(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -200,8 +200,8 @@ func (c *stateCollector) collect(ctx context.Context, ch chan<- prometheus.Metri
 	if err != nil {
 		return err
 	}
-	ch <- prometheus.MustNewConstMetric(outboxWaitingDesc, prometheus.GaugeValue, float64(waiting))
-	ch <- prometheus.MustNewConstMetric(outboxOldestDesc, prometheus.GaugeValue, max(oldest, 0))
+	ch <- prometheus.MustNewConstMetric(outboxWaitingDesc, prometheus.GaugeValue, float64(waiting.Count))
+	ch <- prometheus.MustNewConstMetric(outboxOldestDesc, prometheus.GaugeValue, max(waiting.OldestSeconds, 0))
 	for k, n := range jobs {
 		ch <- prometheus.MustNewConstMetric(riverJobsDesc, prometheus.GaugeValue, float64(n), k.queue, string(k.state))
 	}

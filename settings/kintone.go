@@ -12,6 +12,7 @@ import (
 	"github.com/koeiq/syncd/kintone"
 	"github.com/koeiq/syncd/mapping"
 	"github.com/koeiq/syncd/secrets"
+	syncdsql "github.com/koeiq/syncd/sql"
 )
 
 // Kintone is a tenant's Kintone settings. The API token is never part of
@@ -100,19 +101,9 @@ func (s *Store) SaveKintone(ctx context.Context, tenantID string, in KintoneInpu
 	}
 
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `
-			INSERT INTO kintone_settings (tenant_id, enabled, base_url, app_id, api_token_encrypted, updated_by)
-			VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT (tenant_id) DO UPDATE SET
-				enabled             = excluded.enabled,
-				base_url            = excluded.base_url,
-				app_id              = excluded.app_id,
-				api_token_encrypted = coalesce(excluded.api_token_encrypted, kintone_settings.api_token_encrypted),
-				attention           = NULL,
-				attention_at        = NULL,
-				updated_at          = now(),
-				updated_by          = excluded.updated_by`,
-			tenantID, in.Enabled, in.BaseURL, in.AppID, sealed, by)
+		err := syncdsql.SaveKintoneSettings(ctx, tx, syncdsql.SaveKintoneSettingsParams{
+			TenantID: tenantID, Enabled: in.Enabled, BaseURL: in.BaseURL, AppID: in.AppID, APITokenSealed: sealed, UpdatedBy: by,
+		})
 		if err != nil {
 			return err
 		}
@@ -172,29 +163,25 @@ func (s *Store) KintoneConfig(ctx context.Context, tenantID string) (*Kintone, k
 	return v, cfg, nil
 }
 
+// loadKintone reads the tenant's settings and its sealed API token (nil
+// when none is stored).
 func (s *Store) loadKintone(ctx context.Context, tenantID string) (*Kintone, []byte, error) {
-	v := &Kintone{TenantID: tenantID}
-	var sealed []byte
-	err := s.pool.QueryRow(ctx, `
-		SELECT enabled, base_url, app_id, api_token_encrypted, coalesce(attention, ''), attention_at, updated_at, updated_by
-		FROM kintone_settings WHERE tenant_id = $1`, tenantID).
-		Scan(&v.Enabled, &v.BaseURL, &v.AppID, &sealed, &v.Attention, &v.AttentionAt, &v.UpdatedAt, &v.UpdatedBy)
+	row, err := syncdsql.GetKintoneSettings(ctx, s.pool, tenantID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("settings: kintone settings of %q: %w", tenantID, err)
 	}
-	v.APITokenSet = sealed != nil
-	return v, sealed, nil
+	v := &Kintone{TenantID: tenantID, Enabled: row.Enabled, BaseURL: row.BaseURL, AppID: row.AppID,
+		APITokenSet: row.APITokenSealed != nil, Attention: row.Attention, AttentionAt: row.AttentionAt,
+		UpdatedAt: row.UpdatedAt, UpdatedBy: row.UpdatedBy}
+	return v, row.APITokenSealed, nil
 }
 
 // MarkKintoneAttention is MarkSalesforceAttention for Kintone.
 func (s *Store) MarkKintoneAttention(ctx context.Context, tenantID string, version time.Time, reason string) error {
-	_, err := s.pool.Exec(ctx, `
-		UPDATE kintone_settings SET attention = $3, attention_at = now()
-		WHERE tenant_id = $1 AND updated_at = $2 AND attention IS NULL`, tenantID, version, reason)
-	if err != nil {
+	if err := syncdsql.MarkKintoneAttention(ctx, s.pool, tenantID, version, reason); err != nil {
 		return fmt.Errorf("settings: mark kintone settings of %q: %w", tenantID, err)
 	}
 	return nil

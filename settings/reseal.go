@@ -52,14 +52,15 @@ func (e *UnopenableError) Unwrap() error { return secrets.ErrCannotOpen }
 
 // resealTable is one table of sealed secrets.
 type resealTable struct {
-	name        string
-	lock, store string // queries
-	purpose     func(tenantID string) secrets.Purpose
+	name    string
+	lock    func(ctx context.Context, db syncdsql.DBTX, afterTenant string, limit int) ([]syncdsql.SealedSecret, error)
+	store   func(ctx context.Context, db syncdsql.DBTX, tenants []string, sealed, resealed [][]byte) (int64, error)
+	purpose func(tenantID string) secrets.Purpose
 }
 
 var resealTables = []resealTable{
-	{"salesforce client secrets", syncdsql.ResealSalesforceLock, syncdsql.ResealSalesforceStore, secrets.SalesforceClientSecret},
-	{"kintone api tokens", syncdsql.ResealKintoneLock, syncdsql.ResealKintoneStore, secrets.KintoneAPIToken},
+	{"salesforce client secrets", syncdsql.LockSalesforceSecrets, syncdsql.StoreSalesforceSecrets, secrets.SalesforceClientSecret},
+	{"kintone api tokens", syncdsql.LockKintoneSecrets, syncdsql.StoreKintoneSecrets, secrets.KintoneAPIToken},
 }
 
 // ResealSecrets seals every stored secret (Salesforce client secrets,
@@ -105,13 +106,14 @@ func (s *Store) resealBatch(ctx context.Context, t resealTable, after string, r 
 		done, n, last = ResealReport{}, 0, after
 		var tenants []string
 		var old, resealed [][]byte
-		var tenant string
-		var sealed []byte
-		rows, _ := tx.Query(ctx, t.lock, after, s.cfg.ResealBatchSize)
-		_, err := pgx.ForEachRow(rows, []any{&tenant, &sealed}, func() error {
-			n, last = n+1, tenant
-			purpose := t.purpose(tenant)
-			v, err := s.keys.Reseal(sealed, purpose)
+		locked, err := t.lock(ctx, tx, after, s.cfg.ResealBatchSize)
+		if err != nil {
+			return err
+		}
+		for _, row := range locked {
+			n, last = n+1, row.TenantID
+			purpose := t.purpose(row.TenantID)
+			v, err := s.keys.Reseal(row.Sealed, purpose)
 			switch {
 			case errors.Is(err, secrets.ErrCannotOpen):
 				done.Unopenable = append(done.Unopenable, purpose)
@@ -120,15 +122,14 @@ func (s *Store) resealBatch(ctx context.Context, t resealTable, after string, r 
 			case v == nil:
 				done.Current++
 			default:
-				tenants, old, resealed = append(tenants, tenant), append(old, sealed), append(resealed, v)
+				tenants, old, resealed = append(tenants, row.TenantID), append(old, row.Sealed), append(resealed, v)
 			}
-			return nil
-		})
-		if err != nil || len(tenants) == 0 {
-			return err
 		}
-		tag, err := tx.Exec(ctx, t.store, tenants, old, resealed)
-		done.Resealed = int(tag.RowsAffected())
+		if len(tenants) == 0 {
+			return nil
+		}
+		stored, err := t.store(ctx, tx, tenants, old, resealed)
+		done.Resealed = int(stored)
 		return err
 	})
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/koeiq/syncd/mapping"
 	"github.com/koeiq/syncd/salesforce"
 	"github.com/koeiq/syncd/secrets"
+	syncdsql "github.com/koeiq/syncd/sql"
 )
 
 // Salesforce is a tenant's Salesforce settings. The client secret is never
@@ -218,30 +219,12 @@ func (s *Store) SaveSalesforce(ctx context.Context, tenantID string, in Salesfor
 		extField = &in.ExternalIDField
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `
-			INSERT INTO salesforce_settings
-				(tenant_id, enabled, instance_url, client_id, client_secret_encrypted, object_type, external_id_field, updated_by,
-				 link_who, assign_owner, phone_fields, who_field, owner_field)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-				coalesce($9, false), coalesce($10, false), coalesce($11::text[], '{}'), nullif($12, ''), nullif($13, ''))
-			ON CONFLICT (tenant_id) DO UPDATE SET
-				enabled                 = excluded.enabled,
-				instance_url            = excluded.instance_url,
-				client_id               = excluded.client_id,
-				client_secret_encrypted = coalesce(excluded.client_secret_encrypted, salesforce_settings.client_secret_encrypted),
-				object_type             = excluded.object_type,
-				external_id_field       = excluded.external_id_field,
-				link_who                = coalesce($9, salesforce_settings.link_who),
-				assign_owner            = coalesce($10, salesforce_settings.assign_owner),
-				phone_fields            = coalesce($11::text[], salesforce_settings.phone_fields),
-				who_field               = CASE WHEN $12::text IS NULL THEN salesforce_settings.who_field ELSE nullif($12, '') END,
-				owner_field             = CASE WHEN $13::text IS NULL THEN salesforce_settings.owner_field ELSE nullif($13, '') END,
-				attention               = NULL,
-				attention_at            = NULL,
-				updated_at              = now(),
-				updated_by              = excluded.updated_by`,
-			tenantID, in.Enabled, in.InstanceURL, in.ClientID, sealed, in.ObjectType, extField, by,
-			in.LinkWho, in.AssignOwner, in.PhoneFields, in.WhoField, in.OwnerField)
+		err := syncdsql.SaveSalesforceSettings(ctx, tx, syncdsql.SaveSalesforceSettingsParams{
+			TenantID: tenantID, Enabled: in.Enabled, InstanceURL: in.InstanceURL, ClientID: in.ClientID,
+			ClientSecretSealed: sealed, ObjectType: in.ObjectType, ExternalIDField: extField, UpdatedBy: by,
+			LinkWho: in.LinkWho, AssignOwner: in.AssignOwner, PhoneFields: in.PhoneFields,
+			WhoField: in.WhoField, OwnerField: in.OwnerField,
+		})
 		if err != nil {
 			return err
 		}
@@ -313,42 +296,35 @@ func (s *Store) SalesforceConfig(ctx context.Context, tenantID string) (*Salesfo
 	return v, cfg, nil
 }
 
+// loadSalesforce reads the tenant's settings and its sealed client secret
+// (nil when none is stored).
 func (s *Store) loadSalesforce(ctx context.Context, tenantID string) (*Salesforce, []byte, error) {
-	v := &Salesforce{TenantID: tenantID}
-	var sealed []byte
-	var extField *string
-	err := s.pool.QueryRow(ctx, `
-		SELECT enabled, instance_url, client_id, client_secret_encrypted, object_type, external_id_field,
-			coalesce(attention, ''), attention_at, updated_at, updated_by,
-			link_who, assign_owner, phone_fields, coalesce(who_field, ''), coalesce(owner_field, '')
-		FROM salesforce_settings WHERE tenant_id = $1`, tenantID).
-		Scan(&v.Enabled, &v.InstanceURL, &v.ClientID, &sealed, &v.ObjectType, &extField,
-			&v.Attention, &v.AttentionAt, &v.UpdatedAt, &v.UpdatedBy,
-			&v.LinkWho, &v.AssignOwner, &v.PhoneFields, &v.WhoField, &v.OwnerField)
+	row, err := syncdsql.GetSalesforceSettings(ctx, s.pool, tenantID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("settings: salesforce settings of %q: %w", tenantID, err)
 	}
-	v.ClientSecretSet = sealed != nil
+	v := &Salesforce{TenantID: tenantID, Enabled: row.Enabled, InstanceURL: row.InstanceURL, ClientID: row.ClientID,
+		ClientSecretSet: row.ClientSecretSealed != nil, ObjectType: row.ObjectType,
+		Attention: row.Attention, AttentionAt: row.AttentionAt, UpdatedAt: row.UpdatedAt, UpdatedBy: row.UpdatedBy,
+		LinkWho: row.LinkWho, AssignOwner: row.AssignOwner, PhoneFields: row.PhoneFields,
+		WhoField: row.WhoField, OwnerField: row.OwnerField}
 	if v.PhoneFields == nil {
 		v.PhoneFields = []string{}
 	}
-	if extField != nil {
-		v.ExternalIDField = *extField
+	if row.ExternalIDField != nil {
+		v.ExternalIDField = *row.ExternalIDField
 	}
-	return v, sealed, nil
+	return v, row.ClientSecretSealed, nil
 }
 
 // MarkSalesforceAttention records that Salesforce refused the tenant's
 // credentials, unless the settings changed since version (their UpdatedAt)
 // was read: a push that failed with old settings must not park new ones.
 func (s *Store) MarkSalesforceAttention(ctx context.Context, tenantID string, version time.Time, reason string) error {
-	_, err := s.pool.Exec(ctx, `
-		UPDATE salesforce_settings SET attention = $3, attention_at = now()
-		WHERE tenant_id = $1 AND updated_at = $2 AND attention IS NULL`, tenantID, version, reason)
-	if err != nil {
+	if err := syncdsql.MarkSalesforceAttention(ctx, s.pool, tenantID, version, reason); err != nil {
 		return fmt.Errorf("settings: mark salesforce settings of %q: %w", tenantID, err)
 	}
 	return nil

@@ -27,6 +27,7 @@ import (
 
 	"github.com/koeiq/syncd/phone"
 	"github.com/koeiq/syncd/secrets"
+	syncdsql "github.com/koeiq/syncd/sql"
 )
 
 // ErrNotFound is returned for a tenant or settings row that does not exist.
@@ -173,35 +174,24 @@ func (s *Store) SetTenant(ctx context.Context, id string, ch TenantChange) (*Ten
 		}
 		ch.DefaultRegion = &region
 	}
-	row := s.pool.QueryRow(ctx, `
-		INSERT INTO tenants (id, name, audit_export_pack, analytics_enabled, timezone, default_region)
-		VALUES ($1, coalesce($2, ''), coalesce($3, false), coalesce($4, true), coalesce($5, 'UTC'), coalesce($6, ''))
-		ON CONFLICT (id) DO UPDATE SET
-			name              = coalesce($2, tenants.name),
-			audit_export_pack = coalesce($3, tenants.audit_export_pack),
-			analytics_enabled = coalesce($4, tenants.analytics_enabled),
-			timezone          = coalesce($5, tenants.timezone),
-			default_region    = coalesce($6, tenants.default_region),
-			updated_at        = now()
-		RETURNING `+tenantColumns,
-		id, ch.Name, ch.AuditExportPack, ch.AnalyticsEnabled, ch.Timezone, ch.DefaultRegion)
-	t, err := scanTenant(row)
+	row, err := syncdsql.SetTenant(ctx, s.pool, syncdsql.SetTenantParams{ID: id, Name: ch.Name, AuditExportPack: ch.AuditExportPack,
+		AnalyticsEnabled: ch.AnalyticsEnabled, Timezone: ch.Timezone, DefaultRegion: ch.DefaultRegion})
 	if err != nil {
 		return nil, fmt.Errorf("settings: set tenant %q: %w", id, err)
 	}
-	return t, nil
+	return tenantOf(row), nil
 }
 
 // Tenant returns the tenant, or ErrNotFound.
 func (s *Store) Tenant(ctx context.Context, id string) (*Tenant, error) {
-	t, err := scanTenant(s.pool.QueryRow(ctx, "SELECT "+tenantColumns+" FROM tenants WHERE id = $1", id))
+	row, err := syncdsql.GetTenant(ctx, s.pool, id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("settings: tenant %q: %w", id, err)
 	}
-	return t, nil
+	return tenantOf(row), nil
 }
 
 // afterSave runs Config.AfterSave, if any, in the transaction tx that saved
@@ -213,15 +203,10 @@ func (s *Store) afterSave(ctx context.Context, tx pgx.Tx, tenantID, target strin
 	return s.cfg.AfterSave(ctx, tx, tenantID, target)
 }
 
-const tenantColumns = "id, name, audit_export_pack, analytics_enabled, timezone, default_region, created_at, updated_at"
-
-func scanTenant(row pgx.Row) (*Tenant, error) {
-	t := &Tenant{}
-	err := row.Scan(&t.ID, &t.Name, &t.AuditExportPack, &t.AnalyticsEnabled, &t.Timezone, &t.DefaultRegion, &t.CreatedAt, &t.UpdatedAt)
-	if err != nil {
-		return nil, err
-	}
-	return t, nil
+// tenantOf maps a row of tenants to a Tenant.
+func tenantOf(t syncdsql.Tenant) *Tenant {
+	return &Tenant{ID: t.ID, Name: t.Name, AuditExportPack: t.AuditExportPack, AnalyticsEnabled: t.AnalyticsEnabled,
+		Timezone: t.Timezone, DefaultRegion: t.DefaultRegion, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
 }
 
 // checkTenant returns ErrNotFound for an unknown tenant and, when an

@@ -1,4 +1,4 @@
--- ResealKintoneLock: lock the next batch of up to $2 sealed Kintone API
+-- LockKintoneSecrets: lock the next batch of up to $2 sealed Kintone API
 -- tokens, in tenant order after tenant $1 ('' for the first), for
 -- `syncd rotate-secrets` to re-seal in the same transaction. Call again with
 -- the last tenant returned until fewer than $2 rows come back.

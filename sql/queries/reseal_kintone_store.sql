@@ -1,5 +1,5 @@
--- ResealKintoneStore: store re-sealed API tokens. $1 tenants, $2 the
--- sealed values read (under ResealKintoneLock's lock), $3 the same
+-- StoreKintoneSecrets: store re-sealed API tokens. $1 tenants, $2 the
+-- sealed values read (under LockKintoneSecrets' lock), $3 the same
 -- secrets sealed under the current key. Its row count is how many were stored.
 --
 -- The secret itself does not change, so neither do updated_at (the settings

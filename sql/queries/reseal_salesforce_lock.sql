@@ -1,4 +1,4 @@
--- ResealSalesforceLock: lock the next batch of up to $2 sealed Salesforce
+-- LockSalesforceSecrets: lock the next batch of up to $2 sealed Salesforce
 -- client secrets, in tenant order after tenant $1 ('' for the first), for
 -- `syncd rotate-secrets` to re-seal in the same transaction. Call again with
 -- the last tenant returned until fewer than $2 rows come back.

@@ -1,5 +1,5 @@
--- ResealSalesforceStore: store re-sealed client secrets. $1 tenants, $2 the
--- sealed values read (under ResealSalesforceLock's lock), $3 the same
+-- StoreSalesforceSecrets: store re-sealed client secrets. $1 tenants, $2 the
+-- sealed values read (under LockSalesforceSecrets' lock), $3 the same
 -- secrets sealed under the current key. Its row count is how many were stored.
 --
 -- The secret itself does not change, so neither do updated_at (the settings

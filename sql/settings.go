@@ -1,0 +1,202 @@
+package sql
+
+import (
+	"context"
+	_ "embed"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Integration settings: each tenant's Salesforce (salesforce_settings) and
+// Kintone (kintone_settings) settings, their secrets sealed (package
+// secrets), and the re-sealing of those secrets under a new key.
+
+// SalesforceSettings is a row of salesforce_settings.
+type SalesforceSettings struct {
+	Enabled     bool
+	InstanceURL string
+	ClientID    string
+	// ClientSecretSealed is the sealed client secret; nil when none is
+	// stored.
+	ClientSecretSealed []byte
+	ObjectType         string
+	ExternalIDField    *string // nil when none is set
+	Attention          string  // "" when the settings are not marked
+	AttentionAt        *time.Time
+	UpdatedAt          time.Time // the settings version
+	UpdatedBy          string
+	LinkWho            bool
+	AssignOwner        bool
+	PhoneFields        []string
+	WhoField           string // "" when unset
+	OwnerField         string // "" when unset
+}
+
+//go:embed queries/salesforce_settings_get.sql
+var salesforceSettingsGetSQL string
+
+// GetSalesforceSettings reads the tenant's Salesforce settings;
+// pgx.ErrNoRows when none are stored.
+func GetSalesforceSettings(ctx context.Context, db DBTX, tenantID string) (SalesforceSettings, error) {
+	var v SalesforceSettings
+	err := db.QueryRow(ctx, salesforceSettingsGetSQL, tenantID).Scan(
+		&v.Enabled, &v.InstanceURL, &v.ClientID, &v.ClientSecretSealed, &v.ObjectType, &v.ExternalIDField,
+		&v.Attention, &v.AttentionAt, &v.UpdatedAt, &v.UpdatedBy,
+		&v.LinkWho, &v.AssignOwner, &v.PhoneFields, &v.WhoField, &v.OwnerField)
+	return v, err
+}
+
+//go:embed queries/salesforce_settings_save.sql
+var salesforceSettingsSaveSQL string
+
+// SaveSalesforceSettingsParams are the Salesforce settings to store.
+type SaveSalesforceSettingsParams struct {
+	TenantID    string
+	Enabled     bool
+	InstanceURL string
+	ClientID    string
+	// ClientSecretSealed replaces the stored secret; nil keeps it.
+	ClientSecretSealed []byte
+	ObjectType         string
+	ExternalIDField    *string // nil for none
+	UpdatedBy          string  // who saved
+	// The call matching settings: nil keeps the stored value (off, none or
+	// unset for new settings); "" unsets WhoField and OwnerField.
+	LinkWho     *bool
+	AssignOwner *bool
+	PhoneFields *[]string
+	WhoField    *string
+	OwnerField  *string
+}
+
+// SaveSalesforceSettings stores the tenant's Salesforce settings, clearing
+// any attention mark and moving the settings version (UpdatedAt).
+func SaveSalesforceSettings(ctx context.Context, db DBTX, p SaveSalesforceSettingsParams) error {
+	_, err := db.Exec(ctx, salesforceSettingsSaveSQL,
+		p.TenantID, p.Enabled, p.InstanceURL, p.ClientID, p.ClientSecretSealed, p.ObjectType, p.ExternalIDField, p.UpdatedBy,
+		p.LinkWho, p.AssignOwner, p.PhoneFields, p.WhoField, p.OwnerField)
+	return err
+}
+
+//go:embed queries/salesforce_attention_mark.sql
+var salesforceAttentionMarkSQL string
+
+// MarkSalesforceAttention records that Salesforce refused the tenant's
+// credentials (reason says how), unless the settings changed since version
+// (their UpdatedAt) was read or are marked already.
+func MarkSalesforceAttention(ctx context.Context, db DBTX, tenantID string, version time.Time, reason string) error {
+	_, err := db.Exec(ctx, salesforceAttentionMarkSQL, tenantID, version, reason)
+	return err
+}
+
+// KintoneSettings is a row of kintone_settings.
+type KintoneSettings struct {
+	Enabled bool
+	BaseURL string
+	AppID   int64
+	// APITokenSealed is the sealed API token; nil when none is stored.
+	APITokenSealed []byte
+	Attention      string // "" when the settings are not marked
+	AttentionAt    *time.Time
+	UpdatedAt      time.Time // the settings version
+	UpdatedBy      string
+}
+
+//go:embed queries/kintone_settings_get.sql
+var kintoneSettingsGetSQL string
+
+// GetKintoneSettings reads the tenant's Kintone settings; pgx.ErrNoRows
+// when none are stored.
+func GetKintoneSettings(ctx context.Context, db DBTX, tenantID string) (KintoneSettings, error) {
+	var v KintoneSettings
+	err := db.QueryRow(ctx, kintoneSettingsGetSQL, tenantID).Scan(
+		&v.Enabled, &v.BaseURL, &v.AppID, &v.APITokenSealed, &v.Attention, &v.AttentionAt, &v.UpdatedAt, &v.UpdatedBy)
+	return v, err
+}
+
+//go:embed queries/kintone_settings_save.sql
+var kintoneSettingsSaveSQL string
+
+// SaveKintoneSettingsParams are the Kintone settings to store.
+type SaveKintoneSettingsParams struct {
+	TenantID string
+	Enabled  bool
+	BaseURL  string
+	AppID    int64
+	// APITokenSealed replaces the stored token; nil keeps it.
+	APITokenSealed []byte
+	UpdatedBy      string // who saved
+}
+
+// SaveKintoneSettings stores the tenant's Kintone settings, clearing any
+// attention mark and moving the settings version (UpdatedAt).
+func SaveKintoneSettings(ctx context.Context, db DBTX, p SaveKintoneSettingsParams) error {
+	_, err := db.Exec(ctx, kintoneSettingsSaveSQL, p.TenantID, p.Enabled, p.BaseURL, p.AppID, p.APITokenSealed, p.UpdatedBy)
+	return err
+}
+
+//go:embed queries/kintone_attention_mark.sql
+var kintoneAttentionMarkSQL string
+
+// MarkKintoneAttention is MarkSalesforceAttention for Kintone: Kintone
+// refused the tenant's API token.
+func MarkKintoneAttention(ctx context.Context, db DBTX, tenantID string, version time.Time, reason string) error {
+	_, err := db.Exec(ctx, kintoneAttentionMarkSQL, tenantID, version, reason)
+	return err
+}
+
+// SealedSecret is a tenant's secret as stored, sealed.
+type SealedSecret struct {
+	TenantID string
+	Sealed   []byte
+}
+
+func lockSealed(ctx context.Context, db DBTX, query, afterTenant string, limit int) ([]SealedSecret, error) {
+	rows, _ := db.Query(ctx, query, afterTenant, limit)
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (SealedSecret, error) {
+		var s SealedSecret
+		err := row.Scan(&s.TenantID, &s.Sealed)
+		return s, err
+	})
+}
+
+//go:embed queries/reseal_salesforce_lock.sql
+var resealSalesforceLockSQL string
+
+// LockSalesforceSecrets locks, for re-sealing in db's transaction, the next
+// limit sealed Salesforce client secrets in tenant order after afterTenant
+// ("" for the first). Call again with the last tenant returned until fewer
+// than limit come back.
+func LockSalesforceSecrets(ctx context.Context, db DBTX, afterTenant string, limit int) ([]SealedSecret, error) {
+	return lockSealed(ctx, db, resealSalesforceLockSQL, afterTenant, limit)
+}
+
+//go:embed queries/reseal_salesforce_store.sql
+var resealSalesforceStoreSQL string
+
+// StoreSalesforceSecrets stores re-sealed client secrets: for each tenant
+// tenants[i], resealed[i] replaces sealed[i], the value read under
+// LockSalesforceSecrets' lock. It returns how many were stored. The
+// settings version does not change.
+func StoreSalesforceSecrets(ctx context.Context, db DBTX, tenants []string, sealed, resealed [][]byte) (int64, error) {
+	tag, err := db.Exec(ctx, resealSalesforceStoreSQL, tenants, sealed, resealed)
+	return tag.RowsAffected(), err
+}
+
+//go:embed queries/reseal_kintone_lock.sql
+var resealKintoneLockSQL string
+
+// LockKintoneSecrets is LockSalesforceSecrets for Kintone API tokens.
+func LockKintoneSecrets(ctx context.Context, db DBTX, afterTenant string, limit int) ([]SealedSecret, error) {
+	return lockSealed(ctx, db, resealKintoneLockSQL, afterTenant, limit)
+}
+
+//go:embed queries/reseal_kintone_store.sql
+var resealKintoneStoreSQL string
+
+// StoreKintoneSecrets is StoreSalesforceSecrets for Kintone API tokens.
+func StoreKintoneSecrets(ctx context.Context, db DBTX, tenants []string, sealed, resealed [][]byte) (int64, error) {
+	tag, err := db.Exec(ctx, resealKintoneStoreSQL, tenants, sealed, resealed)
+	return tag.RowsAffected(), err
+}

@@ -170,6 +170,9 @@ func (w Writer) Enqueue(ctx context.Context, q Querier, ev Event) (int64, error)
 	}
 	fn := pgx.Identifier{schema, "enqueue"}.Sanitize()
 
+	// Inline, not in sql/queries, on purpose: the statement names syncd's
+	// schema, for the pipeline's connections, whose search_path is not
+	// syncd's (every file in sql/ is written without a schema name).
 	var id int64
 	err = q.QueryRow(ctx, "SELECT "+fn+"(tenant_id => $1, call_id => $2, event => $3, payload => $4)",
 		ev.TenantID, ev.CallID, string(ev.Type), string(payload)).Scan(&id)

@@ -68,22 +68,18 @@ func NewBackfill(pool *pgxpool.Pool, cfg *BackfillConfig) (*Backfill, error) {
 // (settings.ErrNotFound for an unknown tenant), and otherwise returns how
 // many skipped rows there are.
 func (b *Backfill) Check(ctx context.Context) (skipped int, err error) {
-	var pack, integration bool
-	err = b.pool.QueryRow(ctx, syncdsql.BackfillCheck, b.cfg.TenantID).Scan(&pack, &integration)
+	check, err := syncdsql.CheckBackfill(ctx, b.pool, b.cfg.TenantID)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return 0, settings.ErrNotFound
 	case err != nil:
 		return 0, err
-	case !pack:
+	case !check.AuditExportPack:
 		return 0, fmt.Errorf("tenant %q has no Audit & Export Pack: the rows would be skipped again", b.cfg.TenantID)
-	case !integration:
+	case !check.IntegrationEnabled:
 		return 0, fmt.Errorf("tenant %q has no integration enabled: the rows would be skipped again", b.cfg.TenantID)
 	}
-	if err := b.pool.QueryRow(ctx, syncdsql.BackfillCount, b.cfg.TenantID, b.cfg.Since).Scan(&skipped); err != nil {
-		return 0, err
-	}
-	return skipped, nil
+	return syncdsql.CountSkipped(ctx, b.pool, b.cfg.TenantID, b.cfg.Since)
 }
 
 // Run hands the rows back, BatchSize a transaction, each of which wakes the
@@ -95,16 +91,12 @@ func (b *Backfill) Run(ctx context.Context, progress func(done int)) (int, error
 	for {
 		var ids []int64
 		err := pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
-			rows, err := tx.Query(ctx, syncdsql.Backfill, b.cfg.TenantID, b.cfg.Since, b.cfg.BatchSize, last)
+			var err error
+			ids, err = syncdsql.Backfill(ctx, tx, b.cfg.TenantID, b.cfg.Since, b.cfg.BatchSize, last)
 			if err != nil {
 				return err
 			}
-			ids, err = pgx.CollectRows(rows, pgx.RowTo[int64])
-			if err != nil {
-				return err
-			}
-			_, err = tx.Exec(ctx, syncdsql.OutboxNotify, outboxChannel(b.cfg.Schema))
-			return err
+			return syncdsql.Notify(ctx, tx, outboxChannel(b.cfg.Schema))
 		})
 		if err != nil {
 			return total, fmt.Errorf("backfill after row %d: %w", last, err)
@@ -123,6 +115,6 @@ func (b *Backfill) Run(ctx context.Context, progress func(done int)) (int, error
 // Status says how many of the tenant's outbox rows written since Since
 // wait for dispatch, and how many of its calls wait for a push.
 func (b *Backfill) Status(ctx context.Context) (undispatched, pending int, err error) {
-	err = b.pool.QueryRow(ctx, syncdsql.BackfillStatus, b.cfg.TenantID, b.cfg.Since).Scan(&undispatched, &pending)
-	return undispatched, pending, err
+	st, err := syncdsql.GetBackfillStatus(ctx, b.pool, b.cfg.TenantID, b.cfg.Since)
+	return st.Undispatched, st.Pending, err
 }

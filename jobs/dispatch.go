@@ -41,35 +41,22 @@ func (c *Client) Dispatch(ctx context.Context) (DispatchResult, error) {
 func (c *Client) dispatchBatch(ctx context.Context) (DispatchResult, error) {
 	var res DispatchResult
 	err := pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, syncdsql.Dispatch, c.cfg.DispatchBatchSize)
+		rows, err := syncdsql.Dispatch(ctx, tx, c.cfg.DispatchBatchSize)
 		if err != nil {
 			return err
 		}
 		var orgs []org
 		seen := map[org]bool{}
-		for rows.Next() {
-			var (
-				id               int64
-				tenantID, callID string
-				outcome          string
-				target           *string
-				queuedOutboxID   *int64
-			)
-			if err := rows.Scan(&id, &tenantID, &callID, &outcome, &target, &queuedOutboxID); err != nil {
-				return err
-			}
+		for _, row := range rows {
 			res.Claimed++
-			if target == nil {
+			if row.Target == nil {
 				continue
 			}
 			res.Pushes++
-			if o := (org{tenantID, *target}); !seen[o] {
+			if o := (org{row.TenantID, *row.Target}); !seen[o] {
 				seen[o] = true
 				orgs = append(orgs, o)
 			}
-		}
-		if err := rows.Err(); err != nil {
-			return err
 		}
 		return c.ensurePushJobs(ctx, tx, orgs, 0)
 	})
@@ -113,52 +100,46 @@ func (c *Client) ensurePushJobs(ctx context.Context, tx pgx.Tx, orgs []org, self
 		return err
 	}
 	tenants, targets := orgArrays(orgs)
-	rows, err := tx.Query(ctx, syncdsql.PushJobsOwed, tenants, targets, c.cfg.TenantConcurrency*c.cfg.BatchSize,
-		c.cfg.BudgetHoldShare, c.cfg.BudgetHoldSnooze.Seconds(), c.cfg.BudgetSlowShare, c.cfg.LeaseTime.Seconds(), self)
+	rows, err := syncdsql.PushJobsOwed(ctx, tx, syncdsql.PushJobsOwedParams{
+		Tenants:         tenants,
+		Targets:         targets,
+		ClaimableCap:    c.cfg.TenantConcurrency * c.cfg.BatchSize,
+		BudgetHoldShare: c.cfg.BudgetHoldShare,
+		BudgetHoldFor:   c.cfg.BudgetHoldSnooze,
+		BudgetSlowShare: c.cfg.BudgetSlowShare,
+		Lease:           c.cfg.LeaseTime,
+		SelfJobID:       self,
+	})
 	if err != nil {
 		return err
 	}
 	var params []river.InsertManyParams
-	for rows.Next() {
-		var (
-			o                                  org
-			claimable, heldSlots, due, waiting int
-			nextDue                            *time.Time
-			held, slow                         bool
-		)
-		if err := rows.Scan(&o.tenantID, &o.target, &claimable, &nextDue, &heldSlots, &due, &waiting, &held, &slow); err != nil {
-			rows.Close()
-			return err
-		}
-		args, err := o.pushArgs()
+	for _, row := range rows {
+		args, err := org{row.TenantID, row.Target}.pushArgs()
 		if err != nil {
-			rows.Close()
 			return err
 		}
-		if held {
+		if row.Held {
 			// One job waits with the tenant (it snoozes until the hold
 			// ends, visible in the River UI); more would only snooze too.
-			if waiting == 0 && (claimable > 0 || nextDue != nil) {
+			if row.JobsWaiting == 0 && (row.Claimable > 0 || row.NextDue != nil) {
 				params = append(params, river.InsertManyParams{Args: args})
 			}
 			continue
 		}
 		limit := c.cfg.TenantConcurrency
-		if slow {
+		if row.Slow {
 			limit = 1
 		}
 		switch {
-		case claimable > 0:
-			want := min(limit-heldSlots, (claimable+c.cfg.BatchSize-1)/c.cfg.BatchSize) - due
+		case row.Claimable > 0:
+			want := min(limit-row.HeldSlots, (row.Claimable+c.cfg.BatchSize-1)/c.cfg.BatchSize) - row.JobsDue
 			for range max(want, 0) {
 				params = append(params, river.InsertManyParams{Args: args})
 			}
-		case nextDue != nil && waiting == 0 && heldSlots == 0:
-			params = append(params, river.InsertManyParams{Args: args, InsertOpts: &river.InsertOpts{ScheduledAt: *nextDue}})
+		case row.NextDue != nil && row.JobsWaiting == 0 && row.HeldSlots == 0:
+			params = append(params, river.InsertManyParams{Args: args, InsertOpts: &river.InsertOpts{ScheduledAt: *row.NextDue}})
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	if len(params) == 0 {
 		return nil
@@ -172,8 +153,7 @@ func (c *Client) ensurePushJobs(ctx context.Context, tx pgx.Tx, orgs []org, self
 // lockOrgs takes the orgs' locks until tx ends (push_jobs_lock.sql).
 func lockOrgs(ctx context.Context, tx pgx.Tx, orgs []org) error {
 	tenants, targets := orgArrays(orgs)
-	_, err := tx.Exec(ctx, syncdsql.PushJobsLock, tenants, targets)
-	return err
+	return syncdsql.LockPushJobs(ctx, tx, tenants, targets)
 }
 
 // orgArrays returns the orgs' tenants and targets as two arrays, for SQL.
@@ -191,16 +171,13 @@ func orgArrays(orgs []org) (tenants, targets []string) {
 // analysis. The daemon sweeps every DispatchInterval.
 func (c *Client) Sweep(ctx context.Context) error {
 	err := pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, syncdsql.PendingOrgs)
+		pending, err := syncdsql.PendingOrgs(ctx, tx)
 		if err != nil {
 			return err
 		}
-		orgs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (org, error) {
-			var o org
-			return o, row.Scan(&o.tenantID, &o.target)
-		})
-		if err != nil {
-			return err
+		orgs := make([]org, len(pending))
+		for i, o := range pending {
+			orgs[i] = org{o.TenantID, o.Target}
 		}
 		return c.ensurePushJobs(ctx, tx, orgs, 0)
 	})
@@ -265,7 +242,7 @@ func outboxChannel(schema string) string { return schema + ".outbox" }
 // dispatch loop on every notification, reconnecting with backoff when the
 // connection fails.
 func (c *Client) listen(ctx context.Context) {
-	channel := pgx.Identifier{outboxChannel(c.cfg.Schema)}.Sanitize()
+	channel := outboxChannel(c.cfg.Schema)
 	var failures int
 	for {
 		err := c.listenOnce(ctx, channel, func() { failures = 0 })
@@ -286,7 +263,7 @@ func (c *Client) listenOnce(ctx context.Context, channel string, connected func(
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
+	if err := syncdsql.Listen(ctx, conn, channel); err != nil {
 		return err
 	}
 	connected()

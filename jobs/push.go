@@ -375,8 +375,7 @@ func (c *Client) orgGate(ctx context.Context, targetName, tenantID string) (g ga
 
 // takeSlot takes one of the org's limit request slots for job jobID.
 func (c *Client) takeSlot(ctx context.Context, tx pgx.Tx, targetName, tenantID string, jobID int64, limit int) (int, bool, error) {
-	var slot int
-	err := tx.QueryRow(ctx, syncdsql.PushSlotTake, tenantID, targetName, jobID, limit, c.cfg.LeaseTime.Seconds()).Scan(&slot)
+	slot, err := syncdsql.TakePushSlot(ctx, tx, tenantID, targetName, jobID, limit, c.cfg.LeaseTime)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return -1, false, nil
 	}
@@ -404,7 +403,7 @@ func (c *Client) keepLeases(ctx context.Context, targetName, tenantID string, jo
 				return
 			case <-tick.C:
 			}
-			_, err := c.pool.Exec(ctx, syncdsql.PushRenew, tenantID, targetName, jobID, slot, c.cfg.LeaseTime.Seconds())
+			_, err := syncdsql.RenewPushLeases(ctx, c.pool, tenantID, targetName, jobID, slot, c.cfg.LeaseTime)
 			switch {
 			case err == nil:
 				renewed = time.Now()
@@ -440,29 +439,23 @@ func (c *Client) claim(ctx context.Context, tx pgx.Tx, targetName, tenantID stri
 		}
 		region = tn.DefaultRegion
 	}
-	rows, err := tx.Query(ctx, syncdsql.PushClaim, tenantID, targetName, jobID, c.cfg.BatchSize, c.cfg.LeaseTime.Seconds())
+	claimed, err := syncdsql.ClaimPushCalls(ctx, tx, tenantID, targetName, jobID, c.cfg.BatchSize, c.cfg.LeaseTime)
 	if err != nil {
 		return nil, fmt.Errorf("claim calls: %w", err)
 	}
 	var items []*pushItem
-	for rows.Next() {
-		it := &pushItem{loc: loc, region: region}
-		var (
-			recordID, objectType, whoID *string
-			payload                     []byte
-			committed                   *time.Time
-		)
-		if err := rows.Scan(&it.callID, &recordID, &objectType, &it.fresh, &it.attempts, &it.outboxID, &payload, &committed, &whoID); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("claim calls: %w", err)
+	for _, cl := range claimed {
+		it := &pushItem{
+			loc: loc, region: region,
+			callID: cl.CallID, fresh: cl.Fresh, attempts: cl.Attempts, outboxID: cl.QueuedOutboxID,
+			recordID: deref(cl.RecordID), objectType: deref(cl.ObjectType), priorWhoID: deref(cl.WhoID),
 		}
-		it.recordID, it.objectType, it.priorWhoID = deref(recordID), deref(objectType), deref(whoID)
 		switch {
-		case payload == nil || committed == nil:
+		case cl.Payload == nil || cl.CreatedAt == nil:
 			it.fail(fmt.Errorf("outbox row %d of the call is gone; a newer analysis or syncd.resync pushes it", it.outboxID), crm.ClassData, "")
 		default:
-			it.committed = *committed
-			if err := json.Unmarshal(payload, &it.payload); err != nil {
+			it.committed = *cl.CreatedAt
+			if err := json.Unmarshal(cl.Payload, &it.payload); err != nil {
 				it.fail(fmt.Errorf("outbox row %d: the payload cannot be read: %v", it.outboxID, err), crm.ClassData, "")
 			}
 			it.payload.CallID = it.callID
@@ -471,9 +464,6 @@ func (c *Client) claim(ctx context.Context, tx pgx.Tx, targetName, tenantID stri
 			it.result.public = it.result.err.Error() // our own words, no call content
 		}
 		items = append(items, it)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("claim calls: %w", err)
 	}
 	return items, nil
 }
@@ -488,11 +478,11 @@ func (c *Client) markInDoubt(ctx context.Context, targetName, tenantID string, j
 	for i, it := range items {
 		calls[i] = it.callID
 	}
-	tag, err := c.pool.Exec(ctx, syncdsql.PushInDoubt, tenantID, targetName, jobID, calls, c.cfg.InDoubtWait.Seconds())
+	marked, err := syncdsql.MarkPushInDoubt(ctx, c.pool, tenantID, targetName, jobID, calls, c.cfg.InDoubtWait)
 	if err != nil {
 		return fmt.Errorf("mark create in doubt: %w", err)
 	}
-	if int(tag.RowsAffected()) != len(items) {
+	if int(marked) != len(items) {
 		return errLeaseLost
 	}
 	return nil
@@ -542,14 +532,17 @@ func store[T pushJobArgs](ctx context.Context, c *Client, targetName, tenantID s
 	}
 	err := pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
 		if n > 0 {
-			if _, err := tx.Exec(ctx, syncdsql.PushStore, tenantID, targetName, job.ID,
-				calls, outcomes, recordIDs, objectTypes, outboxIDs, messages, retryAfter, inDoubt,
-				matches, whoIDs, whoTypes, ownerIDs, ownerNotes); err != nil {
+			if err := syncdsql.StorePushOutcomes(ctx, tx, syncdsql.PushStoreParams{
+				TenantID: tenantID, Target: targetName, JobID: job.ID,
+				CallIDs: calls, Outcomes: outcomes, RecordIDs: recordIDs, ObjectTypes: objectTypes,
+				OutboxIDs: outboxIDs, Errors: messages, RetryAfter: retryAfter, InDoubt: inDoubt,
+				Matches: matches, WhoIDs: whoIDs, WhoTypes: whoTypes, OwnerIDs: ownerIDs, OwnerNotes: ownerNotes,
+			}); err != nil {
 				return err
 			}
 		}
 		if out.Slot >= 0 {
-			if _, err := tx.Exec(ctx, syncdsql.PushSlotRelease, tenantID, targetName, job.ID, out.Slot); err != nil {
+			if err := syncdsql.ReleasePushSlot(ctx, tx, tenantID, targetName, job.ID, out.Slot); err != nil {
 				return err
 			}
 		}

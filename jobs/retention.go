@@ -36,12 +36,12 @@ func (w *RetentionWorker) Work(ctx context.Context, job *river.Job[RetentionArgs
 func (c *Client) DeleteOldOutbox(ctx context.Context) (int64, error) {
 	var total int64
 	for {
-		tag, err := c.pool.Exec(ctx, syncdsql.Retention, c.cfg.OutboxRetention.Seconds(), retentionBatch, c.cfg.SkippedRetention.Seconds())
+		n, err := syncdsql.DeleteOldOutbox(ctx, c.pool, c.cfg.OutboxRetention, retentionBatch, c.cfg.SkippedRetention)
 		if err != nil {
 			return total, fmt.Errorf("jobs: outbox retention: %w", err)
 		}
-		total += tag.RowsAffected()
-		if tag.RowsAffected() < retentionBatch {
+		total += n
+		if n < retentionBatch {
 			return total, nil
 		}
 	}

@@ -1,6 +1,16 @@
 // Package sql holds syncd's SQL as plain, commented .sql files that an
 // operator can read: the schema migrations applied by `syncd migrate`, and
-// the named queries the daemon runs.
+// every statement the daemon runs, one named file each under queries/.
+//
+// Each query is reached through a typed function (GetOrgState,
+// ClaimPushCalls, StorePushOutcomes, ...) that takes a [DBTX], so the
+// caller chooses the transaction, and whose parameters, or Params struct
+// fields, name what the statement's $1, $2, ... are; rows come back as
+// structs with named fields. The SQL text itself is unexported: no other
+// package builds or copies a statement. The files are grouped by what
+// they serve: dispatch.go, push.go, org.go, retention.go, backfill.go,
+// notify.go (the daemon's jobs), tenants.go and settings.go (tenants and
+// their CRM settings), calls.go (the admin API's call log) and metrics.go.
 //
 // Import it under an alias so it never reads like database/sql:
 //

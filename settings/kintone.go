@@ -61,58 +61,39 @@ func (s *Store) validateKintone(in KintoneInput) (KintoneInput, error) {
 // in.Enabled, and only then stores the settings, token sealed. Like
 // SaveSalesforce it clears any attention mark and runs Config.AfterSave.
 func (s *Store) SaveKintone(ctx context.Context, tenantID string, in KintoneInput, by string) (*Kintone, error) {
-	in, err := s.validateKintone(in)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.checkTenant(ctx, tenantID, in.Enabled); err != nil {
-		return nil, err
-	}
+	return save(ctx, s, kintoneIntegration, tenantID, in, by)
+}
 
-	var sealed []byte
-	var token string
-	if in.APIToken != nil {
-		token = *in.APIToken
-		sealed = s.keys.Seal(token, secrets.KintoneAPIToken(tenantID))
-	} else if in.Enabled {
-		_, cfg, err := s.KintoneConfig(ctx, tenantID)
-		if errors.Is(err, ErrNotFound) || (err == nil && cfg.APIToken == "") {
-			return nil, &ValidationError{"api_token", "is required to enable the integration"}
-		}
-		if err != nil {
-			return nil, err
-		}
-		token = cfg.APIToken
-	}
-
-	if in.Enabled {
-		client, err := kintone.NewClient(&kintone.Config{
-			BaseURL: in.BaseURL, AppID: in.AppID, APIToken: token,
-			AllowInsecureLoopback: s.cfg.AllowInsecureURLs, Transport: s.cfg.Transport, Timeout: s.cfg.CheckTimeout,
-		})
-		if err != nil {
-			return nil, err
-		}
-		checkCtx, cancel := s.withCheckTimeout(ctx)
-		defer cancel()
-		if _, err := client.Fields(checkCtx); err != nil {
-			return nil, kintoneCheckError(in.BaseURL, err)
-		}
-	}
-
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		err := syncdsql.SaveKintoneSettings(ctx, tx, syncdsql.SaveKintoneSettingsParams{
+// kintoneIntegration is how Kintone settings are saved.
+var kintoneIntegration = &integration[KintoneInput, Kintone]{
+	target: "kintone", secretName: "kintone api token", secretField: "api_token",
+	purpose:  secrets.KintoneAPIToken,
+	validate: (*Store).validateKintone,
+	input:    func(in KintoneInput) (bool, *string) { return in.Enabled, in.APIToken },
+	load:     (*Store).loadKintone,
+	check:    (*Store).checkKintone,
+	upsert: func(ctx context.Context, tx pgx.Tx, tenantID string, in KintoneInput, sealed []byte, by string) error {
+		return syncdsql.SaveKintoneSettings(ctx, tx, syncdsql.SaveKintoneSettingsParams{
 			TenantID: tenantID, Enabled: in.Enabled, BaseURL: in.BaseURL, AppID: in.AppID, APITokenSealed: sealed, UpdatedBy: by,
 		})
-		if err != nil {
-			return err
-		}
-		return s.afterSave(ctx, tx, tenantID, "kintone")
+	},
+}
+
+// checkKintone reads the app's fields with token.
+func (s *Store) checkKintone(ctx context.Context, in KintoneInput, token string) error {
+	client, err := kintone.NewClient(&kintone.Config{
+		BaseURL: in.BaseURL, AppID: in.AppID, APIToken: token,
+		AllowInsecureLoopback: s.cfg.AllowInsecureURLs, Transport: s.cfg.Transport, Timeout: s.cfg.CheckTimeout,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("settings: save kintone settings of %q: %w", tenantID, err)
+		return err
 	}
-	return s.Kintone(ctx, tenantID)
+	checkCtx, cancel := s.withCheckTimeout(ctx)
+	defer cancel()
+	if _, err := client.Fields(checkCtx); err != nil {
+		return kintoneCheckError(in.BaseURL, err)
+	}
+	return nil
 }
 
 // kintoneCheckError explains a failed check against the app to an admin.
@@ -154,11 +135,9 @@ func (s *Store) KintoneConfig(ctx context.Context, tenantID string) (*Kintone, k
 		return nil, kintone.Config{}, err
 	}
 	cfg := kintone.Config{BaseURL: v.BaseURL, AppID: v.AppID, AllowInsecureLoopback: s.cfg.AllowInsecureURLs, Transport: s.cfg.Transport}
-	if sealed != nil {
-		cfg.APIToken, err = s.keys.Open(sealed, secrets.KintoneAPIToken(tenantID))
-		if err != nil {
-			return nil, kintone.Config{}, fmt.Errorf("settings: kintone api token of %q: %w", tenantID, err)
-		}
+	cfg.APIToken, err = s.openSecret(kintoneIntegration.secretName, secrets.KintoneAPIToken, tenantID, sealed)
+	if err != nil {
+		return nil, kintone.Config{}, err
 	}
 	return v, cfg, nil
 }
@@ -166,12 +145,9 @@ func (s *Store) KintoneConfig(ctx context.Context, tenantID string) (*Kintone, k
 // loadKintone reads the tenant's settings and its sealed API token (nil
 // when none is stored).
 func (s *Store) loadKintone(ctx context.Context, tenantID string) (*Kintone, []byte, error) {
-	row, err := syncdsql.GetKintoneSettings(ctx, s.pool, tenantID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil, ErrNotFound
-	}
+	row, err := getSettings(ctx, s, "kintone", tenantID, syncdsql.GetKintoneSettings)
 	if err != nil {
-		return nil, nil, fmt.Errorf("settings: kintone settings of %q: %w", tenantID, err)
+		return nil, nil, err
 	}
 	v := &Kintone{TenantID: tenantID, Enabled: row.Enabled, BaseURL: row.BaseURL, AppID: row.AppID,
 		APITokenSet: row.APITokenSealed != nil, Attention: row.Attention, AttentionAt: row.AttentionAt,
@@ -181,10 +157,7 @@ func (s *Store) loadKintone(ctx context.Context, tenantID string) (*Kintone, []b
 
 // MarkKintoneAttention is MarkSalesforceAttention for Kintone.
 func (s *Store) MarkKintoneAttention(ctx context.Context, tenantID string, version time.Time, reason string) error {
-	if err := syncdsql.MarkKintoneAttention(ctx, s.pool, tenantID, version, reason); err != nil {
-		return fmt.Errorf("settings: mark kintone settings of %q: %w", tenantID, err)
-	}
-	return nil
+	return s.markAttention(ctx, "kintone", syncdsql.MarkKintoneAttention, tenantID, version, reason)
 }
 
 // KintoneReport is what "Test connection" found for Kintone.

@@ -169,71 +169,51 @@ const MaxPhoneFields = 5
 // (which lets the tenant's waiting pushes run at once) in the same
 // transaction. by is who saved (the admin's token subject or the operator).
 func (s *Store) SaveSalesforce(ctx context.Context, tenantID string, in SalesforceInput, by string) (*Salesforce, error) {
-	in, err := s.validateSalesforce(in)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.checkTenant(ctx, tenantID, in.Enabled); err != nil {
-		return nil, err
-	}
+	return save(ctx, s, salesforceIntegration, tenantID, in, by)
+}
 
-	var sealed []byte
-	var secret string
-	if in.ClientSecret != nil {
-		secret = *in.ClientSecret
-		sealed = s.keys.Seal(secret, secrets.SalesforceClientSecret(tenantID))
-	} else if in.Enabled {
-		// Keep the stored secret; the check needs it in clear.
-		_, cfg, err := s.SalesforceConfig(ctx, tenantID)
-		if errors.Is(err, ErrNotFound) || (err == nil && cfg.ClientSecret == "") {
-			return nil, &ValidationError{"client_secret", "is required to enable the integration"}
+// salesforceIntegration is how Salesforce settings are saved.
+var salesforceIntegration = &integration[SalesforceInput, Salesforce]{
+	target: "salesforce", secretName: "salesforce client secret", secretField: "client_secret",
+	purpose:  secrets.SalesforceClientSecret,
+	validate: (*Store).validateSalesforce,
+	input:    func(in SalesforceInput) (bool, *string) { return in.Enabled, in.ClientSecret },
+	load:     (*Store).loadSalesforce,
+	check:    (*Store).checkSalesforce,
+	upsert: func(ctx context.Context, tx pgx.Tx, tenantID string, in SalesforceInput, sealed []byte, by string) error {
+		var extField *string
+		if in.ExternalIDField != "" {
+			extField = &in.ExternalIDField
 		}
-		if err != nil {
-			return nil, err
-		}
-		secret = cfg.ClientSecret
-	}
-
-	if in.Enabled {
-		client, err := salesforce.NewClient(&salesforce.Config{
-			InstanceURL:           in.InstanceURL,
-			ClientID:              in.ClientID,
-			ClientSecret:          secret,
-			AllowInsecureLoopback: s.cfg.AllowInsecureURLs,
-			Transport:             s.cfg.Transport,
-			Timeout:               s.cfg.CheckTimeout,
-		})
-		if err != nil {
-			return nil, err
-		}
-		defer client.Close()
-		checkCtx, cancel := s.withCheckTimeout(ctx)
-		defer cancel()
-		if err := client.CheckCredentials(checkCtx); err != nil {
-			return nil, salesforceCheckError(in.InstanceURL, err)
-		}
-	}
-
-	var extField *string
-	if in.ExternalIDField != "" {
-		extField = &in.ExternalIDField
-	}
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		err := syncdsql.SaveSalesforceSettings(ctx, tx, syncdsql.SaveSalesforceSettingsParams{
+		return syncdsql.SaveSalesforceSettings(ctx, tx, syncdsql.SaveSalesforceSettingsParams{
 			TenantID: tenantID, Enabled: in.Enabled, InstanceURL: in.InstanceURL, ClientID: in.ClientID,
 			ClientSecretSealed: sealed, ObjectType: in.ObjectType, ExternalIDField: extField, UpdatedBy: by,
 			LinkWho: in.LinkWho, AssignOwner: in.AssignOwner, PhoneFields: in.PhoneFields,
 			WhoField: in.WhoField, OwnerField: in.OwnerField,
 		})
-		if err != nil {
-			return err
-		}
-		return s.afterSave(ctx, tx, tenantID, "salesforce")
+	},
+}
+
+// checkSalesforce fetches a token with secret.
+func (s *Store) checkSalesforce(ctx context.Context, in SalesforceInput, secret string) error {
+	client, err := salesforce.NewClient(&salesforce.Config{
+		InstanceURL:           in.InstanceURL,
+		ClientID:              in.ClientID,
+		ClientSecret:          secret,
+		AllowInsecureLoopback: s.cfg.AllowInsecureURLs,
+		Transport:             s.cfg.Transport,
+		Timeout:               s.cfg.CheckTimeout,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("settings: save salesforce settings of %q: %w", tenantID, err)
+		return err
 	}
-	return s.Salesforce(ctx, tenantID)
+	defer client.Close()
+	checkCtx, cancel := s.withCheckTimeout(ctx)
+	defer cancel()
+	if err := client.CheckCredentials(checkCtx); err != nil {
+		return salesforceCheckError(in.InstanceURL, err)
+	}
+	return nil
 }
 
 // salesforceCheckError explains a failed token request to an admin.
@@ -287,11 +267,9 @@ func (s *Store) SalesforceConfig(ctx context.Context, tenantID string) (*Salesfo
 		AllowInsecureLoopback: s.cfg.AllowInsecureURLs,
 		Transport:             s.cfg.Transport,
 	}
-	if sealed != nil {
-		cfg.ClientSecret, err = s.keys.Open(sealed, secrets.SalesforceClientSecret(tenantID))
-		if err != nil {
-			return nil, salesforce.Config{}, fmt.Errorf("settings: salesforce client secret of %q: %w", tenantID, err)
-		}
+	cfg.ClientSecret, err = s.openSecret(salesforceIntegration.secretName, secrets.SalesforceClientSecret, tenantID, sealed)
+	if err != nil {
+		return nil, salesforce.Config{}, err
 	}
 	return v, cfg, nil
 }
@@ -299,12 +277,9 @@ func (s *Store) SalesforceConfig(ctx context.Context, tenantID string) (*Salesfo
 // loadSalesforce reads the tenant's settings and its sealed client secret
 // (nil when none is stored).
 func (s *Store) loadSalesforce(ctx context.Context, tenantID string) (*Salesforce, []byte, error) {
-	row, err := syncdsql.GetSalesforceSettings(ctx, s.pool, tenantID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil, ErrNotFound
-	}
+	row, err := getSettings(ctx, s, "salesforce", tenantID, syncdsql.GetSalesforceSettings)
 	if err != nil {
-		return nil, nil, fmt.Errorf("settings: salesforce settings of %q: %w", tenantID, err)
+		return nil, nil, err
 	}
 	v := &Salesforce{TenantID: tenantID, Enabled: row.Enabled, InstanceURL: row.InstanceURL, ClientID: row.ClientID,
 		ClientSecretSet: row.ClientSecretSealed != nil, ObjectType: row.ObjectType,
@@ -324,10 +299,7 @@ func (s *Store) loadSalesforce(ctx context.Context, tenantID string) (*Salesforc
 // credentials, unless the settings changed since version (their UpdatedAt)
 // was read: a push that failed with old settings must not park new ones.
 func (s *Store) MarkSalesforceAttention(ctx context.Context, tenantID string, version time.Time, reason string) error {
-	if err := syncdsql.MarkSalesforceAttention(ctx, s.pool, tenantID, version, reason); err != nil {
-		return fmt.Errorf("settings: mark salesforce settings of %q: %w", tenantID, err)
-	}
-	return nil
+	return s.markAttention(ctx, "salesforce", syncdsql.MarkSalesforceAttention, tenantID, version, reason)
 }
 
 // SalesforceReport is what "Test connection" found.

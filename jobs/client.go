@@ -267,8 +267,8 @@ func NewClient(pool *pgxpool.Pool, cfg *Config) (*Client, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &DispatchWorker{client: c})
 	river.AddWorker(workers, &RetentionWorker{client: c})
-	river.AddWorker(workers, &SalesforcePushWorker{client: c})
-	river.AddWorker(workers, &KintonePushWorker{client: c})
+	river.AddWorker(workers, &pushWorker[SalesforcePushArgs]{client: c, target: c.salesforce})
+	river.AddWorker(workers, &pushWorker[KintonePushArgs]{client: c, target: c.kintone})
 
 	c.river, err = river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Schema:        cfg.Schema,
@@ -359,7 +359,7 @@ func (c *Client) Stop(ctx context.Context) error {
 	}
 	cancel()
 	c.done.Wait()
-	defer c.salesforce.close() // once River's jobs, which use the clients, are done
+	defer c.salesforce.clients.closeAll() // once River's jobs, which use the clients, are done
 
 	err := c.river.Stop(ctx)
 	if err != nil && ctx.Err() != nil {

@@ -136,6 +136,26 @@ type callOutput struct {
 	InDoubt  bool   `json:"in_doubt,omitempty"`
 }
 
+// pushWorker works the push jobs of one target: SalesforcePushArgs (a
+// batch of the tenant's pending calls pushed to its org, SPEC §5.4) or
+// KintonePushArgs (upserted in its Kintone app by their call_id field, one
+// request at a time); either way it stores their record IDs.
+type pushWorker[T pushJobArgs] struct {
+	river.WorkerDefaults[T]
+	client *Client
+	target target
+}
+
+// Work pushes a batch.
+func (w *pushWorker[T]) Work(ctx context.Context, job *river.Job[T]) error {
+	return work(ctx, w.client, w.target, job)
+}
+
+// Timeout bounds one push job.
+func (w *pushWorker[T]) Timeout(*river.Job[T]) time.Duration {
+	return w.client.cfg.PushTimeout
+}
+
 // work runs one push job: it takes one of the org's request slots, claims
 // a batch of the tenant's pending calls, pushes them, and stores every
 // call's outcome, the job's output and completion, and the push jobs the

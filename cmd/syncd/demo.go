@@ -21,6 +21,7 @@ import (
 	"github.com/koeiq/syncd/jobs"
 	"github.com/koeiq/syncd/mapping"
 	"github.com/koeiq/syncd/migrate"
+	"github.com/koeiq/syncd/salesforce"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
 	"github.com/koeiq/syncd/secrets"
 	"github.com/koeiq/syncd/settings"
@@ -112,15 +113,26 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	// for the demo's own next time.
 	if _, err := store.SetTenant(ctx, "demo", settings.TenantChange{
 		Name: ptr("Demo Co."), AuditExportPack: ptr(true), AnalyticsEnabled: ptr(true), Timezone: ptr("Asia/Tokyo"),
+		DefaultRegion: ptr("JP"),
 	}); err != nil {
 		return err
 	}
 	if _, err := store.SaveSalesforce(ctx, "demo", settings.SalesforceInput{
 		Enabled: true, InstanceURL: org.URL(), ClientID: "demo-consumer-key", ClientSecret: &clientSecret, ObjectType: "Task",
+		LinkWho: ptr(true), AssignOwner: ptr(true),
 	}, "demo"); err != nil {
 		return fmt.Errorf("save the demo tenant's Salesforce settings: %w", err)
 	}
-	fmt.Fprintln(out, `Tenant "demo": Audit & Export Pack, analytics on, Asia/Tokyo, Salesforce Task (credentials checked, secret stored encrypted)`)
+	// The people the calls are linked to: Contacts with some of the
+	// callers' numbers, written as people type them, and the agents.
+	for i := 1; i <= *calls; i += 3 {
+		org.PutRecord("Contact", salesforce.Fields{"LastName": fmt.Sprintf("Caller %d", i), "Phone": fmt.Sprintf("03-1234-%04d", i)})
+	}
+	for _, agent := range demoAgents {
+		org.PutRecord("User", salesforce.Fields{"LastName": agent, "Username": agent + "@demo.example", "Email": agent + "@demo.example", "IsActive": true})
+	}
+	fmt.Fprintln(out, `Tenant "demo": Audit & Export Pack, analytics on, Asia/Tokyo, Salesforce Task (credentials checked, secret stored encrypted),`+
+		` calls linked to Contacts by phone (region JP) and owned by their agents`)
 
 	// The daemon.
 	client, err := jobs.NewClient(pool, &jobs.Config{Schema: *schema, Logger: logger, Settings: store})
@@ -227,8 +239,9 @@ type demo struct {
 }
 
 var (
-	intents = []string{"quote request", "renewal", "billing question", "cancellation", "technical support", "予約の変更", "complaint 😠"}
-	summary = []string{
+	demoAgents = []string{"sato", "tanaka", "suzuki"}
+	intents    = []string{"quote request", "renewal", "billing question", "cancellation", "technical support", "予約の変更", "complaint 😠"}
+	summary    = []string{
 		"Customer asked for a quote for 40 seats and a discount for annual billing.",
 		"Renewal confirmed; the customer wants the invoice sent to accounting.",
 		"Billing question about a double charge; refund promised within 5 days.",
@@ -263,8 +276,9 @@ func (d *demo) writeCalls(ctx context.Context, n int) error {
 			text = "The customer read out a card number, 4111 1111 1111 1111, to pay the overdue invoice."
 		}
 		payload := fmt.Sprintf(`{"call_id": %q, "started_at": %q, "duration_seconds": %d, "direction": "inbound",
-			"primary_intent": %q, "summary": %q, "quality_score": %d, "transcript_url": "https://app.koeiq.example/calls/%s"}`,
-			callID, started, 60+i*17, intents[i%len(intents)], text, 60+i%40, callID)
+			"primary_intent": %q, "summary": %q, "quality_score": %d, "transcript_url": "https://app.koeiq.example/calls/%s",
+			"customer_phone": "+81 3 1234 %04d", "agent_email": "%s@demo.example"}`,
+			callID, started, 60+i*17, intents[i%len(intents)], text, 60+i%40, callID, i, demoAgents[i%len(demoAgents)])
 		// The transcription comes first and is ignored: with analytics the
 		// analysis creates the record.
 		if err := d.enqueue(ctx, callID, "call.transcribed", payload); err != nil {

@@ -107,10 +107,7 @@ func TestCreate(t *testing.T) {
 	ctx := t.Context()
 	b := setup(t, salesforcetest.OrgConfig{})
 
-	id, err := b.client.Create(ctx, "Task", task("KoeIQ Call — c-1"))
-	if err != nil {
-		t.Fatalf("Create: %v", err)
-	}
+	id := createTask(t, ctx, b, "KoeIQ Call — c-1")
 	if len(id) != 18 || !strings.HasPrefix(id, "00T") {
 		t.Errorf("id = %q, want 18 characters starting with 00T", id)
 	}
@@ -139,41 +136,18 @@ func TestTokenIsCachedAndReused(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 
-	t.Run("sequential", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{})
+	orgTest(t, "sequential", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 		for i := range 5 {
-			if _, err := b.client.Create(ctx, "Task", task(fmt.Sprint("c-", i))); err != nil {
-				t.Fatalf("Create: %v", err)
-			}
+			createTask(t, ctx, b, fmt.Sprint("c-", i))
 		}
-		if got := b.org.Requests("token"); got != 1 {
-			t.Errorf("token requests = %d, want 1", got)
-		}
-		if got := b.org.Requests("create"); got != 5 {
-			t.Errorf("create requests = %d, want 5", got)
-		}
+		wantRequests(t, b, "token", 1)
+		wantRequests(t, b, "create", 5)
 	})
 
-	t.Run("concurrent first calls share one token request", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{})
+	orgTest(t, "concurrent first calls share one token request", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 		const n = 20
-		errs := make(chan error, n)
-		for i := range n {
-			go func() {
-				_, err := b.client.Create(ctx, "Task", task(fmt.Sprint("c-", i)))
-				errs <- err
-			}()
-		}
-		for range n {
-			if err := <-errs; err != nil {
-				t.Errorf("Create: %v", err)
-			}
-		}
-		if got := b.org.Requests("token"); got != 1 {
-			t.Errorf("token requests = %d, want 1", got)
-		}
+		createConcurrently(t, ctx, b, n)
+		wantRequests(t, b, "token", 1)
 		if got := len(b.org.Records("Task")); got != n {
 			t.Errorf("records = %d, want %d", got, n)
 		}
@@ -184,19 +158,13 @@ func TestExpiredTokenIsRefreshedOnceAndRetried(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 
-	t.Run("one call", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{})
-		if _, err := b.client.Create(ctx, "Task", task("c-1")); err != nil {
-			t.Fatalf("Create: %v", err)
-		}
+	orgTest(t, "one call", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
+		createTask(t, ctx, b, "c-1")
 		b.org.ExpireTokens()
 		if _, err := b.client.Create(ctx, "Task", task("c-2")); err != nil {
 			t.Fatalf("Create after ExpireTokens: %v", err)
 		}
-		if got := b.org.Requests("token"); got != 2 {
-			t.Errorf("token requests = %d, want 2", got)
-		}
+		wantRequests(t, b, "token", 2)
 		if got := b.org.Requests("create"); got != 3 { // ok, 401, retried
 			t.Errorf("create requests = %d, want 3", got)
 		}
@@ -205,26 +173,13 @@ func TestExpiredTokenIsRefreshedOnceAndRetried(t *testing.T) {
 		}
 	})
 
-	t.Run("concurrent 401s trigger one refresh", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{})
+	orgTest(t, "concurrent 401s trigger one refresh", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 		if err := b.client.CheckCredentials(ctx); err != nil {
 			t.Fatalf("CheckCredentials: %v", err)
 		}
 		b.org.ExpireTokens()
 		const n = 10
-		errs := make(chan error, n)
-		for i := range n {
-			go func() {
-				_, err := b.client.Create(ctx, "Task", task(fmt.Sprint("c-", i)))
-				errs <- err
-			}()
-		}
-		for range n {
-			if err := <-errs; err != nil {
-				t.Errorf("Create: %v", err)
-			}
-		}
+		createConcurrently(t, ctx, b, n)
 		if got := b.org.Requests("token"); got != 2 {
 			t.Errorf("token requests = %d, want 2 (one initial, one refresh)", got)
 		}
@@ -233,9 +188,7 @@ func TestExpiredTokenIsRefreshedOnceAndRetried(t *testing.T) {
 		}
 	})
 
-	t.Run("persistent INVALID_SESSION_ID is retried once then retryable", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{})
+	orgTest(t, "persistent INVALID_SESSION_ID is retried once then retryable", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 		b.org.InjectFault(salesforcetest.Fault{Op: "create", Kind: salesforcetest.FaultInvalidSession, Count: 2})
 		_, err := b.client.Create(ctx, "Task", task("c-1"))
 		ae := apiError(t, err)
@@ -245,12 +198,8 @@ func TestExpiredTokenIsRefreshedOnceAndRetried(t *testing.T) {
 		if c := salesforce.Classify(err); c != crm.ClassRetryable {
 			t.Errorf("Classify = %v, want retryable", c)
 		}
-		if got := b.org.Requests("create"); got != 2 {
-			t.Errorf("create requests = %d, want 2", got)
-		}
-		if got := b.org.Requests("token"); got != 2 {
-			t.Errorf("token requests = %d, want 2", got)
-		}
+		wantRequests(t, b, "create", 2)
+		wantRequests(t, b, "token", 2)
 	})
 }
 
@@ -262,9 +211,7 @@ func TestCheckCredentialsFetchesANewToken(t *testing.T) {
 			t.Fatalf("CheckCredentials: %v", err)
 		}
 	}
-	if got := b.org.Requests("token"); got != 2 {
-		t.Errorf("token requests = %d, want 2", got)
-	}
+	wantRequests(t, b, "token", 2)
 	if got := b.org.Requests("create") + b.org.Requests("unknown"); got != 0 {
 		t.Errorf("API requests = %d, want 0", got)
 	}
@@ -297,9 +244,7 @@ func TestCloseEndsTheTokenRequest(t *testing.T) {
 	if err := b.client.CheckCredentials(t.Context()); !errors.Is(err, salesforce.ErrClosed) {
 		t.Errorf("CheckCredentials after Close = %v, want salesforce.ErrClosed", err)
 	}
-	if got := b.org.Requests("token"); got != 1 {
-		t.Errorf("token requests = %d, want 1", got)
-	}
+	wantRequests(t, b, "token", 1)
 	b.client.Close() // again: a no-op
 }
 
@@ -440,9 +385,7 @@ func TestErrorClasses(t *testing.T) {
 			wantStatus: 400, wantCode: "DUPLICATE_VALUE", wantClass: crm.ClassData, wantStored: 1},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			b := setup(t, salesforcetest.OrgConfig{Objects: []salesforcetest.ObjectDef{salesforcetest.CustomCallObject("Call_Recording__c")}})
+		orgTest(t, tt.name, salesforcetest.OrgConfig{Objects: []salesforcetest.ObjectDef{salesforcetest.CustomCallObject("Call_Recording__c")}}, func(t *testing.T, b *testBundle) {
 			if tt.prep != nil {
 				tt.prep(b.org)
 			}
@@ -568,9 +511,7 @@ func TestTimeouts(t *testing.T) {
 		}
 	})
 
-	t.Run("caller cancels", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{})
+	orgTest(t, "caller cancels", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
 		_, err := b.client.Create(ctx, "Task", task("c-1"))
@@ -582,9 +523,7 @@ func TestTimeouts(t *testing.T) {
 		}
 	})
 
-	t.Run("caller deadline during a slow request", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{})
+	orgTest(t, "caller deadline during a slow request", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 		if err := b.client.CheckCredentials(t.Context()); err != nil {
 			t.Fatalf("CheckCredentials: %v", err)
 		}
@@ -616,9 +555,7 @@ func TestAbandonedRequestLands(t *testing.T) {
 		{"org latency", func(o *salesforcetest.Org) { o.SetLatency(500 * time.Millisecond) }},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			b := setup(t, salesforcetest.OrgConfig{})
+		orgTest(t, tt.name, salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 			if err := b.client.CheckCredentials(t.Context()); err != nil {
 				t.Fatalf("CheckCredentials: %v", err)
 			}
@@ -635,9 +572,7 @@ func TestAbandonedRequestLands(t *testing.T) {
 			if recs := b.org.Records("Task"); recs[0]["Subject"] != "c-1" {
 				t.Errorf("record = %v, want the abandoned create's", recs[0])
 			}
-			if got := b.org.Requests("create"); got != 1 {
-				t.Errorf("create requests = %d, want 1", got)
-			}
+			wantRequests(t, b, "create", 1)
 			if used, _ := b.org.APIUsage(); used != 1 {
 				t.Errorf("API usage = %d, want 1", used)
 			}
@@ -654,9 +589,7 @@ func TestAPIUsage(t *testing.T) {
 		t.Error("APIUsage reported usage before any response")
 	}
 	before := time.Now()
-	if _, err := b.client.Create(ctx, "Task", task("c-1")); err != nil {
-		t.Fatalf("Create: %v", err)
-	}
+	createTask(t, ctx, b, "c-1")
 	u, ok := b.client.APIUsage()
 	if !ok || u.Used != 1 || u.Max != 5000 || u.Remaining() != 4999 || u.At.Before(before) {
 		t.Errorf("APIUsage = %+v, %t; want 1/5000 at or after %v", u, ok, before)

@@ -16,9 +16,7 @@ func TestCreateMany(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 
-	t.Run("mixed good and bad records", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{})
+	orgTest(t, "mixed good and bad records", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 		records := []salesforce.Fields{
 			task("good-1"),
 			{"Subject": strings.Repeat("x", 256)},
@@ -52,9 +50,7 @@ func TestCreateMany(t *testing.T) {
 		if got := len(b.org.Records("Task")); got != 2 {
 			t.Errorf("records = %d, want 2", got)
 		}
-		if got := b.org.Requests("collection_create"); got != 1 {
-			t.Errorf("collection_create requests = %d, want 1", got)
-		}
+		wantRequests(t, b, "collection_create", 1)
 		if u, _ := b.client.APIUsage(); u.Used != 1 {
 			t.Errorf("API usage = %d, want 1 for the whole batch", u.Used)
 		}
@@ -62,20 +58,14 @@ func TestCreateMany(t *testing.T) {
 
 	t.Run("deserialization error fails the whole request", func(t *testing.T) {
 		t.Parallel()
-		tests := []struct {
-			name     string
-			bad      salesforce.Fields
-			wantCode string
-		}{
+		tests := []badFieldCase{
 			{"unknown field", salesforce.Fields{"Subject": "x", "Foo__c": 1}, "INVALID_FIELD"},
 			{"bad date", salesforce.Fields{"ActivityDate": "tomorrow"}, "JSON_PARSER_ERROR"},
 			{"wrong JSON type", salesforce.Fields{"CallDurationInSeconds": "long"}, "JSON_PARSER_ERROR"},
 			{"object for a string", salesforce.Fields{"Subject": map[string]any{"a": 1}}, "JSON_PARSER_ERROR"},
 		}
 		for _, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
-				t.Parallel()
-				b := setup(t, salesforcetest.OrgConfig{})
+			orgTest(t, tt.name, salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 				_, err := b.client.CreateMany(ctx, "Task", []salesforce.Fields{task("good-1"), tt.bad, task("good-2")})
 				ae := apiError(t, err)
 				if ae.StatusCode != http.StatusBadRequest || ae.ErrorCode != tt.wantCode || salesforce.Classify(err) != crm.ClassData {
@@ -88,9 +78,7 @@ func TestCreateMany(t *testing.T) {
 		}
 	})
 
-	t.Run("sizes", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{})
+	orgTest(t, "sizes", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 		results, err := b.client.CreateMany(ctx, "Task", nil)
 		if err != nil || results != nil {
 			t.Errorf("CreateMany(nil) = %v, %v; want nil, nil", results, err)
@@ -115,9 +103,7 @@ func TestCreateMany(t *testing.T) {
 		}
 	})
 
-	t.Run("does not modify the caller's records", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{})
+	orgTest(t, "does not modify the caller's records", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 		rec := task("c-1")
 		if _, err := b.client.CreateMany(ctx, "Task", []salesforce.Fields{rec}); err != nil {
 			t.Fatalf("CreateMany: %v", err)
@@ -167,9 +153,7 @@ func TestUpsertMany(t *testing.T) {
 	if len(recs) != 2 || recs[0]["Name"] != "one again" || recs[0]["call_duration_seconds__c"] != 60.0 {
 		t.Errorf("records = %v, want c-1 updated and c-2 created", recs)
 	}
-	if got := b.org.Requests("collection_upsert"); got != 1 {
-		t.Errorf("collection_upsert requests = %d, want 1", got)
-	}
+	wantRequests(t, b, "collection_upsert", 1)
 
 	_, err = b.client.UpsertMany(ctx, "Call_Recording__c", "Name", records[:1])
 	if ae := apiError(t, err); ae.StatusCode != http.StatusBadRequest || ae.ErrorCode != "INVALID_FIELD" {
@@ -202,9 +186,7 @@ func TestUpdateMany(t *testing.T) {
 		return ids
 	}
 
-	t.Run("mixed success, deleted and errors", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{Objects: []salesforcetest.ObjectDef{salesforcetest.CustomCallObject("Call_Recording__c")}})
+	orgTest(t, "mixed success, deleted and errors", salesforcetest.OrgConfig{Objects: []salesforcetest.ObjectDef{salesforcetest.CustomCallObject("Call_Recording__c")}}, func(t *testing.T, b *testBundle) {
 		ids := create(t, b, 6)
 		b.org.DeleteRecord("Task", ids[2])
 		b.org.EmptyRecycleBin() // ids[2] is purged
@@ -278,9 +260,7 @@ func TestUpdateMany(t *testing.T) {
 		if rec, _ := b.org.Record("Call_Recording__c", other); rec["Name"] != "x" {
 			t.Errorf("the other object's record changed: %v", rec)
 		}
-		if got := b.org.Requests("collection_update"); got != 1 {
-			t.Errorf("collection_update requests = %d, want 1", got)
-		}
+		wantRequests(t, b, "collection_update", 1)
 		if got := b.ops.list(); !slices.Contains(got, "collection_update 200") {
 			t.Errorf("OnRequest saw %q, want collection_update 200", got)
 		}
@@ -291,19 +271,13 @@ func TestUpdateMany(t *testing.T) {
 
 	t.Run("deserialization error fails the whole request", func(t *testing.T) {
 		t.Parallel()
-		tests := []struct {
-			name     string
-			bad      salesforce.Fields
-			wantCode string
-		}{
+		tests := []badFieldCase{
 			{"unknown field", salesforce.Fields{"Foo__c": 1}, "INVALID_FIELD"},
 			{"bad date", salesforce.Fields{"ActivityDate": "tomorrow"}, "JSON_PARSER_ERROR"},
 			{"wrong JSON type", salesforce.Fields{"CallDurationInSeconds": "long"}, "JSON_PARSER_ERROR"},
 		}
 		for _, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
-				t.Parallel()
-				b := setup(t, salesforcetest.OrgConfig{})
+			orgTest(t, tt.name, salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 				ids := create(t, b, 3)
 				_, err := b.client.UpdateMany(ctx, "Task", ids,
 					[]salesforce.Fields{{"CallDisposition": "changed"}, tt.bad, {"CallDisposition": "changed"}})
@@ -320,9 +294,7 @@ func TestUpdateMany(t *testing.T) {
 		}
 	})
 
-	t.Run("refused without a request", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{})
+	orgTest(t, "refused without a request", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 		const id = "00T000000000001AAA"
 		many := make([]salesforce.Fields, salesforce.MaxCollectionSize+1)
 		manyIDs := make([]string, len(many))
@@ -361,9 +333,7 @@ func TestUpdateMany(t *testing.T) {
 		}
 	})
 
-	t.Run("200 records", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{})
+	orgTest(t, "200 records", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 		ids := create(t, b, salesforce.MaxCollectionSize)
 		records := make([]salesforce.Fields, len(ids))
 		for i := range records {
@@ -380,9 +350,7 @@ func TestUpdateMany(t *testing.T) {
 		}
 	})
 
-	t.Run("does not modify the caller's records", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{})
+	orgTest(t, "does not modify the caller's records", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 		ids := create(t, b, 1)
 		rec := salesforce.Fields{"CallDisposition": "x"}
 		if _, err := b.client.UpdateMany(ctx, "Task", ids, []salesforce.Fields{rec}); err != nil {

@@ -38,9 +38,7 @@ func TestQuery(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 
-	t.Run("hostile strings round-trip", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{})
+	orgTest(t, "hostile strings round-trip", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 		hostile := []string{
 			`a'b\c`,
 			`it's "quoted"`,
@@ -95,9 +93,7 @@ func TestQuery(t *testing.T) {
 		}
 	})
 
-	t.Run("follows nextRecordsUrl", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{QueryBatchSize: 3})
+	orgTest(t, "follows nextRecordsUrl", salesforcetest.OrgConfig{QueryBatchSize: 3}, func(t *testing.T, b *testBundle) {
 		for i := range 8 {
 			b.org.PutRecord("Task", salesforce.Fields{"Subject": fmt.Sprintf("s-%d", i), "CallDurationInSeconds": i})
 		}
@@ -121,18 +117,14 @@ func TestQuery(t *testing.T) {
 		}
 	})
 
-	t.Run("no match", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{})
+	orgTest(t, "no match", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 		recs, err := b.client.Query(ctx, "SELECT Id FROM Task WHERE Subject = 'nothing' LIMIT 1")
 		if err != nil || len(recs) != 0 {
 			t.Errorf("Query = %v, %v; want no records", recs, err)
 		}
 	})
 
-	t.Run("errors", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{})
+	orgTest(t, "errors", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 		tests := []struct {
 			soql     string
 			wantCode string
@@ -159,13 +151,8 @@ func TestQuery(t *testing.T) {
 		}
 	})
 
-	t.Run("dates, numbers and IDs", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{})
-		id, err := b.client.Create(ctx, "Task", task("c-1"))
-		if err != nil {
-			t.Fatalf("Create: %v", err)
-		}
+	orgTest(t, "dates, numbers and IDs", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
+		id := createTask(t, ctx, b, "c-1")
 		for _, q := range []string{
 			"SELECT Id FROM Task WHERE ActivityDate = 2026-01-15",
 			"SELECT Id FROM Task WHERE CallDurationInSeconds = 312 AND Status = 'completed'",

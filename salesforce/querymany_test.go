@@ -86,9 +86,7 @@ func TestQueryMany(t *testing.T) {
 		}
 	})
 
-	t.Run("a query that fails", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{})
+	orgTest(t, "a query that fails", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 		tests := []struct {
 			bad      string
 			wantCode string
@@ -110,9 +108,7 @@ func TestQueryMany(t *testing.T) {
 		}
 	})
 
-	t.Run("pages of a big result", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{QueryBatchSize: 3})
+	orgTest(t, "pages of a big result", salesforcetest.OrgConfig{QueryBatchSize: 3}, func(t *testing.T, b *testBundle) {
 		for i := range 8 {
 			b.org.PutRecord("Task", salesforce.Fields{"Subject": fmt.Sprintf("s-%d", i), "CallDurationInSeconds": i})
 		}
@@ -151,9 +147,7 @@ func TestQueryMany(t *testing.T) {
 		}
 	})
 
-	t.Run("refused without a request", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{})
+	orgTest(t, "refused without a request", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 		if results, err := b.client.QueryMany(ctx); results != nil || err != nil {
 			t.Errorf("QueryMany() = %v, %v; want nothing", results, err)
 		}
@@ -174,9 +168,7 @@ func TestQueryMany(t *testing.T) {
 		}
 	})
 
-	t.Run("a query longer than a URL", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{})
+	orgTest(t, "a query longer than a URL", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 		id := b.org.PutRecord("Contact", salesforce.Fields{"LastName": "Lovelace", "Phone": "+81312345678"})
 		phones := make([]string, 2000) // about 30,000 characters: a 414 as a GET
 		for i := range phones {
@@ -194,9 +186,7 @@ func TestQueryManyMachinery(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 
-	t.Run("an expired session is renewed once", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{})
+	orgTest(t, "an expired session is renewed once", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 		if _, err := b.client.QueryMany(ctx, "SELECT Id FROM Task"); err != nil {
 			t.Fatalf("QueryMany: %v", err)
 		}
@@ -210,9 +200,7 @@ func TestQueryManyMachinery(t *testing.T) {
 		}
 	})
 
-	t.Run("faults of the composite", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{})
+	orgTest(t, "faults of the composite", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 		for _, tt := range []struct {
 			fault     salesforcetest.Fault
 			wantCode  string
@@ -248,9 +236,7 @@ func TestQueryManyMachinery(t *testing.T) {
 		}
 	})
 
-	t.Run("a canceled context", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{})
+	orgTest(t, "a canceled context", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 		ctx, cancel := context.WithCancel(ctx)
 		cancel()
 		if _, err := b.client.QueryMany(ctx, "SELECT Id FROM Task"); !errors.Is(err, context.Canceled) {
@@ -258,9 +244,7 @@ func TestQueryManyMachinery(t *testing.T) {
 		}
 	})
 
-	t.Run("an echoed secret is scrubbed", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{})
+	orgTest(t, "an echoed secret is scrubbed", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 		// Salesforce quotes a bad ID value in its message.
 		_, err := b.client.QueryMany(ctx, "SELECT Id FROM Task", "SELECT Id FROM Task WHERE Id = "+salesforce.QuoteSOQL(testClientSecret))
 		ae := apiError(t, err)

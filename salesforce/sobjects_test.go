@@ -15,13 +15,8 @@ func TestUpdate(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 
-	t.Run("updates the record", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{})
-		id, err := b.client.Create(ctx, "Task", task("c-1"))
-		if err != nil {
-			t.Fatalf("Create: %v", err)
-		}
+	orgTest(t, "updates the record", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
+		id := createTask(t, ctx, b, "c-1")
 		if err := b.client.Update(ctx, "Task", id, salesforce.Fields{"CallDisposition": "Qualified", "Description": nil}); err != nil {
 			t.Fatalf("Update: %v", err)
 		}
@@ -38,15 +33,10 @@ func TestUpdate(t *testing.T) {
 		}
 	})
 
-	t.Run("deleted and purged records", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{})
-		id, err := b.client.Create(ctx, "Task", task("c-1"))
-		if err != nil {
-			t.Fatalf("Create: %v", err)
-		}
+	orgTest(t, "deleted and purged records", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
+		id := createTask(t, ctx, b, "c-1")
 		b.org.DeleteRecord("Task", id)
-		err = b.client.Update(ctx, "Task", id, salesforce.Fields{"Subject": "x"})
+		err := b.client.Update(ctx, "Task", id, salesforce.Fields{"Subject": "x"})
 		if ae := apiError(t, err); ae.StatusCode != http.StatusNotFound || ae.ErrorCode != "ENTITY_IS_DELETED" {
 			t.Errorf("error = %v, want 404 ENTITY_IS_DELETED", ae)
 		}
@@ -64,9 +54,7 @@ func TestUpdate(t *testing.T) {
 		}
 	})
 
-	t.Run("malformed ID is refused without a request", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{})
+	orgTest(t, "malformed ID is refused without a request", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 		for _, id := range []string{"", "abc", "00T000000000001AA", "00T000000000001AAA/x", "../../query", "00T0000000000-1AAA"} {
 			err := b.client.Update(ctx, "Task", id, salesforce.Fields{"Subject": "x"})
 			ae := apiError(t, err)
@@ -82,14 +70,9 @@ func TestUpdate(t *testing.T) {
 		}
 	})
 
-	t.Run("create-only field", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{})
-		id, err := b.client.Create(ctx, "Task", task("c-1"))
-		if err != nil {
-			t.Fatalf("Create: %v", err)
-		}
-		err = b.client.Update(ctx, "Task", id, salesforce.Fields{"TaskSubtype": "Task"})
+	orgTest(t, "create-only field", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
+		id := createTask(t, ctx, b, "c-1")
+		err := b.client.Update(ctx, "Task", id, salesforce.Fields{"TaskSubtype": "Task"})
 		if ae := apiError(t, err); ae.ErrorCode != "INVALID_FIELD_FOR_INSERT_UPDATE" || !slices.Equal(ae.Fields, []string{"TaskSubtype"}) {
 			t.Errorf("error = %v, want INVALID_FIELD_FOR_INSERT_UPDATE on TaskSubtype", ae)
 		}
@@ -100,9 +83,7 @@ func TestUpsert(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 
-	t.Run("created then updated", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{Objects: []salesforcetest.ObjectDef{salesforcetest.CustomCallObject("Call_Recording__c")}})
+	orgTest(t, "created then updated", salesforcetest.OrgConfig{Objects: []salesforcetest.ObjectDef{salesforcetest.CustomCallObject("Call_Recording__c")}}, func(t *testing.T, b *testBundle) {
 		// A value that needs escaping in a path survives as one segment.
 		const callID = "c/1 ü?#%&+é.x"
 		r1, err := b.client.Upsert(ctx, "Call_Recording__c", "call_id__c", callID, salesforce.Fields{"Name": "KoeIQ Call — c/1", "quality_score__c": 87.5})
@@ -151,9 +132,7 @@ func TestUpsert(t *testing.T) {
 		}
 	})
 
-	t.Run("field is not an external ID", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{Objects: []salesforcetest.ObjectDef{salesforcetest.CustomCallObject("Call_Recording__c")}})
+	orgTest(t, "field is not an external ID", salesforcetest.OrgConfig{Objects: []salesforcetest.ObjectDef{salesforcetest.CustomCallObject("Call_Recording__c")}}, func(t *testing.T, b *testBundle) {
 		for _, field := range []string{"Name", "No_Such__c"} {
 			_, err := b.client.Upsert(ctx, "Call_Recording__c", field, "c-1", salesforce.Fields{"Name": "x"})
 			if ae := apiError(t, err); ae.StatusCode != http.StatusNotFound || ae.ErrorCode != "NOT_FOUND" || salesforce.Classify(err) != crm.ClassData {
@@ -162,9 +141,7 @@ func TestUpsert(t *testing.T) {
 		}
 	})
 
-	t.Run("refused without a request", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, salesforcetest.OrgConfig{})
+	orgTest(t, "refused without a request", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 		for _, tc := range []struct{ sobject, field, value, code string }{
 			{"Task", "call_id__c", "", "MISSING_ARGUMENT"},
 			{"Task", "call_id__c/../x", "c-1", "INVALID_FIELD"},
@@ -176,9 +153,7 @@ func TestUpsert(t *testing.T) {
 				t.Errorf("Upsert(%q, %q, %q) error = %v, want %s not sent", tc.sobject, tc.field, tc.value, ae, tc.code)
 			}
 		}
-		if got := b.org.Requests("token"); got != 0 {
-			t.Errorf("token requests = %d, want 0", got)
-		}
+		wantRequests(t, b, "token", 0)
 	})
 }
 
@@ -249,7 +224,5 @@ func TestDescribe(t *testing.T) {
 	if ae := apiError(t, err); ae.StatusCode != http.StatusNotFound || ae.ErrorCode != "NOT_FOUND" || ae.Op != "describe Nope__c" {
 		t.Errorf("error = %v, want describe Nope__c 404 NOT_FOUND", ae)
 	}
-	if got := b.org.Requests("describe"); got != 3 {
-		t.Errorf("describe requests = %d, want 3", got)
-	}
+	wantRequests(t, b, "describe", 3)
 }

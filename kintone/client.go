@@ -201,21 +201,7 @@ func (c *Client) Add(ctx context.Context, rec Record) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	body := struct {
-		App    int64      `json:"app"`
-		Record wireRecord `json:"record"`
-	}{c.appID, wr}
-	var resp struct {
-		ID       string `json:"id"`
-		Revision string `json:"revision"`
-	}
-	if err := c.do(ctx, "add", http.MethodPost, "k/v1/record.json", nil, body, &resp); err != nil {
-		return "", err
-	}
-	if resp.ID == "" {
-		return "", fmt.Errorf("kintone: add: response has no record ID")
-	}
-	return resp.ID, nil
+	return c.addWire(ctx, wr)
 }
 
 // Update changes the fields in rec of the record with the given ID, leaving

@@ -638,7 +638,7 @@ func TestOnRequest(t *testing.T) {
 func TestErrorClasses(t *testing.T) {
 	t.Parallel()
 
-	tests := []struct {
+	type errorCase struct {
 		name       string
 		arrange    func(t *testing.T, b *testBundle) *kintone.Client // nil = b.client
 		rec        kintone.Record
@@ -646,12 +646,26 @@ func TestErrorClasses(t *testing.T) {
 		wantStatus int
 		wantCode   string
 		wantField  string // a key expected in APIError.Fields
-	}{
+	}
+	// withConfig arranges a client of its own, configured by mod.
+	withConfig := func(mod func(*kintone.Config)) func(*testing.T, *testBundle) *kintone.Client {
+		return func(t *testing.T, b *testBundle) *kintone.Client { return b.newClient(t, mod) }
+	}
+	// withFault arranges for the app to answer with f.
+	withFault := func(f kintonetest.Fault) func(*testing.T, *testBundle) *kintone.Client {
+		return func(_ *testing.T, b *testBundle) *kintone.Client {
+			b.app.InjectFault(f)
+			return nil
+		}
+	}
+	// invalid is a record Kintone refuses with CB_VA01 for field.
+	invalid := func(name string, rec kintone.Record, field string) errorCase {
+		return errorCase{name: name, rec: rec, wantClass: crm.ClassData, wantStatus: 400, wantCode: "CB_VA01", wantField: field}
+	}
+	tests := []errorCase{
 		{
-			name: "wrong token",
-			arrange: func(t *testing.T, b *testBundle) *kintone.Client {
-				return b.newClient(t, func(c *kintone.Config) { c.APIToken = "wrong-token" })
-			},
+			name:      "wrong token",
+			arrange:   withConfig(func(c *kintone.Config) { c.APIToken = "wrong-token" }),
 			wantClass: crm.ClassAuth, wantStatus: 400, wantCode: "GAIA_IA02",
 		},
 		{
@@ -671,17 +685,13 @@ func TestErrorClasses(t *testing.T) {
 			wantClass: crm.ClassAuth, wantStatus: 400, wantCode: "GAIA_IA02",
 		},
 		{
-			name: "same app's token twice",
-			arrange: func(t *testing.T, b *testBundle) *kintone.Client {
-				return b.newClient(t, func(c *kintone.Config) { c.APIToken = testToken + "," + testToken })
-			},
+			name:      "same app's token twice",
+			arrange:   withConfig(func(c *kintone.Config) { c.APIToken = testToken + "," + testToken }),
 			wantClass: crm.ClassAuth, wantStatus: 400, wantCode: "GAIA_DA03",
 		},
 		{
-			name: "unknown app",
-			arrange: func(t *testing.T, b *testBundle) *kintone.Client {
-				return b.newClient(t, func(c *kintone.Config) { c.AppID = 999 })
-			},
+			name:      "unknown app",
+			arrange:   withConfig(func(c *kintone.Config) { c.AppID = 999 }),
 			wantClass: crm.ClassAuth, wantStatus: 404, wantCode: "GAIA_AP01",
 		},
 		{
@@ -691,46 +701,14 @@ func TestErrorClasses(t *testing.T) {
 			},
 			wantClass: crm.ClassAuth, wantStatus: 404,
 		},
-		{
-			name:      "required field missing",
-			rec:       kintone.Record{"summary": "no call_id"},
-			wantClass: crm.ClassData, wantStatus: 400, wantCode: "CB_VA01", wantField: "record.call_id.value",
-		},
-		{
-			name:      "number with letters",
-			rec:       kintone.Record{"call_id": "c-1", "duration_seconds": "12s"},
-			wantClass: crm.ClassData, wantStatus: 400, wantCode: "CB_VA01", wantField: "record[duration_seconds].value",
-		},
-		{
-			name:      "date in another format",
-			rec:       kintone.Record{"call_id": "c-1", "call_date": "04/01/2025"},
-			wantClass: crm.ClassData, wantStatus: 400, wantCode: "CB_VA01", wantField: "record.call_date.value",
-		},
-		{
-			name:      "datetime without zone",
-			rec:       kintone.Record{"call_id": "c-1", "started_at": "2025-04-01 09:30:00"},
-			wantClass: crm.ClassData, wantStatus: 400, wantCode: "CB_VA01", wantField: "record.started_at.value",
-		},
-		{
-			name:      "text longer than its maximum",
-			rec:       kintone.Record{"call_id": "c-1", "primary_intent": strings.Repeat("あ", 256)},
-			wantClass: crm.ClassData, wantStatus: 400, wantCode: "CB_VA01", wantField: "record.primary_intent.value",
-		},
-		{
-			name:      "emoji count as two UTF-16 units",
-			rec:       kintone.Record{"call_id": "c-1", "primary_intent": strings.Repeat("😀", 128)},
-			wantClass: crm.ClassData, wantStatus: 400, wantCode: "CB_VA01", wantField: "record.primary_intent.value",
-		},
-		{
-			name:      "value not among the options",
-			rec:       kintone.Record{"call_id": "c-1", "direction": "sideways"},
-			wantClass: crm.ClassData, wantStatus: 400, wantCode: "CB_VA01", wantField: "record.direction.value",
-		},
-		{
-			name:      "link that is not a URL",
-			rec:       kintone.Record{"call_id": "c-1", "transcript_url": "javascript:alert(1)"},
-			wantClass: crm.ClassData, wantStatus: 400, wantCode: "CB_VA01", wantField: "record.transcript_url.value",
-		},
+		invalid("required field missing", kintone.Record{"summary": "no call_id"}, "record.call_id.value"),
+		invalid("number with letters", kintone.Record{"call_id": "c-1", "duration_seconds": "12s"}, "record[duration_seconds].value"),
+		invalid("date in another format", kintone.Record{"call_id": "c-1", "call_date": "04/01/2025"}, "record.call_date.value"),
+		invalid("datetime without zone", kintone.Record{"call_id": "c-1", "started_at": "2025-04-01 09:30:00"}, "record.started_at.value"),
+		invalid("text longer than its maximum", kintone.Record{"call_id": "c-1", "primary_intent": strings.Repeat("あ", 256)}, "record.primary_intent.value"),
+		invalid("emoji count as two UTF-16 units", kintone.Record{"call_id": "c-1", "primary_intent": strings.Repeat("😀", 128)}, "record.primary_intent.value"),
+		invalid("value not among the options", kintone.Record{"call_id": "c-1", "direction": "sideways"}, "record.direction.value"),
+		invalid("link that is not a URL", kintone.Record{"call_id": "c-1", "transcript_url": "javascript:alert(1)"}, "record.transcript_url.value"),
 		{
 			name: "unique violation",
 			arrange: func(t *testing.T, b *testBundle) *kintone.Client {
@@ -748,29 +726,20 @@ func TestErrorClasses(t *testing.T) {
 			wantClass: crm.ClassData, wantStatus: 400, wantCode: "CB_IJ01",
 		},
 		{
-			name: "load balancer 503",
-			arrange: func(t *testing.T, b *testBundle) *kintone.Client {
-				b.app.InjectFault(kintonetest.Fault{Kind: kintonetest.FaultUnavailable})
-				return nil
-			},
+			name:      "load balancer 503",
+			arrange:   withFault(kintonetest.Fault{Kind: kintonetest.FaultUnavailable}),
 			rec:       kintone.Record{"call_id": "c-1"},
 			wantClass: crm.ClassRetryable, wantStatus: 503,
 		},
 		{
-			name: "database lock",
-			arrange: func(t *testing.T, b *testBundle) *kintone.Client {
-				b.app.InjectFault(kintonetest.Fault{Kind: kintonetest.FaultDatabaseLock, Op: "add"})
-				return nil
-			},
+			name:      "database lock",
+			arrange:   withFault(kintonetest.Fault{Kind: kintonetest.FaultDatabaseLock, Op: "add"}),
 			rec:       kintone.Record{"call_id": "c-1"},
 			wantClass: crm.ClassRetryable, wantStatus: 520, wantCode: "GAIA_RE18",
 		},
 		{
-			name: "concurrency limit",
-			arrange: func(t *testing.T, b *testBundle) *kintone.Client {
-				b.app.InjectFault(kintonetest.Fault{Kind: kintonetest.FaultRateLimit})
-				return nil
-			},
+			name:      "concurrency limit",
+			arrange:   withFault(kintonetest.Fault{Kind: kintonetest.FaultRateLimit}),
 			rec:       kintone.Record{"call_id": "c-1"},
 			wantClass: crm.ClassRateLimited, wantStatus: 429, wantCode: "GAIA_TO04",
 		},

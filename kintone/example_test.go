@@ -59,19 +59,12 @@ func Example() {
 
 // ExampleClassify shows how a job decides what to do about a failure.
 func ExampleClassify() {
-	srv := kintonetest.NewServer()
+	srv, app, client := exampleClient()
 	defer srv.Close()
-	app := srv.AddApp("acme", kintonetest.AppConfig{APIToken: "example-token"})
-	client, err := kintone.NewClient(&kintone.Config{
-		BaseURL: app.URL(), AppID: app.ID(), APIToken: "example-token", AllowInsecureLoopback: true,
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
 	ctx := context.Background()
 
 	app.InjectFault(kintonetest.Fault{Kind: kintonetest.FaultRateLimit})
-	_, _, err = client.Upsert(ctx, "call_id", "c-1", kintone.Record{"duration_seconds": 60})
+	_, _, err := client.Upsert(ctx, "call_id", "c-1", kintone.Record{"duration_seconds": 60})
 	fmt.Println(kintone.Classify(err))
 
 	_, _, err = client.Upsert(ctx, "call_id", "c-1", kintone.Record{"duration_seconds": "one minute"})
@@ -117,15 +110,8 @@ func ExampleValidateBaseURL() {
 // ExampleClient_Fields checks that an app has the fields syncd writes before
 // any call is pushed.
 func ExampleClient_Fields() {
-	srv := kintonetest.NewServer()
+	srv, _, client := exampleClient()
 	defer srv.Close()
-	app := srv.AddApp("acme", kintonetest.AppConfig{APIToken: "example-token"})
-	client, err := kintone.NewClient(&kintone.Config{
-		BaseURL: app.URL(), AppID: app.ID(), APIToken: "example-token", AllowInsecureLoopback: true,
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
 
 	fields, err := client.Fields(context.Background())
 	if err != nil {
@@ -137,4 +123,19 @@ func ExampleClient_Fields() {
 	// Output:
 	// SINGLE_LINE_TEXT required: true unique: true max: 200
 	// [inbound outbound internal]
+}
+
+// exampleClient starts an in-memory Kintone with one app and returns a client
+// of that app, set up as in [Example].
+func exampleClient() (*kintonetest.Server, *kintonetest.App, *kintone.Client) {
+	srv := kintonetest.NewServer()
+	app := srv.AddApp("acme", kintonetest.AppConfig{APIToken: "example-token"})
+	client, err := kintone.NewClient(&kintone.Config{
+		BaseURL: app.URL(), AppID: app.ID(), APIToken: "example-token", AllowInsecureLoopback: true,
+	})
+	if err != nil {
+		srv.Close()
+		log.Fatal(err)
+	}
+	return srv, app, client
 }

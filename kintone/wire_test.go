@@ -144,6 +144,10 @@ func TestMisbehavingServer(t *testing.T) {
 		}
 		return `{"records":[` + strings.Join(recs, ",") + `]}`
 	}()
+	addEmpty := func(c *kintone.Client) error {
+		_, err := c.Add(context.Background(), kintone.Record{})
+		return err
+	}
 	tests := []struct {
 		name      string
 		reply     string
@@ -155,14 +159,8 @@ func TestMisbehavingServer(t *testing.T) {
 			_, err := c.FindIDs(context.Background(), "call_id", "x")
 			return err
 		}, crm.ClassRetryable},
-		{"success that is not JSON", "<html>ok</html>", 200, func(c *kintone.Client) error {
-			_, err := c.Add(context.Background(), kintone.Record{})
-			return err
-		}, crm.ClassRetryable},
-		{"add without an ID", `{}`, 200, func(c *kintone.Client) error {
-			_, err := c.Add(context.Background(), kintone.Record{})
-			return err
-		}, crm.ClassRetryable},
+		{"success that is not JSON", "<html>ok</html>", 200, addEmpty, crm.ClassRetryable},
+		{"add without an ID", `{}`, 200, addEmpty, crm.ClassRetryable},
 		{"upsert without records", `{"records":[]}`, 200, func(c *kintone.Client) error {
 			_, _, err := c.Upsert(context.Background(), "call_id", "x", kintone.Record{})
 			return err
@@ -171,10 +169,7 @@ func TestMisbehavingServer(t *testing.T) {
 			_, err := c.AddMany(context.Background(), []kintone.Record{{}, {}})
 			return err
 		}, crm.ClassRetryable},
-		{"error that is not JSON", "oops", 500, func(c *kintone.Client) error {
-			_, err := c.Add(context.Background(), kintone.Record{})
-			return err
-		}, crm.ClassRetryable},
+		{"error that is not JSON", "oops", 500, addEmpty, crm.ClassRetryable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -166,15 +166,9 @@ func (a *App) add(payload map[string]json.RawMessage) (any, *apiError) {
 
 // addMany handles POST records.json: all records or none.
 func (a *App) addMany(payload map[string]json.RawMessage) (any, *apiError) {
-	var raws []json.RawMessage
-	if err := json.Unmarshal(payload["records"], &raws); err != nil && payload["records"] != nil {
-		return nil, errInvalidJSON
-	}
-	if len(raws) == 0 {
-		return nil, validationError(map[string][]string{"records": {"Required."}})
-	}
-	if len(raws) > maxBulk {
-		return nil, validationError(map[string][]string{"records": {"A maximum of 100 records can be added at one time."}})
+	raws, aerr := decodeBulk[json.RawMessage](payload, "added")
+	if aerr != nil {
+		return nil, aerr
 	}
 	t := a.begin()
 	errs := make(map[string][]string)
@@ -194,6 +188,22 @@ func (a *App) addMany(payload map[string]json.RawMessage) (any, *apiError) {
 	}
 	t.commit()
 	return map[string][]string{"ids": ids, "revisions": revs}, nil
+}
+
+// decodeBulk reads the records of a bulk request, which must hold 1 to
+// maxBulk of them; verb says what is done to them in the error message.
+func decodeBulk[T any](payload map[string]json.RawMessage, verb string) ([]T, *apiError) {
+	var items []T
+	if err := json.Unmarshal(payload["records"], &items); err != nil && payload["records"] != nil {
+		return nil, errInvalidJSON
+	}
+	if len(items) == 0 {
+		return nil, validationError(map[string][]string{"records": {"Required."}})
+	}
+	if len(items) > maxBulk {
+		return nil, validationError(map[string][]string{"records": {"A maximum of 100 records can be " + verb + " at one time."}})
+	}
+	return items, nil
 }
 
 // updateItem is one record of Update Record or Update Records.
@@ -230,15 +240,9 @@ func (a *App) updateOne(payload map[string]json.RawMessage) (any, *apiError) {
 // updateMany handles PUT records.json, in upsert mode when upsert is true:
 // all records or none.
 func (a *App) updateMany(payload map[string]json.RawMessage, upsert bool) (any, *apiError) {
-	var items []updateItem
-	if err := json.Unmarshal(payload["records"], &items); err != nil && payload["records"] != nil {
-		return nil, errInvalidJSON
-	}
-	if len(items) == 0 {
-		return nil, validationError(map[string][]string{"records": {"Required."}})
-	}
-	if len(items) > maxBulk {
-		return nil, validationError(map[string][]string{"records": {"A maximum of 100 records can be updated at one time."}})
+	items, aerr := decodeBulk[updateItem](payload, "updated")
+	if aerr != nil {
+		return nil, aerr
 	}
 	type result struct {
 		ID        string `json:"id"`

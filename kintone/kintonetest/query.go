@@ -234,21 +234,20 @@ func parseQuery(q string) (*query, *apiError) {
 }
 
 func (p *parser) expr() (node, bool) {
-	left, ok := p.and()
-	for ok && p.keyword("or") {
-		var right node
-		right, ok = p.and()
-		left = &orNode{left, right}
-	}
-	return left, ok
+	return p.chain("or", p.and, func(l, r node) node { return &orNode{l, r} })
 }
 
 func (p *parser) and() (node, bool) {
-	left, ok := p.primary()
-	for ok && p.keyword("and") {
+	return p.chain("and", p.primary, func(l, r node) node { return &andNode{l, r} })
+}
+
+// chain parses operands separated by the keyword op, joined left to right.
+func (p *parser) chain(op string, operand func() (node, bool), join func(l, r node) node) (node, bool) {
+	left, ok := operand()
+	for ok && p.keyword(op) {
 		var right node
-		right, ok = p.primary()
-		left = &andNode{left, right}
+		right, ok = operand()
+		left = join(left, right)
 	}
 	return left, ok
 }

@@ -65,17 +65,14 @@ func (a *App) validate(t *txn, rec *storedRecord, prefix string, errs map[string
 				add(prefix+"["+f.Code+"].value", msgNotNumber)
 				continue
 			}
-		case "DATE":
-			d, ok := normalizeDate(s)
-			if !ok {
-				add(key, msgBadDate)
-				continue
+		case "DATE", "DATETIME":
+			normalize, msg := normalizeDate, msgBadDate
+			if f.Type == "DATETIME" {
+				normalize, msg = normalizeDateTime, msgBadTime
 			}
-			s = d
-		case "DATETIME":
-			d, ok := normalizeDateTime(s)
+			d, ok := normalize(s)
 			if !ok {
-				add(key, msgBadTime)
+				add(key, msg)
 				continue
 			}
 			s = d

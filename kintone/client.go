@@ -283,20 +283,27 @@ func (c *Client) Upsert(ctx context.Context, keyField, keyValue string, rec Reco
 	return id, false, err
 }
 
-func (c *Client) upsert(ctx context.Context, keyField, keyValue string, wr wireRecord) (string, bool, error) {
-	type updateKey struct {
+// keyedRecord is one record of Update Records found by a key field's value.
+type keyedRecord struct {
+	UpdateKey struct {
 		Field string `json:"field"`
 		Value string `json:"value"`
-	}
-	type item struct {
-		UpdateKey updateKey  `json:"updateKey"`
-		Record    wireRecord `json:"record"`
-	}
+	} `json:"updateKey"`
+	Record wireRecord `json:"record"`
+}
+
+func byKey(keyField, keyValue string, wr wireRecord) keyedRecord {
+	r := keyedRecord{Record: wr}
+	r.UpdateKey.Field, r.UpdateKey.Value = keyField, keyValue
+	return r
+}
+
+func (c *Client) upsert(ctx context.Context, keyField, keyValue string, wr wireRecord) (string, bool, error) {
 	body := struct {
-		App     int64  `json:"app"`
-		Upsert  bool   `json:"upsert"`
-		Records []item `json:"records"`
-	}{c.appID, true, []item{{updateKey{keyField, keyValue}, wr}}}
+		App     int64         `json:"app"`
+		Upsert  bool          `json:"upsert"`
+		Records []keyedRecord `json:"records"`
+	}{c.appID, true, []keyedRecord{byKey(keyField, keyValue, wr)}}
 	var resp struct {
 		Records []struct {
 			ID        string `json:"id"`
@@ -334,18 +341,10 @@ func (c *Client) addWire(ctx context.Context, wr wireRecord) (string, error) {
 // updateByKey updates the record whose keyField is keyValue and returns its
 // ID, which Update Record does not report, from Update Records.
 func (c *Client) updateByKey(ctx context.Context, keyField, keyValue string, wr wireRecord) (string, error) {
-	type updateKey struct {
-		Field string `json:"field"`
-		Value string `json:"value"`
-	}
-	type item struct {
-		UpdateKey updateKey  `json:"updateKey"`
-		Record    wireRecord `json:"record"`
-	}
 	body := struct {
-		App     int64  `json:"app"`
-		Records []item `json:"records"`
-	}{c.appID, []item{{updateKey{keyField, keyValue}, wr}}}
+		App     int64         `json:"app"`
+		Records []keyedRecord `json:"records"`
+	}{c.appID, []keyedRecord{byKey(keyField, keyValue, wr)}}
 	var resp struct {
 		Records []struct {
 			ID string `json:"id"`

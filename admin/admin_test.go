@@ -76,6 +76,15 @@ func (b *testBundle) tenant(t *testing.T, id string, pack bool) *salesforcetest.
 		Objects: []salesforcetest.ObjectDef{salesforcetest.CustomCallObject("Call_Recording__c")}})
 }
 
+// saveSalesforce saves working Salesforce settings of tenant id (see
+// sfBody) through the API.
+func (b *testBundle) saveSalesforce(t *testing.T, org *salesforcetest.Org, id, tok string) {
+	t.Helper()
+	if r := b.do(t, "PUT", "/api/v1/integrations/salesforce", tok, sfBody(org, id)); r.status != 200 {
+		t.Fatalf("save the Salesforce settings of %s: %d %s", id, r.status, r.raw)
+	}
+}
+
 func token(t *testing.T, tenantID, role string) string {
 	t.Helper()
 	tok, err := admin.MintToken(jwtSecret, tenantID, role, "admin@"+tenantID, time.Hour)
@@ -568,9 +577,7 @@ func TestCallSyncAndResync(t *testing.T) {
 	b := setup(t)
 	org := b.tenant(t, "a", true)
 	tok := token(t, "a", "admin")
-	if r := b.do(t, "PUT", "/api/v1/integrations/salesforce", tok, sfBody(org, "a")); r.status != 200 {
-		t.Fatal(r.raw)
-	}
+	b.saveSalesforce(t, org, "a", tok)
 	if _, err := b.pool.Exec(ctx, `SELECT enqueue('a', 'c-1', 'call.analysed',
 		'{"call_id": "c-1", "started_at": "2026-05-01T09:00:00Z", "duration_seconds": 5}')`); err != nil {
 		t.Fatal(err)

@@ -82,9 +82,7 @@ func TestSyncLog(t *testing.T) {
 	org := b.tenant(t, "a", true)
 	b.tenant(t, "other", true)
 	tok := token(t, "a", "admin")
-	if r := b.do(t, "PUT", "/api/v1/integrations/salesforce", tok, sfBody(org, "a")); r.status != 200 {
-		t.Fatal(r.raw)
-	}
+	b.saveSalesforce(t, org, "a", tok)
 	// Newest first: c-8 arrived a minute ago, c-1 eight minutes ago.
 	states := []string{"synced", "failed", "pending", "synced", "skipped", "synced", "failed", "synced"}
 	for i, state := range states {
@@ -173,9 +171,7 @@ func TestSummary(t *testing.T) {
 	if r.status != 200 || r.body["integration"] != "" || !hasAttention(r, "not_enabled") || r.body["needs_attention"] != true {
 		t.Fatalf("before any settings: %d %s", r.status, r.raw)
 	}
-	if r := b.do(t, "PUT", "/api/v1/integrations/salesforce", tok, sfBody(org, "a")); r.status != 200 {
-		t.Fatal(r.raw)
-	}
+	b.saveSalesforce(t, org, "a", tok)
 	for i, state := range []string{"synced", "synced", "failed", "pending"} {
 		b.addRecord(t, "a", fmt.Sprintf("new-%d", i), state, time.Hour)
 		b.addRecord(t, "a", fmt.Sprintf("old-%d", i), state, 48*time.Hour)
@@ -255,9 +251,7 @@ func TestRetryFailedAndTestCall(t *testing.T) {
 	if r := b.do(t, "POST", "/api/v1/test-call", tok, nil); r.status != 409 || r.body["error"] != "not_enabled" {
 		t.Errorf("test call without an integration: %d %s", r.status, r.raw)
 	}
-	if r := b.do(t, "PUT", "/api/v1/integrations/salesforce", tok, sfBody(org, "a")); r.status != 200 {
-		t.Fatal(r.raw)
-	}
+	b.saveSalesforce(t, org, "a", tok)
 	r := b.do(t, "POST", "/api/v1/test-call", tok, nil)
 	callID, _ := r.body["call_id"].(string)
 	if r.status != 202 || !strings.HasPrefix(callID, "test-") || r.body["target"] != "salesforce" {

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -339,10 +340,7 @@ func linkRecord(f salesforce.Fields, it *pushItem, st *settings.Salesforce, crea
 	if !create && it.priorWhoID != "" {
 		return f
 	}
-	out := make(salesforce.Fields, len(f)+3)
-	for k, v := range f {
-		out[k] = v
-	}
+	out := maps.Clone(f) // f is the call's base record, shared by every attempt
 	if whoField != "" && it.link.whoID != "" {
 		out[whoField] = it.link.whoID
 		it.link.sentWho = true

@@ -313,11 +313,12 @@ func TestTestCallStaysOutOfMetrics(t *testing.T) {
 	pgtest.WaitFor(t, 30*time.Second, "the real call to sync", func() bool {
 		return s.count(t, "SELECT count(*) FROM sync_records WHERE tenant_id = 'probe' AND state = 'synced'") == 2
 	})
-	scraped = s.scrape(t)
-	for _, want := range []string{`syncd_calls_synced_total{target="salesforce",tenant="probe"} 1`,
-		`syncd_push_latency_seconds_count{target="salesforce"} 1`} {
-		if !strings.Contains(scraped, want) {
-			t.Errorf("metrics lack %s:\n%s", want, scraped)
-		}
-	}
+	// The counters move just after the record's transaction commits, so
+	// wait for them; a counted test call would show as 2, never 1.
+	want := []string{`syncd_calls_synced_total{target="salesforce",tenant="probe"} 1`,
+		`syncd_push_latency_seconds_count{target="salesforce"} 1`}
+	pgtest.WaitFor(t, 30*time.Second, "the real call in the metrics", func() bool {
+		scraped = s.scrape(t)
+		return strings.Contains(scraped, want[0]) && strings.Contains(scraped, want[1])
+	})
 }

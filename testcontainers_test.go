@@ -109,18 +109,12 @@ func (s *stack) stop(t *testing.T) {
 
 func (s *stack) exec(t *testing.T, sql string, args ...any) {
 	t.Helper()
-	if _, err := s.pool.Exec(context.Background(), sql, args...); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
+	pgtest.Exec(t, s.pool, sql, args...)
 }
 
 func (s *stack) count(t *testing.T, sql string, args ...any) int {
 	t.Helper()
-	var n int
-	if err := s.pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	return n
+	return pgtest.Count(t, s.pool, sql, args...)
 }
 
 // wiretap records the credentials syncd sends to the CRMs: bearer access

@@ -93,18 +93,12 @@ func (b *testBundle) newClient(t *testing.T, cfg *jobs.Config) *jobs.Client {
 // exec runs SQL that must succeed.
 func (b *testBundle) exec(t *testing.T, sql string, args ...any) {
 	t.Helper()
-	if _, err := b.pool.Exec(context.Background(), sql, args...); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
+	pgtest.Exec(t, b.pool, sql, args...)
 }
 
 func (b *testBundle) count(t *testing.T, sql string, args ...any) int {
 	t.Helper()
-	var n int
-	if err := b.pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	return n
+	return pgtest.Count(t, b.pool, sql, args...)
 }
 
 type tenant struct {

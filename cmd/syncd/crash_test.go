@@ -12,8 +12,6 @@ import (
 
 	"github.com/koeiq/syncd/internal/testsupport"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/koeiq/syncd/internal/pgtest"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
 )
@@ -72,7 +70,7 @@ func TestKilledReplicaCallsArePushedOnceBySurvivor(t *testing.T) {
 	}
 	_ = doomed.Wait()
 	died := time.Now()
-	leased := count(t, pool, "SELECT count(*) FROM sync_records WHERE lease_until > now()")
+	leased := pgtest.Count(t, pool, "SELECT count(*) FROM sync_records WHERE lease_until > now()")
 	if leased == 0 {
 		t.Fatal("the dead replica held no leases; the test proves nothing")
 	}
@@ -90,10 +88,10 @@ func TestKilledReplicaCallsArePushedOnceBySurvivor(t *testing.T) {
 	})
 	// SPEC §5.4: pushed again within a minute of the death.
 	pgtest.WaitFor(t, time.Minute-time.Since(died), "the upsert tenant's calls to sync", func() bool {
-		return count(t, pool, "SELECT count(*) FROM sync_records WHERE tenant_id = 'ext' AND state = 'synced'") == calls
+		return pgtest.Count(t, pool, "SELECT count(*) FROM sync_records WHERE tenant_id = 'ext' AND state = 'synced'") == calls
 	})
 	pgtest.WaitFor(t, time.Minute+inDoubt-time.Since(died), "the Task tenant's calls to sync", func() bool {
-		return count(t, pool, "SELECT count(*) FROM sync_records WHERE tenant_id = 'task' AND state = 'synced'") == calls
+		return pgtest.Count(t, pool, "SELECT count(*) FROM sync_records WHERE tenant_id = 'task' AND state = 'synced'") == calls
 	})
 
 	for tenant, org := range orgs {
@@ -107,7 +105,7 @@ func TestKilledReplicaCallsArePushedOnceBySurvivor(t *testing.T) {
 			call = strings.TrimPrefix(call, "KoeIQ Call — ")
 			records[call]++
 			id, _ := r["Id"].(string)
-			if n := count(t, pool, "SELECT count(*) FROM sync_records WHERE call_id = $1 AND record_id = $2", call, id); n != 1 {
+			if n := pgtest.Count(t, pool, "SELECT count(*) FROM sync_records WHERE call_id = $1 AND record_id = $2", call, id); n != 1 {
 				t.Errorf("%s record %s of %s is not the stored one", tenant, id, call)
 			}
 		}
@@ -120,13 +118,4 @@ func TestKilledReplicaCallsArePushedOnceBySurvivor(t *testing.T) {
 			}
 		}
 	}
-}
-
-func count(t *testing.T, pool *pgxpool.Pool, sql string, args ...any) int {
-	t.Helper()
-	var n int
-	if err := pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	return n
 }

@@ -9,12 +9,12 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/koeiq/syncd/internal/pgtest"
+	"github.com/koeiq/syncd/internal/testsupport"
 	"github.com/koeiq/syncd/jobs"
 	"github.com/koeiq/syncd/kintone/kintonetest"
 	"github.com/koeiq/syncd/outbox"
 	"github.com/koeiq/syncd/salesforce"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
-	"github.com/koeiq/syncd/secrets"
 	"github.com/koeiq/syncd/settings"
 )
 
@@ -28,18 +28,11 @@ type testBundle struct {
 func setup(t *testing.T) *testBundle {
 	t.Helper()
 	pool := pgtest.Pool(t)
-	key, err := secrets.ParseKey(secrets.GenerateKey())
-	if err != nil {
-		t.Fatal(err)
-	}
 	resume, err := jobs.ResumePushes(pgtest.Schema)
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := settings.NewStore(pool, &settings.Config{Key: key, AllowInsecureURLs: true, AfterSave: resume})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := testsupport.NewStore(t, pool, settings.Config{AllowInsecureURLs: true, AfterSave: resume})
 	sf := salesforcetest.NewServer()
 	t.Cleanup(sf.Close)
 	kt := kintonetest.NewServer()

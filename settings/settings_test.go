@@ -13,10 +13,10 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/koeiq/syncd/internal/pgtest"
+	"github.com/koeiq/syncd/internal/testsupport"
 	"github.com/koeiq/syncd/jobs"
 	"github.com/koeiq/syncd/kintone/kintonetest"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
-	"github.com/koeiq/syncd/secrets"
 	"github.com/koeiq/syncd/settings"
 )
 
@@ -32,18 +32,11 @@ type testBundle struct {
 func setup(t *testing.T) *testBundle {
 	t.Helper()
 	pool := pgtest.Pool(t)
-	key, err := secrets.ParseKey(secrets.GenerateKey())
-	if err != nil {
-		t.Fatal(err)
-	}
 	resume, err := jobs.ResumePushes(pgtest.Schema)
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := settings.NewStore(pool, &settings.Config{Key: key, AllowInsecureURLs: true, AfterSave: resume})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := testsupport.NewStore(t, pool, settings.Config{AllowInsecureURLs: true, AfterSave: resume})
 	sf := salesforcetest.NewServer()
 	t.Cleanup(sf.Close)
 	org := sf.AddOrg("acme", salesforcetest.OrgConfig{ClientID: "acme-id", ClientSecret: secret,

@@ -73,6 +73,16 @@ func refusedByGo(t *testing.T, err error, field string, sent bool) *outbox.Valid
 	return ve
 }
 
+// refusedBeforeSending enqueues validEvent with change made to it, failing
+// the test unless the Go API refuses it for field without sending it.
+func (b *testBundle) refusedBeforeSending(t *testing.T, field string, change func(*outbox.Event)) *outbox.ValidationError {
+	t.Helper()
+	ev := validEvent()
+	change(&ev)
+	_, err := outbox.Enqueue(context.Background(), b.pool, ev)
+	return refusedByGo(t, err, field, false)
+}
+
 func TestEnqueueIDs(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -110,16 +120,12 @@ func TestEnqueueIDs(t *testing.T) {
 				t.Errorf("message %q, want %q", msg, tt.problem)
 			}
 
-			ev := validEvent()
-			ev.TenantID = tt.id
-			_, err = outbox.Enqueue(ctx, b.pool, ev)
-			if ve := refusedByGo(t, err, "tenant_id", false); ve.Message != "tenant_id "+tt.problem {
+			ve := b.refusedBeforeSending(t, "tenant_id", func(ev *outbox.Event) { ev.TenantID = tt.id })
+			if ve.Message != "tenant_id "+tt.problem {
 				t.Errorf("message %q, want %q", ve.Message, tt.problem)
 			}
-			ev = validEvent()
-			ev.CallID = tt.id
-			_, err = outbox.Enqueue(ctx, b.pool, ev)
-			if ve := refusedByGo(t, err, "call_id", false); ve.Message != "call_id "+tt.problem {
+			ve = b.refusedBeforeSending(t, "call_id", func(ev *outbox.Event) { ev.CallID = tt.id })
+			if ve.Message != "call_id "+tt.problem {
 				t.Errorf("message %q, want %q", ve.Message, tt.problem)
 			}
 		})
@@ -127,18 +133,10 @@ func TestEnqueueIDs(t *testing.T) {
 
 	// What PostgreSQL cannot read as text, only the Go API can name.
 	for _, id := range []string{"a\x00b", "a\xffb"} {
-		ev := validEvent()
-		ev.TenantID = id
-		_, err := outbox.Enqueue(ctx, b.pool, ev)
-		refusedByGo(t, err, "tenant_id", false)
-		ev = validEvent()
-		ev.CallID = id
-		_, err = outbox.Enqueue(ctx, b.pool, ev)
-		refusedByGo(t, err, "call_id", false)
+		b.refusedBeforeSending(t, "tenant_id", func(ev *outbox.Event) { ev.TenantID = id })
+		b.refusedBeforeSending(t, "call_id", func(ev *outbox.Event) { ev.CallID = id })
 	}
-	if n := b.outboxRows(t); n != 0 {
-		t.Fatalf("%d outbox rows after refused IDs, want 0", n)
-	}
+	b.wantRows(t, 0)
 
 	// Spaces, separators and controls inside an ID are not whitespace at
 	// its ends; other scripts are welcome.
@@ -153,9 +151,7 @@ func TestEnqueueIDs(t *testing.T) {
 			t.Errorf("Enqueue refused %q: %v", id, err)
 		}
 	}
-	if n := b.outboxRows(t); n != 2*len(good) {
-		t.Errorf("%d outbox rows, want %d", n, 2*len(good))
-	}
+	b.wantRows(t, 2*len(good))
 }
 
 // jsonbTextSize is the size of payload as jsonb text, which syncd.enqueue
@@ -251,7 +247,6 @@ func TestEnqueuePayloadSize(t *testing.T) {
 
 func TestEnqueueNUL(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	b := setup(t)
 
 	// PostgreSQL refuses \u0000 in jsonb while reading the argument, before
@@ -279,39 +274,28 @@ func TestEnqueueNUL(t *testing.T) {
 		"customer_phone": func(p *outbox.Payload, s string) { p.CustomerPhone = s },
 	}
 	for key, setField := range set {
-		ev := validEvent()
-		setField(&ev.Payload, "before\x00after")
-		_, err := outbox.Enqueue(ctx, b.pool, ev)
-		if ve := refusedByGo(t, err, "payload."+key, false); ve.Message != "payload."+key+" contains a NUL character" {
+		ve := b.refusedBeforeSending(t, "payload."+key, func(ev *outbox.Event) { setField(&ev.Payload, "before\x00after") })
+		if ve.Message != "payload."+key+" contains a NUL character" {
 			t.Errorf("message %q", ve.Message)
 		}
 	}
-	if n := b.outboxRows(t); n != 0 {
-		t.Errorf("%d outbox rows, want 0", n)
-	}
+	b.wantRows(t, 0)
 }
 
 // What JSON cannot carry is refused before sending, naming the field.
 func TestEnqueueUnencodable(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	b := setup(t)
 
 	for _, score := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
-		ev := validEvent()
-		ev.Payload.QualityScore = &score
-		_, err := outbox.Enqueue(ctx, b.pool, ev)
-		refusedByGo(t, err, "payload.quality_score", false)
+		b.refusedBeforeSending(t, "payload.quality_score", func(ev *outbox.Event) { ev.Payload.QualityScore = &score })
 	}
 	for _, year := range []int{-1, 10000} {
-		ev := validEvent()
-		ev.Payload.StartedAt = time.Date(year, 5, 1, 9, 30, 0, 0, time.UTC)
-		_, err := outbox.Enqueue(ctx, b.pool, ev)
-		refusedByGo(t, err, "payload.started_at", false)
+		b.refusedBeforeSending(t, "payload.started_at", func(ev *outbox.Event) {
+			ev.Payload.StartedAt = time.Date(year, 5, 1, 9, 30, 0, 0, time.UTC)
+		})
 	}
-	if n := b.outboxRows(t); n != 0 {
-		t.Errorf("%d outbox rows, want 0", n)
-	}
+	b.wantRows(t, 0)
 }
 
 func TestEnqueueStartedAt(t *testing.T) {

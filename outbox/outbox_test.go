@@ -35,8 +35,10 @@ func setup(t *testing.T) *testBundle {
 	return &testBundle{pool: pgtest.NewPool(t, connString), listen: listen}
 }
 
-// notified reports whether a notification arrives within d.
-func (b *testBundle) notified(t *testing.T, d time.Duration) bool {
+// wantNotified fails the test unless a notification arrives within d when
+// want is true, or unless none does when want is false; when says at what
+// point, for the message.
+func (b *testBundle) wantNotified(t *testing.T, want bool, d time.Duration, when string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
@@ -44,16 +46,17 @@ func (b *testBundle) notified(t *testing.T, d time.Duration) bool {
 	if err != nil && ctx.Err() == nil {
 		t.Fatalf("wait for notification: %v", err)
 	}
-	return err == nil
+	if got := err == nil; got != want {
+		t.Fatalf("notified %s: %v, want %v", when, got, want)
+	}
 }
 
-func (b *testBundle) outboxRows(t *testing.T) int {
+// wantRows fails the test unless the outbox holds want rows.
+func (b *testBundle) wantRows(t *testing.T, want int) {
 	t.Helper()
-	var n int
-	if err := b.pool.QueryRow(context.Background(), "SELECT count(*) FROM outbox").Scan(&n); err != nil {
-		t.Fatal(err)
+	if n := pgtest.Count(t, b.pool, "SELECT count(*) FROM outbox"); n != want {
+		t.Errorf("%d outbox rows, want %d", n, want)
 	}
-	return n
 }
 
 func validEvent() outbox.Event {
@@ -90,15 +93,11 @@ func TestEnqueueCommitWritesOneRowAndNotifies(t *testing.T) {
 	if id <= 0 {
 		t.Fatalf("Enqueue returned id %d", id)
 	}
-	if b.notified(t, 200*time.Millisecond) {
-		t.Fatal("notified before commit")
-	}
+	b.wantNotified(t, false, 200*time.Millisecond, "before commit")
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if !b.notified(t, 5*time.Second) {
-		t.Fatal("no notification after commit")
-	}
+	b.wantNotified(t, true, 5*time.Second, "after commit")
 
 	var (
 		tenantID, callID, event string
@@ -120,9 +119,7 @@ func TestEnqueueCommitWritesOneRowAndNotifies(t *testing.T) {
 	if _, ok := payload["agent_email"]; ok {
 		t.Errorf("empty agent_email was written: %v", payload)
 	}
-	if n := b.outboxRows(t); n != 1 {
-		t.Errorf("%d outbox rows, want 1", n)
-	}
+	b.wantRows(t, 1)
 }
 
 func TestEnqueueRollbackLeavesNoTrace(t *testing.T) {
@@ -140,12 +137,8 @@ func TestEnqueueRollbackLeavesNoTrace(t *testing.T) {
 	if err := tx.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if b.notified(t, 300*time.Millisecond) {
-		t.Fatal("notified after rollback")
-	}
-	if n := b.outboxRows(t); n != 0 {
-		t.Errorf("%d outbox rows after rollback, want 0", n)
-	}
+	b.wantNotified(t, false, 300*time.Millisecond, "after rollback")
+	b.wantRows(t, 0)
 }
 
 func TestEnqueueWithSQL(t *testing.T) {
@@ -161,12 +154,8 @@ func TestEnqueueWithSQL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !b.notified(t, 5*time.Second) {
-		t.Fatal("no notification")
-	}
-	if n := b.outboxRows(t); n != 1 {
-		t.Fatalf("%d rows, want 1", n)
-	}
+	b.wantNotified(t, true, 5*time.Second, "after syncd.enqueue")
+	b.wantRows(t, 1)
 }
 
 func TestEnqueueValidation(t *testing.T) {
@@ -218,9 +207,7 @@ func TestEnqueueValidation(t *testing.T) {
 			}
 		})
 	}
-	if n := b.outboxRows(t); n != 0 {
-		t.Errorf("%d outbox rows after rejected events, want 0", n)
-	}
+	b.wantRows(t, 0)
 
 	// Absent and null optional values are fine, unknown keys too.
 	_, err := b.pool.Exec(ctx, "SELECT syncd.enqueue('t1', 'c1', 'call.analysed', $1::jsonb)",

@@ -103,6 +103,27 @@ func (obj *object) deserialize(kvs []kv) ([]fieldVal, *sfError) {
 	return vals, nil
 }
 
+// values reads the record a request body holds: decodeObject, then
+// deserialize.
+func (obj *object) values(body []byte) ([]fieldVal, *sfError) {
+	kvs, err := decodeObject(body)
+	if err != nil {
+		return nil, err
+	}
+	return obj.deserialize(kvs)
+}
+
+// set writes vals into the record rec; a null value clears its field.
+func set(rec map[string]any, vals []fieldVal) {
+	for _, fv := range vals {
+		if fv.v == nil {
+			delete(rec, fv.f.Name)
+		} else {
+			rec[fv.f.Name] = fv.v
+		}
+	}
+}
+
 // checkWrite applies the save-time rules to the values of a create or an
 // update. The caller holds o.mu.
 func checkWrite(vals []fieldVal, create bool) *sfError {
@@ -239,13 +260,7 @@ func (o *Org) insert(obj *object, vals []fieldVal) (string, *sfError) {
 	if obj.field("OwnerId") != nil {
 		rec["OwnerId"] = o.userID
 	}
-	for _, fv := range vals {
-		if fv.v == nil {
-			delete(rec, fv.f.Name)
-		} else {
-			rec[fv.f.Name] = fv.v
-		}
-	}
+	set(rec, vals)
 	var refs []*field
 	for _, f := range obj.fields {
 		if len(f.ReferenceTo) > 0 && rec[f.Name] != nil {
@@ -266,13 +281,7 @@ func (o *Org) modify(obj *object, id string, vals []fieldVal) (map[string]any, *
 	}
 	prev := obj.records[id]
 	rec := maps.Clone(prev)
-	for _, fv := range vals {
-		if fv.v == nil {
-			delete(rec, fv.f.Name)
-		} else {
-			rec[fv.f.Name] = fv.v
-		}
-	}
+	set(rec, vals)
 	var refs []*field
 	for _, fv := range vals {
 		if len(fv.f.ReferenceTo) > 0 && fv.v != nil {
@@ -296,18 +305,24 @@ func (obj *object) matches(f *field, value string) []string {
 		if !ok {
 			continue
 		}
-		switch v := rec[f.Name].(type) {
-		case string:
-			if v == value {
-				ids = append(ids, id)
-			}
-		case float64:
-			if strconv.FormatFloat(v, 'f', -1, 64) == value {
-				ids = append(ids, id)
-			}
+		if s, ok := externalIDText(rec[f.Name]); ok && s == value {
+			ids = append(ids, id)
 		}
 	}
 	return ids
+}
+
+// externalIDText returns an external ID value as text, as a URL or a request
+// names it: a string as is, a number in its shortest form. ok is false for
+// other values (null).
+func externalIDText(v any) (s string, ok bool) {
+	switch v := v.(type) {
+	case string:
+		return v, true
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64), true
+	}
+	return "", false
 }
 
 // lookup resolves the ID segment of /sobjects/{type}/{id}: the canonical ID
@@ -379,7 +394,9 @@ func ptr[T any](v T) *T { return &v }
 
 func (o *Org) object(name string) *object { return o.objects[strings.ToLower(name)] }
 
-func (o *Org) create(sobject string) handler {
+// onObject serves a request about the object sobject under the org's lock:
+// an unknown object answers NOT_FOUND.
+func (o *Org) onObject(sobject string, serve func(obj *object, body []byte) reply) handler {
 	return func(_ *http.Request, body []byte) reply {
 		o.mu.Lock()
 		defer o.mu.Unlock()
@@ -387,11 +404,13 @@ func (o *Org) create(sobject string) handler {
 		if obj == nil {
 			return notFound()
 		}
-		kvs, err := decodeObject(body)
-		if err != nil {
-			return errorReply(err)
-		}
-		vals, err := obj.deserialize(kvs)
+		return serve(obj, body)
+	}
+}
+
+func (o *Org) create(sobject string) handler {
+	return o.onObject(sobject, func(obj *object, body []byte) reply {
+		vals, err := obj.values(body)
 		if err != nil {
 			return errorReply(err)
 		}
@@ -400,35 +419,25 @@ func (o *Org) create(sobject string) handler {
 			return errorReply(err)
 		}
 		return reply{status: http.StatusCreated, body: saveBody{ID: id, Success: true, Errors: []recordError{}}}
-	}
+	})
 }
 
 // onRecord serves a request about one record, the one seg names (an ID),
 // under the org's lock: unknown objects answer NOT_FOUND, unknown or
 // malformed IDs their error.
 func (o *Org) onRecord(sobject, seg string, serve func(obj *object, id string, body []byte) reply) handler {
-	return func(_ *http.Request, body []byte) reply {
-		o.mu.Lock()
-		defer o.mu.Unlock()
-		obj := o.object(sobject)
-		if obj == nil {
-			return notFound()
-		}
+	return o.onObject(sobject, func(obj *object, body []byte) reply {
 		id, err := obj.lookup(seg)
 		if err != nil {
 			return errorReply(err)
 		}
 		return serve(obj, id, body)
-	}
+	})
 }
 
 func (o *Org) update(sobject, seg string) handler {
 	return o.onRecord(sobject, seg, func(obj *object, id string, body []byte) reply {
-		kvs, err := decodeObject(body)
-		if err != nil {
-			return errorReply(err)
-		}
-		vals, err := obj.deserialize(kvs)
+		vals, err := obj.values(body)
 		if err != nil {
 			return errorReply(err)
 		}
@@ -462,23 +471,13 @@ func attributes(obj *object, id string) map[string]string {
 }
 
 func (o *Org) upsert(sobject, fieldName, value string) handler {
-	return func(_ *http.Request, body []byte) reply {
-		o.mu.Lock()
-		defer o.mu.Unlock()
-		obj := o.object(sobject)
-		if obj == nil {
-			return notFound()
-		}
+	return o.onObject(sobject, func(obj *object, body []byte) reply {
 		f := obj.field(fieldName)
 		if f == nil || !f.ExternalID {
 			return errorReply(newError(http.StatusNotFound, "NOT_FOUND",
 				"Provided external ID field does not exist or is not accessible: "+fieldName))
 		}
-		kvs, err := decodeObject(body)
-		if err != nil {
-			return errorReply(err)
-		}
-		vals, err := obj.deserialize(kvs)
+		vals, err := obj.values(body)
 		if err != nil {
 			return errorReply(err)
 		}
@@ -509,17 +508,11 @@ func (o *Org) upsert(sobject, fieldName, value string) handler {
 			urls[i] = attributes(obj, id)["url"]
 		}
 		return reply{status: http.StatusMultipleChoices, body: urls}
-	}
+	})
 }
 
 func (o *Org) describe(sobject string) handler {
-	return func(*http.Request, []byte) reply {
-		o.mu.Lock()
-		defer o.mu.Unlock()
-		obj := o.object(sobject)
-		if obj == nil {
-			return notFound()
-		}
+	return o.onObject(sobject, func(obj *object, _ []byte) reply {
 		type picklistValue struct {
 			Active       bool   `json:"active"`
 			DefaultValue bool   `json:"defaultValue"`
@@ -564,7 +557,7 @@ func (o *Org) describe(sobject string) handler {
 			"createable": true, "updateable": true, "deletable": true, "queryable": true,
 			"fields": fields,
 		}}
-	}
+	})
 }
 
 // collectionOp is the operation of an sObject Collections request.
@@ -655,12 +648,8 @@ func (o *Org) collection(op collectionOp, sobject, extField string) handler {
 		extValue := func(vals []fieldVal) string {
 			for _, fv := range vals {
 				if fv.f == ext {
-					switch v := fv.v.(type) {
-					case string:
-						return v
-					case float64:
-						return strconv.FormatFloat(v, 'f', -1, 64)
-					}
+					s, _ := externalIDText(fv.v)
+					return s
 				}
 			}
 			return ""
@@ -699,64 +688,29 @@ func (o *Org) collection(op collectionOp, sobject, extField string) handler {
 		results := make([]saveBody, len(items))
 		failed := false
 		for i, it := range items {
-			fail := func(e *sfError) {
-				results[i] = saveBody{Errors: recordErrors(e)}
-				failed = true
-			}
+			var id string
+			var prev map[string]any // the record before an update; nil when created
+			var err *sfError
 			switch op {
 			case collectionCreate:
-				id, err := o.insert(it.obj, it.vals)
-				if err != nil {
-					fail(err)
-					continue
-				}
-				undos = append(undos, undo{it.obj, id, nil})
-				results[i] = saveBody{ID: id, Success: true, Errors: []recordError{}}
-				continue
+				id, err = o.insert(it.obj, it.vals)
 			case collectionUpdate:
-				id, err := it.obj.lookupInCollection(it.id)
-				if err != nil {
-					fail(err)
-					continue
+				if id, err = it.obj.lookupInCollection(it.id); err == nil {
+					prev, err = o.modify(it.obj, id, it.vals)
 				}
-				prev, err := o.modify(it.obj, id, it.vals)
-				if err != nil {
-					fail(err)
-					continue
-				}
-				undos = append(undos, undo{it.obj, id, prev})
-				results[i] = saveBody{ID: id, Success: true, Errors: []recordError{}}
+			case collectionUpsert:
+				v := extValue(it.vals)
+				id, prev, err = o.upsertItem(it.obj, ext, v, extCount[v], it.vals)
+			}
+			if err != nil {
+				results[i] = saveBody{Errors: recordErrors(err)}
+				failed = true
 				continue
 			}
-			v := extValue(it.vals)
-			if v == "" {
-				fail(newError(0, "MISSING_ARGUMENT", ext.Name+" not specified", ext.Name))
-				continue
-			}
-			if extCount[v] > 1 {
-				fail(newError(0, "DUPLICATE_EXTERNAL_ID", "Duplicate external id specified: "+v, ext.Name))
-				continue
-			}
-			switch ids := it.obj.matches(ext, v); len(ids) {
-			case 0:
-				id, err := o.insert(it.obj, it.vals)
-				if err != nil {
-					fail(err)
-					continue
-				}
-				undos = append(undos, undo{it.obj, id, nil})
-				results[i] = saveBody{ID: id, Success: true, Errors: []recordError{}, Created: ptr(true)}
-			case 1:
-				prev, err := o.modify(it.obj, ids[0], it.vals)
-				if err != nil {
-					fail(err)
-					continue
-				}
-				undos = append(undos, undo{it.obj, ids[0], prev})
-				results[i] = saveBody{ID: ids[0], Success: true, Errors: []recordError{}, Created: ptr(false)}
-			default:
-				fail(newError(0, "DUPLICATE_EXTERNAL_ID", fmt.Sprintf(
-					"Duplicate external id specified: %s matches %d records", v, len(ids)), ext.Name))
+			undos = append(undos, undo{it.obj, id, prev})
+			results[i] = saveBody{ID: id, Success: true, Errors: []recordError{}}
+			if op == collectionUpsert {
+				results[i].Created = ptr(prev == nil)
 			}
 		}
 
@@ -780,5 +734,30 @@ func (o *Org) collection(op collectionOp, sobject, extField string) handler {
 			}
 		}
 		return reply{status: http.StatusOK, body: results}
+	}
+}
+
+// upsertItem saves the values vals of one record of an sObject Collections
+// upsert by its value v of the external ID field ext, which count records of
+// the request hold: it creates the record when no live record holds v, or
+// updates the one that does. prev is the record before the update, nil when
+// the record was created. The caller holds o.mu.
+func (o *Org) upsertItem(obj *object, ext *field, v string, count int, vals []fieldVal) (id string, prev map[string]any, err *sfError) {
+	switch {
+	case v == "":
+		return "", nil, newError(0, "MISSING_ARGUMENT", ext.Name+" not specified", ext.Name)
+	case count > 1:
+		return "", nil, newError(0, "DUPLICATE_EXTERNAL_ID", "Duplicate external id specified: "+v, ext.Name)
+	}
+	switch ids := obj.matches(ext, v); len(ids) {
+	case 0:
+		id, err = o.insert(obj, vals)
+		return id, nil, err
+	case 1:
+		prev, err = o.modify(obj, ids[0], vals)
+		return ids[0], prev, err
+	default:
+		return "", nil, newError(0, "DUPLICATE_EXTERNAL_ID", fmt.Sprintf(
+			"Duplicate external id specified: %s matches %d records", v, len(ids)), ext.Name)
 	}
 }

@@ -1,36 +1,24 @@
 package kintonetest
 
-import "fmt"
+import (
+	"fmt"
 
-// FieldDef defines one field of a test app's form.
-type FieldDef struct {
-	// Code is the field code. Required.
-	Code string
+	"github.com/koeiq/syncd/kintone"
+)
 
-	// Type is the Kintone field type. Supported: SINGLE_LINE_TEXT,
-	// MULTI_LINE_TEXT, NUMBER, DATE, DATETIME, DROP_DOWN, RADIO_BUTTON,
-	// CHECK_BOX, MULTI_SELECT and LINK. Required.
-	Type string
-
-	// Label is the field name shown to users. Defaults to Code.
-	Label string
-
-	// Required is the "Required field" option. Defaults to false.
-	Required bool
-
-	// Unique is the "Prohibit duplicate values" option, available for
-	// SINGLE_LINE_TEXT, NUMBER, DATE, DATETIME and LINK fields. Defaults to
-	// false.
-	Unique bool
-
-	// MaxLength limits SINGLE_LINE_TEXT and LINK values, counted in UTF-16
-	// code units. Defaults to no limit.
-	MaxLength int
-
-	// Options are the choices of a DROP_DOWN, RADIO_BUTTON, CHECK_BOX or
-	// MULTI_SELECT field, in display order. Required for those types.
-	Options []string
-}
+// FieldDef defines one field of a test app's form. It is the [kintone.Field]
+// that the client's [kintone.Client.Fields] reads back, so a test states a
+// form once, in the terms it expects the client to see.
+//
+// Code and Type are required. The supported types are SINGLE_LINE_TEXT,
+// MULTI_LINE_TEXT, NUMBER, DATE, DATETIME, DROP_DOWN, RADIO_BUTTON,
+// CHECK_BOX, MULTI_SELECT and LINK. Label defaults to Code. Unique is
+// available for SINGLE_LINE_TEXT, NUMBER, DATE, DATETIME and LINK fields.
+// MaxLength limits SINGLE_LINE_TEXT and LINK values, counted in UTF-16 code
+// units; 0 is no limit. Options, in display order, are required for and only
+// for DROP_DOWN, RADIO_BUTTON, CHECK_BOX and MULTI_SELECT. [Server.AddApp]
+// panics on a form that breaks these rules, as a real app could not have it.
+type FieldDef = kintone.Field
 
 // CallApp returns the form that syncd writes analysed calls to:
 //

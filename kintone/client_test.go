@@ -125,15 +125,6 @@ func callRecord(callID string) kintone.Record {
 	}
 }
 
-func mustAPIError(t *testing.T, err error) *kintone.APIError {
-	t.Helper()
-	var apiErr *kintone.APIError
-	if !errors.As(err, &apiErr) {
-		t.Fatalf("error %v (%T) is not an *APIError", err, err)
-	}
-	return apiErr
-}
-
 func TestAdd(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -219,7 +210,7 @@ func TestUpdate(t *testing.T) {
 		if !kintone.IsNotFound(err) {
 			t.Fatalf("Update of a deleted record: %v, want IsNotFound", err)
 		}
-		if e := mustAPIError(t, err); e.StatusCode != 404 || e.Code != "GAIA_RE01" {
+		if e := testsupport.ErrorAs[*kintone.APIError](t, err); e.StatusCode != 404 || e.Code != "GAIA_RE01" {
 			t.Errorf("got %d %s, want 404 GAIA_RE01", e.StatusCode, e.Code)
 		}
 		if c := kintone.Classify(err); c != crm.ClassData {
@@ -302,7 +293,7 @@ func TestUpsert(t *testing.T) {
 
 	t.Run("key field that is not unique", func(t *testing.T) {
 		_, _, err := b.client.Upsert(ctx, "subject", "KoeIQ Call — c-1", kintone.Record{})
-		if e := mustAPIError(t, err); e.Code != "CB_VA01" {
+		if e := testsupport.ErrorAs[*kintone.APIError](t, err); e.Code != "CB_VA01" {
 			t.Errorf("code = %s, want CB_VA01", e.Code)
 		}
 		if c := kintone.Classify(err); c != crm.ClassData {
@@ -438,7 +429,7 @@ func TestAddMany(t *testing.T) {
 		bad := callRecord("c-2")
 		bad["duration_seconds"] = "twelve"
 		_, err := b.client.AddMany(ctx, []kintone.Record{callRecord("c-1"), bad, callRecord("c-3")})
-		e := mustAPIError(t, err)
+		e := testsupport.ErrorAs[*kintone.APIError](t, err)
 		if e.Code != "CB_VA01" || e.StatusCode != 400 {
 			t.Errorf("got %d %s, want 400 CB_VA01", e.StatusCode, e.Code)
 		}
@@ -454,7 +445,7 @@ func TestAddMany(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		_, err := b.client.AddMany(ctx, []kintone.Record{callRecord("c-1"), callRecord("c-1")})
-		if e := mustAPIError(t, err); e.Code != "CB_VA01" || !slices.Contains(e.FieldCodes(), "call_id") {
+		if e := testsupport.ErrorAs[*kintone.APIError](t, err); e.Code != "CB_VA01" || !slices.Contains(e.FieldCodes(), "call_id") {
 			t.Errorf("got %v, want a CB_VA01 on call_id", e)
 		}
 		if n := len(b.app.Records()); n != 0 {
@@ -538,7 +529,7 @@ func TestFindIDs(t *testing.T) {
 
 	t.Run("unknown field", func(t *testing.T) {
 		_, err := b.client.FindIDs(ctx, "no_such_field", "x")
-		if e := mustAPIError(t, err); e.Code != "GAIA_IQ11" {
+		if e := testsupport.ErrorAs[*kintone.APIError](t, err); e.Code != "GAIA_IQ11" {
 			t.Errorf("code = %s, want GAIA_IQ11", e.Code)
 		}
 		if c := kintone.Classify(err); c != crm.ClassData {
@@ -765,7 +756,7 @@ func TestErrorClasses(t *testing.T) {
 			if c := kintone.Classify(err); c != tt.wantClass {
 				t.Errorf("Classify(%v) = %v, want %v", err, c, tt.wantClass)
 			}
-			e := mustAPIError(t, err)
+			e := testsupport.ErrorAs[*kintone.APIError](t, err)
 			if e.StatusCode != tt.wantStatus || e.Code != tt.wantCode || e.Op != "add" {
 				t.Errorf("got op %s, %d %q, want add, %d %q", e.Op, e.StatusCode, e.Code, tt.wantStatus, tt.wantCode)
 			}
@@ -921,7 +912,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = client.Add(context.Background(), kintone.Record{"call_id": "c-1"})
-	e := mustAPIError(t, err)
+	e := testsupport.ErrorAs[*kintone.APIError](t, err)
 	if e.StatusCode != http.StatusTemporaryRedirect || kintone.Classify(err) != crm.ClassAuth {
 		t.Errorf("got %d (%v), want 307 and ClassAuth", e.StatusCode, kintone.Classify(err))
 	}

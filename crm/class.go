@@ -1,5 +1,6 @@
 // Package crm holds what the CRM clients share: [Class], what a caller
-// should do about an error a CRM returned.
+// should do about an error a CRM returned, and the text ([ErrorText]) and
+// log attributes ([ErrorAttrs]) that their API errors have in common.
 //
 // [salesforce.Classify] and [kintone.Classify] each sort their own errors
 // into these four classes, and the push jobs decide by them alone, whichever

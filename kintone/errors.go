@@ -2,7 +2,6 @@ package kintone
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -53,17 +52,7 @@ type APIError struct {
 // It never contains the API token: the client scrubs any echo of it.
 func (e *APIError) Error() string {
 	var b strings.Builder
-	b.WriteString("kintone: ")
-	b.WriteString(e.Op)
-	fmt.Fprintf(&b, ": HTTP %d", e.StatusCode)
-	if e.Code != "" {
-		b.WriteString(" ")
-		b.WriteString(e.Code)
-	}
-	if e.Message != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Message)
-	}
+	b.WriteString(crm.ErrorText("kintone", e.Op, e.StatusCode, e.Code, e.Message))
 	if len(e.Fields) > 0 {
 		keys := make([]string, 0, len(e.Fields))
 		for k := range e.Fields {
@@ -93,11 +82,7 @@ func (e *APIError) Error() string {
 // fields Kintone complained about, never the messages, which can quote call
 // content.
 func (e *APIError) LogValue() slog.Value {
-	attrs := []slog.Attr{
-		slog.String("op", e.Op),
-		slog.Int("status", e.StatusCode),
-		slog.String("code", e.Code),
-	}
+	attrs := crm.ErrorAttrs(e.Op, e.StatusCode, e.Code)
 	if codes := e.FieldCodes(); len(codes) > 0 {
 		attrs = append(attrs, slog.Any("fields", codes))
 	}

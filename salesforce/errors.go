@@ -48,22 +48,7 @@ type APIError struct {
 // string.
 func (e *APIError) Error() string {
 	var b strings.Builder
-	b.WriteString("salesforce: ")
-	b.WriteString(e.Op)
-	b.WriteString(": ")
-	if e.StatusCode == 0 {
-		b.WriteString("not sent")
-	} else {
-		fmt.Fprintf(&b, "HTTP %d", e.StatusCode)
-	}
-	if e.ErrorCode != "" {
-		b.WriteString(" ")
-		b.WriteString(e.ErrorCode)
-	}
-	if e.Message != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Message)
-	}
+	b.WriteString(crm.ErrorText("salesforce", e.Op, e.StatusCode, e.ErrorCode, e.Message))
 	if len(e.Fields) > 0 {
 		b.WriteString(" (fields: ")
 		b.WriteString(strings.Join(e.Fields, ", "))
@@ -75,11 +60,7 @@ func (e *APIError) Error() string {
 // LogValue implements [slog.LogValuer]: op, HTTP status, error code, fields
 // and class, but never Message, which can quote call content.
 func (e *APIError) LogValue() slog.Value {
-	attrs := []slog.Attr{
-		slog.String("op", e.Op),
-		slog.Int("status", e.StatusCode),
-		slog.String("code", e.ErrorCode),
-	}
+	attrs := crm.ErrorAttrs(e.Op, e.StatusCode, e.ErrorCode)
 	if len(e.Fields) > 0 {
 		attrs = append(attrs, slog.String("fields", strings.Join(e.Fields, ",")))
 	}

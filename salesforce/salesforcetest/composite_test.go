@@ -101,9 +101,7 @@ func TestComposite(t *testing.T) {
 		counts["retrieve"] != countsBefore["retrieve"] || counts["describe"] != countsBefore["describe"] {
 		t.Errorf("request counts %v, before %v: want one more composite only", counts, countsBefore)
 	}
-	if used, _ := org.APIUsage(); used != usedBefore+1 {
-		t.Errorf("API usage %d, want %d", used, usedBefore+1)
-	}
+	wantAPIUsage(t, org, usedBefore+1)
 
 	// A query's next page, in a composite or not.
 	var page struct {

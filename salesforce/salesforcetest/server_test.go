@@ -27,12 +27,58 @@ const (
 	secret = "client-secret"
 )
 
-func newOrg(t *testing.T, cfg salesforcetest.OrgConfig) *salesforcetest.Org {
+// newServer starts a test server, closed when the test ends.
+func newServer(t *testing.T) *salesforcetest.Server {
 	t.Helper()
 	srv := salesforcetest.NewServer()
 	t.Cleanup(srv.Close)
+	return srv
+}
+
+// newOrg starts a test server with one org, acme, configured by cfg with
+// the client credentials id and secret.
+func newOrg(t *testing.T, cfg salesforcetest.OrgConfig) *salesforcetest.Org {
+	t.Helper()
 	cfg.ClientID, cfg.ClientSecret = id, secret
-	return srv.AddOrg("acme", cfg)
+	return newServer(t).AddOrg("acme", cfg)
+}
+
+// orgTest runs body as a parallel subtest of t named name, with an org of
+// its own configured by cfg (see newOrg).
+func orgTest(t *testing.T, name string, cfg salesforcetest.OrgConfig, body func(t *testing.T, org *salesforcetest.Org)) {
+	t.Helper()
+	t.Run(name, func(t *testing.T) {
+		t.Parallel()
+		body(t, newOrg(t, cfg))
+	})
+}
+
+// newClient returns a salesforce.Client for org, with the credentials newOrg
+// gives it.
+func newClient(t *testing.T, org *salesforcetest.Org) *salesforce.Client {
+	t.Helper()
+	client, err := salesforce.NewClient(&salesforce.Config{InstanceURL: org.URL(), ClientID: id, ClientSecret: secret, AllowInsecureLoopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client
+}
+
+// wantRequests checks that org counted want requests of kind op.
+func wantRequests(t *testing.T, org *salesforcetest.Org, op string, want int) {
+	t.Helper()
+	if got := org.Requests(op); got != want {
+		t.Errorf("%s requests = %d, want %d", op, got, want)
+	}
+}
+
+// wantAPIUsage checks that org counted want requests against its daily API
+// limit.
+func wantAPIUsage(t *testing.T, org *salesforcetest.Org, want int) {
+	t.Helper()
+	if used, _ := org.APIUsage(); used != want {
+		t.Errorf("API usage = %d, want %d", used, want)
+	}
 }
 
 type response struct {
@@ -179,18 +225,13 @@ func TestTokenEndpoint(t *testing.T) {
 		t.Errorf("with SetTokenError: %d %s", r.status, r.body)
 	}
 
-	if got := org.Requests("token"); got != 2+len(tests)+2 {
-		t.Errorf("token requests = %d, want %d", got, 2+len(tests)+2)
-	}
-	if used, _ := org.APIUsage(); used != 0 {
-		t.Errorf("API usage = %d after token requests only, want 0", used)
-	}
+	wantRequests(t, org, "token", 2+len(tests)+2)
+	wantAPIUsage(t, org, 0) // token requests do not count
 }
 
 func TestAuthenticationAndVersions(t *testing.T) {
 	t.Parallel()
-	srv := salesforcetest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := newServer(t)
 	acme := srv.AddOrg("acme", salesforcetest.OrgConfig{ClientID: id, ClientSecret: secret})
 	other := srv.AddOrg("other", salesforcetest.OrgConfig{ClientID: id, ClientSecret: secret})
 
@@ -256,9 +297,7 @@ func TestDailyLimit(t *testing.T) {
 	if r := api(t, org, token, http.MethodGet, "/sobjects/Task/describe", ""); r.status != http.StatusOK || r.header.Get("Sforce-Limit-Info") != "api-usage=4/4" {
 		t.Errorf("after SetDailyAPILimit: %d %q", r.status, r.header.Get("Sforce-Limit-Info"))
 	}
-	if got := org.Requests("describe"); got != 6 {
-		t.Errorf("describe requests = %d, want 6 (refused ones count)", got)
-	}
+	wantRequests(t, org, "describe", 6) // refused ones count
 }
 
 func TestWireShapes(t *testing.T) {
@@ -368,9 +407,7 @@ func TestFieldLengthsCountUTF16Units(t *testing.T) {
 func TestCollections(t *testing.T) {
 	t.Parallel()
 
-	t.Run("more than 200 records", func(t *testing.T) {
-		t.Parallel()
-		org := newOrg(t, salesforcetest.OrgConfig{})
+	orgTest(t, "more than 200 records", salesforcetest.OrgConfig{}, func(t *testing.T, org *salesforcetest.Org) {
 		recs := make([]string, 201)
 		for i := range recs {
 			recs[i] = `{"attributes":{"type":"Task"},"Subject":"x"}`
@@ -384,9 +421,7 @@ func TestCollections(t *testing.T) {
 		}
 	})
 
-	t.Run("allOrNone rolls back", func(t *testing.T) {
-		t.Parallel()
-		org := newOrg(t, salesforcetest.OrgConfig{})
+	orgTest(t, "allOrNone rolls back", salesforcetest.OrgConfig{}, func(t *testing.T, org *salesforcetest.Org) {
 		body := `{"allOrNone":true,"records":[
 			{"attributes":{"type":"Task"},"Subject":"good"},
 			{"attributes":{"type":"Task"},"Subject":"bad","CallType":"Sideways"}]}`
@@ -403,9 +438,7 @@ func TestCollections(t *testing.T) {
 		}
 	})
 
-	t.Run("missing type", func(t *testing.T) {
-		t.Parallel()
-		org := newOrg(t, salesforcetest.OrgConfig{})
+	orgTest(t, "missing type", salesforcetest.OrgConfig{}, func(t *testing.T, org *salesforcetest.Org) {
 		r := api(t, org, getToken(t, org), http.MethodPost, "/composite/sobjects", `{"records":[{"Subject":"x"}]}`)
 		if r.status != http.StatusBadRequest || errorCode(t, r) != "INVALID_TYPE" {
 			t.Errorf("%d %s", r.status, r.body)
@@ -438,9 +471,7 @@ func TestCollectionUpdate(t *testing.T) {
 		return fmt.Sprintf(`{"attributes":{"type":%q},"id":%q%s}`, typ, id, fields)
 	}
 
-	t.Run("mixed results", func(t *testing.T) {
-		t.Parallel()
-		org := newOrg(t, custom)
+	orgTest(t, "mixed results", custom, func(t *testing.T, org *salesforcetest.Org) {
 		token := getToken(t, org)
 		ok1 := org.PutRecord("Task", salesforce.Fields{"Subject": "one"})
 		deleted := org.PutRecord("Task", salesforce.Fields{"Subject": "deleted"})
@@ -522,17 +553,11 @@ func TestCollectionUpdate(t *testing.T) {
 		if got, _ := org.Record("Call_Recording__c", taken); got["call_id__c"] != "c-2" || got["Name"] != "m" {
 			t.Errorf("failed custom record changed: %v", got)
 		}
-		if got := org.Requests("collection_update"); got != 1 {
-			t.Errorf("collection_update requests = %d, want 1", got)
-		}
-		if used, _ := org.APIUsage(); used != 1 {
-			t.Errorf("API usage = %d, want 1 for the whole batch", used)
-		}
+		wantRequests(t, org, "collection_update", 1)
+		wantAPIUsage(t, org, 1) // one for the whole batch
 	})
 
-	t.Run("whole request refused", func(t *testing.T) {
-		t.Parallel()
-		org := newOrg(t, custom)
+	orgTest(t, "whole request refused", custom, func(t *testing.T, org *salesforcetest.Org) {
 		token := getToken(t, org)
 		id := org.PutRecord("Task", salesforce.Fields{"Subject": "kept"})
 		id2 := org.PutRecord("Task", salesforce.Fields{"Subject": "kept"})
@@ -572,9 +597,7 @@ func TestCollectionUpdate(t *testing.T) {
 		}
 	})
 
-	t.Run("200 records", func(t *testing.T) {
-		t.Parallel()
-		org := newOrg(t, salesforcetest.OrgConfig{})
+	orgTest(t, "200 records", salesforcetest.OrgConfig{}, func(t *testing.T, org *salesforcetest.Org) {
 		records := make([]string, 200)
 		for i := range records {
 			records[i] = rec("Task", org.PutRecord("Task", nil), fmt.Sprintf(`"Subject":"s-%d"`, i))
@@ -592,9 +615,7 @@ func TestCollectionUpdate(t *testing.T) {
 		}
 	})
 
-	t.Run("allOrNone rolls back", func(t *testing.T) {
-		t.Parallel()
-		org := newOrg(t, salesforcetest.OrgConfig{})
+	orgTest(t, "allOrNone rolls back", salesforcetest.OrgConfig{}, func(t *testing.T, org *salesforcetest.Org) {
 		id := org.PutRecord("Task", salesforce.Fields{"Subject": "before"})
 		deleted := org.PutRecord("Task", nil)
 		org.DeleteRecord("Task", deleted)
@@ -611,9 +632,7 @@ func TestCollectionUpdate(t *testing.T) {
 		}
 	})
 
-	t.Run("faults", func(t *testing.T) {
-		t.Parallel()
-		org := newOrg(t, salesforcetest.OrgConfig{})
+	orgTest(t, "faults", salesforcetest.OrgConfig{}, func(t *testing.T, org *salesforcetest.Org) {
 		token := getToken(t, org)
 		id := org.PutRecord("Task", salesforce.Fields{"Subject": "before"})
 		org.InjectFault(salesforcetest.Fault{Op: "collection_update", Kind: salesforcetest.FaultLockRow})
@@ -626,9 +645,7 @@ func TestCollectionUpdate(t *testing.T) {
 		if r := update(t, org, token, false, rec("Task", id, `"Subject":"after"`)); r.status != http.StatusOK {
 			t.Errorf("after the fault: %d %s", r.status, r.body)
 		}
-		if got := org.Requests("collection_update"); got != 2 {
-			t.Errorf("collection_update requests = %d, want 2", got)
-		}
+		wantRequests(t, org, "collection_update", 2)
 	})
 }
 
@@ -817,10 +834,7 @@ func TestFaultErrorAndURILimit(t *testing.T) {
 func TestConcurrentUse(t *testing.T) {
 	t.Parallel()
 	org := newOrg(t, salesforcetest.OrgConfig{})
-	client, err := salesforce.NewClient(&salesforce.Config{InstanceURL: org.URL(), ClientID: id, ClientSecret: secret, AllowInsecureLoopback: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := newClient(t, org)
 	const workers, each = 8, 25
 	var wg sync.WaitGroup
 	errs := make(chan error, workers*each)
@@ -871,10 +885,7 @@ func TestConcurrentUse(t *testing.T) {
 func TestInFlight(t *testing.T) {
 	t.Parallel()
 	org := newOrg(t, salesforcetest.OrgConfig{})
-	client, err := salesforce.NewClient(&salesforce.Config{InstanceURL: org.URL(), ClientID: id, ClientSecret: secret, AllowInsecureLoopback: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := newClient(t, org)
 	// Token requests and unauthenticated requests are not counted.
 	if err := client.CheckCredentials(t.Context()); err != nil {
 		t.Fatalf("CheckCredentials: %v", err)
@@ -948,25 +959,17 @@ func TestAbandonedRequestLands(t *testing.T) {
 		return got["Subject"] == "after"
 	})
 	pgtest.WaitFor(t, 5*time.Second, "no request in flight", func() bool { return org.InFlight() == 0 })
-	if got := org.Requests("update"); got != 1 {
-		t.Errorf("update requests = %d, want 1", got)
-	}
-	if used, _ := org.APIUsage(); used != 1 {
-		t.Errorf("API usage = %d, want 1", used)
-	}
+	wantRequests(t, org, "update", 1)
+	wantAPIUsage(t, org, 1)
 }
 
 // Close does not wait out a long latency: it performs the requests in flight
 // at once.
 func TestCloseFinishesRequestsInFlight(t *testing.T) {
 	t.Parallel()
-	srv := salesforcetest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := newServer(t)
 	org := srv.AddOrg("acme", salesforcetest.OrgConfig{ClientID: id, ClientSecret: secret, Latency: time.Hour})
-	client, err := salesforce.NewClient(&salesforce.Config{InstanceURL: org.URL(), ClientID: id, ClientSecret: secret, AllowInsecureLoopback: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := newClient(t, org)
 	// The token first, so that a slow token request under load cannot use up
 	// the create's 50ms before the create is sent.
 	if err := client.CheckCredentials(t.Context()); err != nil {
@@ -999,8 +1002,7 @@ func TestCloseFinishesRequestsInFlight(t *testing.T) {
 
 func TestAddOrgPanics(t *testing.T) {
 	t.Parallel()
-	srv := salesforcetest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := newServer(t)
 	srv.AddOrg("acme", salesforcetest.OrgConfig{})
 	for name, f := range map[string]func(){
 		"duplicate name": func() { srv.AddOrg("acme", salesforcetest.OrgConfig{}) },
@@ -1113,9 +1115,7 @@ func TestRecordPage(t *testing.T) {
 	if got := org.RequestCounts(); !maps.Equal(got, countsBefore) {
 		t.Errorf("request counts = %v, want %v (record pages do not count)", got, countsBefore)
 	}
-	if used, _ := org.APIUsage(); used != usedBefore {
-		t.Errorf("API usage = %d, want %d", used, usedBefore)
-	}
+	wantAPIUsage(t, org, usedBefore)
 	org.SetLatency(0)
 	if r := api(t, org, token, http.MethodGet, "/sobjects/Task/describe", ""); r.status != http.StatusServiceUnavailable {
 		t.Errorf("the fault should still be queued: describe %d %s", r.status, r.body)

@@ -345,8 +345,7 @@ func TestReferences(t *testing.T) {
 
 func TestReferenceToPanics(t *testing.T) {
 	t.Parallel()
-	srv := salesforcetest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := newServer(t)
 	for name, def := range map[string]salesforcetest.ObjectDef{
 		"unknown target":  {Name: "X__c", Fields: []salesforcetest.FieldDef{{Name: "Account__c", Type: "reference", ReferenceTo: []string{"Account"}}}},
 		"not a reference": {Name: "Y__c", Fields: []salesforcetest.FieldDef{{Name: "Contact__c", Type: "string", ReferenceTo: []string{"Contact"}}}},

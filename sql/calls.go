@@ -5,7 +5,6 @@ import (
 	_ "embed"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
@@ -37,16 +36,11 @@ type CallLogRow struct {
 	OwnerNote *string
 }
 
-func collectCallLogRows(rows pgx.Rows, err error) ([]CallLogRow, error) {
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (CallLogRow, error) {
-		var l CallLogRow
-		err := row.Scan(&l.CallID, &l.Target, &l.State, &l.ObjectType, &l.RecordID, &l.Attempts, &l.LastError, &l.SkippedReason,
-			&l.RetryAt, &l.LastPushAt, &l.SyncedAt, &l.CreatedAt, &l.Match, &l.WhoID, &l.WhoType, &l.OwnerID, &l.OwnerNote)
-		return l, err
-	})
+// callLogFields are the columns of a CallLogRow, as calls_page.sql and
+// calls_search.sql return them.
+func callLogFields(l *CallLogRow) []any {
+	return []any{&l.CallID, &l.Target, &l.State, &l.ObjectType, &l.RecordID, &l.Attempts, &l.LastError, &l.SkippedReason,
+		&l.RetryAt, &l.LastPushAt, &l.SyncedAt, &l.CreatedAt, &l.Match, &l.WhoID, &l.WhoType, &l.OwnerID, &l.OwnerNote}
 }
 
 //go:embed queries/calls_page.sql
@@ -72,7 +66,7 @@ func ListCallsPage(ctx context.Context, db DBTX, p ListCallsPageParams) ([]CallL
 	if p.AfterCreatedAt != nil {
 		after = pgtype.Timestamptz{Time: *p.AfterCreatedAt, Valid: true}
 	}
-	return collectCallLogRows(db.Query(ctx, callsPageSQL, p.TenantID, p.State, after, p.AfterCallID, p.AfterTarget, p.Limit))
+	return queryRows(ctx, db, callLogFields, callsPageSQL, p.TenantID, p.State, after, p.AfterCallID, p.AfterTarget, p.Limit)
 }
 
 //go:embed queries/calls_search.sql
@@ -96,7 +90,7 @@ type SearchCallsParams struct {
 // SearchCalls reads one page of a tenant's calls whose ID begins with a
 // prefix, in call ID order (by bytes), then target.
 func SearchCalls(ctx context.Context, db DBTX, p SearchCallsParams) ([]CallLogRow, error) {
-	return collectCallLogRows(db.Query(ctx, callsSearchSQL, p.TenantID, p.Prefix, p.Start, p.AfterCallID, p.AfterTarget, p.Limit, p.State))
+	return queryRows(ctx, db, callLogFields, callsSearchSQL, p.TenantID, p.Prefix, p.Start, p.AfterCallID, p.AfterTarget, p.Limit, p.State)
 }
 
 //go:embed queries/calls_summary.sql
@@ -141,16 +135,10 @@ var callSyncTargetsSQL string
 // ListCallSyncTargets reads the sync records of the tenant's call, in
 // target order.
 func ListCallSyncTargets(ctx context.Context, db DBTX, tenantID, callID string) ([]CallSyncTarget, error) {
-	rows, err := db.Query(ctx, callSyncTargetsSQL, tenantID, callID)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (CallSyncTarget, error) {
-		var t CallSyncTarget
-		err := row.Scan(&t.Target, &t.State, &t.ObjectType, &t.RecordID, &t.LastError, &t.Attempts, &t.SyncedAt, &t.UpdatedAt,
-			&t.Match, &t.WhoID, &t.WhoType, &t.OwnerID, &t.OwnerNote)
-		return t, err
-	})
+	return queryRows(ctx, db, func(t *CallSyncTarget) []any {
+		return []any{&t.Target, &t.State, &t.ObjectType, &t.RecordID, &t.LastError, &t.Attempts, &t.SyncedAt, &t.UpdatedAt,
+			&t.Match, &t.WhoID, &t.WhoType, &t.OwnerID, &t.OwnerNote}
+	}, callSyncTargetsSQL, tenantID, callID)
 }
 
 // CallEvent is one outbox row of a call: what the pipeline reported and
@@ -168,15 +156,9 @@ var callEventsSQL string
 
 // ListCallEvents reads the outbox rows of the tenant's call, oldest first.
 func ListCallEvents(ctx context.Context, db DBTX, tenantID, callID string) ([]CallEvent, error) {
-	rows, err := db.Query(ctx, callEventsSQL, tenantID, callID)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (CallEvent, error) {
-		var e CallEvent
-		err := row.Scan(&e.ID, &e.Event, &e.Outcome, &e.CreatedAt, &e.DispatchedAt)
-		return e, err
-	})
+	return queryRows(ctx, db, func(e *CallEvent) []any {
+		return []any{&e.ID, &e.Event, &e.Outcome, &e.CreatedAt, &e.DispatchedAt}
+	}, callEventsSQL, tenantID, callID)
 }
 
 //go:embed queries/call_resync.sql

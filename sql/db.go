@@ -14,3 +14,18 @@ type DBTX interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
+
+// queryRows runs query with args on db and collects the rows, each scanned
+// into a T through the pointers fields returns, in the statement's column
+// order.
+func queryRows[T any](ctx context.Context, db DBTX, fields func(*T) []any, query string, args ...any) ([]T, error) {
+	rows, err := db.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (T, error) {
+		var v T
+		err := row.Scan(fields(&v)...)
+		return v, err
+	})
+}

@@ -4,8 +4,6 @@ import (
 	"context"
 	_ "embed"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // Dispatch: outbox rows become pushes owed, and the orgs that owe them get
@@ -35,15 +33,9 @@ type DispatchRow struct {
 // claimed row in ID order. The caller inserts the push jobs the rows' orgs
 // need in the same transaction.
 func Dispatch(ctx context.Context, db DBTX, perTenant int) ([]DispatchRow, error) {
-	rows, err := db.Query(ctx, dispatchSQL, perTenant)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (DispatchRow, error) {
-		var r DispatchRow
-		err := row.Scan(&r.ID, &r.TenantID, &r.CallID, &r.Outcome, &r.Target, &r.QueuedOutboxID)
-		return r, err
-	})
+	return queryRows(ctx, db, func(r *DispatchRow) []any {
+		return []any{&r.ID, &r.TenantID, &r.CallID, &r.Outcome, &r.Target, &r.QueuedOutboxID}
+	}, dispatchSQL, perTenant)
 }
 
 // Org is one tenant's CRM target ("salesforce" or "kintone").
@@ -58,15 +50,7 @@ var pendingOrgsSQL string
 // PendingOrgs lists the orgs that have pending calls, for the periodic
 // sweep that makes sure each has the push jobs it needs.
 func PendingOrgs(ctx context.Context, db DBTX) ([]Org, error) {
-	rows, err := db.Query(ctx, pendingOrgsSQL)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Org, error) {
-		var o Org
-		err := row.Scan(&o.TenantID, &o.Target)
-		return o, err
-	})
+	return queryRows(ctx, db, func(o *Org) []any { return []any{&o.TenantID, &o.Target} }, pendingOrgsSQL)
 }
 
 //go:embed queries/push_jobs_lock.sql
@@ -140,15 +124,9 @@ type PushJobsOwedRow struct {
 // holds the orgs' locks (LockPushJobs) in the same transaction. Rows come in
 // tenant and target order, one per distinct org.
 func PushJobsOwed(ctx context.Context, db DBTX, p PushJobsOwedParams) ([]PushJobsOwedRow, error) {
-	rows, err := db.Query(ctx, pushJobsOwedSQL, p.Tenants, p.Targets, p.ClaimableCap,
+	return queryRows(ctx, db, func(r *PushJobsOwedRow) []any {
+		return []any{&r.TenantID, &r.Target, &r.Claimable, &r.NextDue, &r.HeldSlots,
+			&r.JobsDue, &r.JobsWaiting, &r.Held, &r.Slow}
+	}, pushJobsOwedSQL, p.Tenants, p.Targets, p.ClaimableCap,
 		p.BudgetHoldShare, p.BudgetHoldFor.Seconds(), p.BudgetSlowShare, p.Lease.Seconds(), p.SelfJobID)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (PushJobsOwedRow, error) {
-		var r PushJobsOwedRow
-		err := row.Scan(&r.TenantID, &r.Target, &r.Claimable, &r.NextDue, &r.HeldSlots,
-			&r.JobsDue, &r.JobsWaiting, &r.Held, &r.Slow)
-		return r, err
-	})
 }

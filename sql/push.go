@@ -4,8 +4,6 @@ import (
 	"context"
 	_ "embed"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // Push jobs: a job takes one of its org's request slots, leases a batch of
@@ -75,16 +73,10 @@ type ClaimedCall struct {
 // skipping calls another job holds, a create in doubt and calls waiting to
 // retry. Replicas claiming at once never take the same call.
 func ClaimPushCalls(ctx context.Context, db DBTX, tenantID, target string, jobID int64, limit int, lease time.Duration) ([]ClaimedCall, error) {
-	rows, err := db.Query(ctx, pushClaimSQL, tenantID, target, jobID, limit, lease.Seconds())
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (ClaimedCall, error) {
-		var c ClaimedCall
-		err := row.Scan(&c.CallID, &c.RecordID, &c.ObjectType, &c.Fresh, &c.Attempts, &c.QueuedOutboxID,
-			&c.Payload, &c.CreatedAt, &c.WhoID)
-		return c, err
-	})
+	return queryRows(ctx, db, func(c *ClaimedCall) []any {
+		return []any{&c.CallID, &c.RecordID, &c.ObjectType, &c.Fresh, &c.Attempts, &c.QueuedOutboxID,
+			&c.Payload, &c.CreatedAt, &c.WhoID}
+	}, pushClaimSQL, tenantID, target, jobID, limit, lease.Seconds())
 }
 
 //go:embed queries/push_in_doubt.sql

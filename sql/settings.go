@@ -4,8 +4,6 @@ import (
 	"context"
 	_ "embed"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // Integration settings: each tenant's Salesforce (salesforce_settings) and
@@ -153,12 +151,7 @@ type SealedSecret struct {
 }
 
 func lockSealed(ctx context.Context, db DBTX, query, afterTenant string, limit int) ([]SealedSecret, error) {
-	rows, _ := db.Query(ctx, query, afterTenant, limit)
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (SealedSecret, error) {
-		var s SealedSecret
-		err := row.Scan(&s.TenantID, &s.Sealed)
-		return s, err
-	})
+	return queryRows(ctx, db, func(s *SealedSecret) []any { return []any{&s.TenantID, &s.Sealed} }, query, afterTenant, limit)
 }
 
 //go:embed queries/reseal_salesforce_lock.sql

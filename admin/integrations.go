@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -29,54 +30,34 @@ type salesforceBody struct {
 }
 
 func (s *server) getSalesforce(w http.ResponseWriter, r *http.Request, c *Claims) error {
-	st, err := s.cfg.Settings.Salesforce(r.Context(), c.TenantID)
-	if errors.Is(err, settings.ErrNotFound) {
-		st = &settings.Salesforce{ObjectType: "Task", PhoneFields: []string{}} // not configured yet: an empty form
-	} else if err != nil {
-		return err
+	return getSettings(w, r, c, s.cfg.Settings.Salesforce, &settings.Salesforce{ObjectType: "Task", PhoneFields: []string{}})
+}
+
+func (b *salesforceBody) input() (settings.SalesforceInput, error) {
+	if b.Enabled == nil {
+		return settings.SalesforceInput{}, errEnabledRequired()
 	}
-	writeJSON(w, http.StatusOK, st)
-	return nil
+	return settings.SalesforceInput{
+		Enabled:         *b.Enabled,
+		InstanceURL:     b.InstanceURL,
+		ClientID:        b.ClientID,
+		ClientSecret:    emptyIsNil(b.ClientSecret),
+		ObjectType:      b.ObjectType,
+		ExternalIDField: b.ExternalIDField,
+		LinkWho:         b.LinkWho,
+		AssignOwner:     b.AssignOwner,
+		PhoneFields:     b.PhoneFields,
+		WhoField:        b.WhoField,
+		OwnerField:      b.OwnerField,
+	}, nil
 }
 
 func (s *server) putSalesforce(w http.ResponseWriter, r *http.Request, c *Claims) error {
-	var body salesforceBody
-	if err := s.decode(w, r, &body); err != nil {
-		return err
-	}
-	if body.Enabled == nil {
-		return badField("enabled", "enabled is required (true or false)")
-	}
-	st, err := s.cfg.Settings.SaveSalesforce(r.Context(), c.TenantID, settings.SalesforceInput{
-		Enabled:         *body.Enabled,
-		InstanceURL:     body.InstanceURL,
-		ClientID:        body.ClientID,
-		ClientSecret:    emptyIsNil(body.ClientSecret),
-		ObjectType:      body.ObjectType,
-		ExternalIDField: body.ExternalIDField,
-		LinkWho:         body.LinkWho,
-		AssignOwner:     body.AssignOwner,
-		PhoneFields:     body.PhoneFields,
-		WhoField:        body.WhoField,
-		OwnerField:      body.OwnerField,
-	}, c.Subject)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, st)
-	return nil
+	return putSettings(s, w, r, c, &salesforceBody{}, s.cfg.Settings.SaveSalesforce)
 }
 
 func (s *server) testSalesforce(w http.ResponseWriter, r *http.Request, c *Claims) error {
-	report, err := s.cfg.Settings.TestSalesforce(r.Context(), c.TenantID)
-	if errors.Is(err, settings.ErrNotFound) {
-		return &apiError{status: http.StatusNotFound, code: "not_configured", message: "Salesforce is not configured; save the settings first"}
-	}
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, report)
-	return nil
+	return testSettings(w, r, c, "Salesforce", s.cfg.Settings.TestSalesforce)
 }
 
 // kintoneBody is the body of PUT /api/v1/integrations/kintone.
@@ -89,35 +70,60 @@ type kintoneBody struct {
 }
 
 func (s *server) getKintone(w http.ResponseWriter, r *http.Request, c *Claims) error {
-	st, err := s.cfg.Settings.Kintone(r.Context(), c.TenantID)
-	if errors.Is(err, settings.ErrNotFound) {
-		st = &settings.Kintone{}
-	} else if err != nil {
-		return err
+	return getSettings(w, r, c, s.cfg.Settings.Kintone, &settings.Kintone{})
+}
+
+func (b *kintoneBody) input() (settings.KintoneInput, error) {
+	if b.Enabled == nil {
+		return settings.KintoneInput{}, errEnabledRequired()
 	}
-	writeJSON(w, http.StatusOK, st)
-	return nil
+	return settings.KintoneInput{
+		Enabled:  *b.Enabled,
+		BaseURL:  b.BaseURL,
+		AppID:    b.AppID,
+		APIToken: emptyIsNil(b.APIToken),
+	}, nil
 }
 
 func (s *server) putKintone(w http.ResponseWriter, r *http.Request, c *Claims) error {
-	var body kintoneBody
-	if err := s.decode(w, r, &body); err != nil {
+	return putSettings(s, w, r, c, &kintoneBody{}, func(ctx context.Context, tenantID string, in settings.KintoneInput, by string) (*settings.Kintone, error) {
+		st, err := s.cfg.Settings.SaveKintone(ctx, tenantID, in, by)
+		if errors.Is(err, kintone.ErrInvalidConfig) {
+			// The settings passed validation, but the client refused the token
+			// (sent or stored): it holds a character an HTTP header cannot carry.
+			return nil, badField("api_token", "api_token must be an API token of the app (letters, digits and punctuation)")
+		}
+		return st, err
+	})
+}
+
+func (s *server) testKintone(w http.ResponseWriter, r *http.Request, c *Claims) error {
+	return testSettings(w, r, c, "Kintone", s.cfg.Settings.TestKintone)
+}
+
+// settingsBody is the body of PUT /api/v1/integrations/{crm}: input makes
+// the change of settings it asks for, refusing a body without enabled.
+type settingsBody[In any] interface {
+	input() (In, error)
+}
+
+func errEnabledRequired() error {
+	return badField("enabled", "enabled is required (true or false)")
+}
+
+// putSettings answers PUT /api/v1/integrations/{crm}: it decodes body, saves
+// the change it asks for with save, as the admin, and answers the settings
+// as saved.
+func putSettings[In, Out any](s *server, w http.ResponseWriter, r *http.Request, c *Claims, body settingsBody[In],
+	save func(ctx context.Context, tenantID string, in In, by string) (Out, error)) error {
+	if err := s.decode(w, r, body); err != nil {
 		return err
 	}
-	if body.Enabled == nil {
-		return badField("enabled", "enabled is required (true or false)")
+	in, err := body.input()
+	if err != nil {
+		return err
 	}
-	st, err := s.cfg.Settings.SaveKintone(r.Context(), c.TenantID, settings.KintoneInput{
-		Enabled:  *body.Enabled,
-		BaseURL:  body.BaseURL,
-		AppID:    body.AppID,
-		APIToken: emptyIsNil(body.APIToken),
-	}, c.Subject)
-	if errors.Is(err, kintone.ErrInvalidConfig) {
-		// The settings passed validation, but the client refused the token
-		// (sent or stored): it holds a character an HTTP header cannot carry.
-		return badField("api_token", "api_token must be an API token of the app (letters, digits and punctuation)")
-	}
+	st, err := save(r.Context(), c.TenantID, in, c.Subject)
 	if err != nil {
 		return err
 	}
@@ -125,10 +131,29 @@ func (s *server) putKintone(w http.ResponseWriter, r *http.Request, c *Claims) e
 	return nil
 }
 
-func (s *server) testKintone(w http.ResponseWriter, r *http.Request, c *Claims) error {
-	report, err := s.cfg.Settings.TestKintone(r.Context(), c.TenantID)
+// getSettings answers GET /api/v1/integrations/{crm} with the tenant's
+// settings read by get or, when the CRM is not configured yet, with empty:
+// an empty form.
+func getSettings[T any](w http.ResponseWriter, r *http.Request, c *Claims,
+	get func(ctx context.Context, tenantID string) (*T, error), empty *T) error {
+	st, err := get(r.Context(), c.TenantID)
 	if errors.Is(err, settings.ErrNotFound) {
-		return &apiError{status: http.StatusNotFound, code: "not_configured", message: "Kintone is not configured; save the settings first"}
+		st = empty
+	} else if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, st)
+	return nil
+}
+
+// testSettings answers POST /api/v1/integrations/{crm}/test with the report
+// of test, or 404 not_configured when the tenant has not saved settings of
+// crm, the CRM's name.
+func testSettings[R any](w http.ResponseWriter, r *http.Request, c *Claims, crm string,
+	test func(ctx context.Context, tenantID string) (R, error)) error {
+	report, err := test(r.Context(), c.TenantID)
+	if errors.Is(err, settings.ErrNotFound) {
+		return &apiError{status: http.StatusNotFound, code: "not_configured", message: crm + " is not configured; save the settings first"}
 	}
 	if err != nil {
 		return err

@@ -4,16 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/koeiq/syncd/internal/testsupport"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/koeiq/syncd/internal/pgtest"
 	"github.com/koeiq/syncd/jobs"
@@ -28,39 +22,26 @@ import (
 func TestDemoServe(t *testing.T) {
 	t.Parallel()
 	environ := map[string]string{"DATABASE_URL": pgtest.EmptyConnString(t), "LOG_FORMAT": "json"}
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	var stdout, stderr testsupport.SyncBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"demo", "--serve", "--listen", "127.0.0.1:0", "--calls", "8", "--latency", "1ms"},
-			func(k string) string { return environ[k] }, strings.NewReader(""), &stdout, &stderr)
-	}()
+	demo := start(t, environ, "demo", "--serve", "--listen", "127.0.0.1:0", "--calls", "8", "--latency", "1ms")
 	link := regexp.MustCompile(`(http://127\.0\.0\.1:\d+)/admin/#token=(\S+)`)
 	var m []string
 	pgtest.WaitFor(t, 90*time.Second, "the page's address", func() bool {
 		select {
-		case code := <-done:
-			t.Fatalf("demo --serve exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+		case <-demo.done:
+			t.Fatalf("demo --serve exited %d\nstdout:\n%s\nstderr:\n%s", demo.code, demo.stdout.String(), demo.stderr.String())
 		default:
 		}
-		m = link.FindStringSubmatch(stdout.String())
+		m = link.FindStringSubmatch(demo.stdout.String())
 		return m != nil
 	})
 	get := func(path string) map[string]any {
 		t.Helper()
-		req, _ := http.NewRequest("GET", m[1]+path, nil)
-		req.Header.Set("Authorization", "Bearer "+m[2])
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
+		status, body := httpGet(t, m[1]+path, bearer(m[2]))
+		var v map[string]any
+		if err := json.Unmarshal([]byte(body), &v); err != nil || status != 200 {
+			t.Fatalf("GET %s: %d %v", path, status, err)
 		}
-		defer resp.Body.Close()
-		var body map[string]any
-		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != 200 {
-			t.Fatalf("GET %s: %d %v", path, resp.StatusCode, err)
-		}
-		return body
+		return v
 	}
 	if sum := get("/api/v1/summary"); sum["failed"] != float64(1) || sum["integration"] != "salesforce" {
 		t.Errorf("summary: %v", sum)
@@ -70,21 +51,11 @@ func TestDemoServe(t *testing.T) {
 		!strings.Contains(calls[0].(map[string]any)["last_error"].(string), "FIELD_CUSTOM_VALIDATION_EXCEPTION") {
 		t.Errorf("failed calls: %v", calls)
 	}
-	if page, err := http.Get(m[1] + "/admin/"); err != nil || page.StatusCode != 200 {
-		t.Errorf("the page: %v %v", page, err)
-	} else {
-		page.Body.Close()
+	if status, _ := httpGet(t, m[1]+"/admin/", nil); status != 200 {
+		t.Errorf("the page: %d", status)
 	}
 
-	stop()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("demo --serve exited %d after the stop: %s", code, stderr.String())
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("demo --serve did not stop")
-	}
+	demo.stop(t, 60*time.Second)
 }
 
 func TestDemo(t *testing.T) {
@@ -118,10 +89,8 @@ func TestDemo(t *testing.T) {
 func TestTenantAndSettingsCommands(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	sim := salesforcetest.NewServer()
-	t.Cleanup(sim.Close)
 	const secret = "consumer-secret-from-stdin"
-	org := sim.AddOrg("acme", salesforcetest.OrgConfig{ClientID: "acme-key", ClientSecret: secret})
+	org := newSimulator(t).AddOrg("acme", salesforcetest.OrgConfig{ClientID: "acme-key", ClientSecret: secret})
 	environ := map[string]string{
 		"DATABASE_URL":                 pgtest.ConnString(t),
 		"SYNCD_SECRET_KEY":             secrets.GenerateKey(),
@@ -178,16 +147,8 @@ func TestTenantAndSettingsCommands(t *testing.T) {
 func TestBackfill(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	connString := pgtest.ConnString(t)
-	pool := pgtest.NewPool(t, connString)
-	key, _ := secrets.ParseKey(secrets.GenerateKey())
-	store, err := settings.NewStore(pool, &settings.Config{Key: key, AllowInsecureURLs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim := salesforcetest.NewServer()
-	t.Cleanup(sim.Close)
-	org := sim.AddOrg("late", salesforcetest.OrgConfig{ClientID: "late-key", ClientSecret: "late-secret"})
+	connString, pool, _, store := newDatabase(t)
+	org := newSimulator(t).AddOrg("late", salesforcetest.OrgConfig{ClientID: "late-key", ClientSecret: "late-secret"})
 	if _, err := store.SetTenant(ctx, "late", settings.TenantChange{}); err != nil {
 		t.Fatal(err)
 	}
@@ -196,10 +157,8 @@ func TestBackfill(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 5 {
-		if _, err := pool.Exec(ctx, "SELECT enqueue('late', $1, 'call.analysed', $2::jsonb)", fmt.Sprint("c-", i),
-			fmt.Sprintf(`{"call_id": "c-%d", "started_at": "2026-05-01T09:00:00Z", "duration_seconds": 5}`, i)); err != nil {
-			t.Fatal(err)
-		}
+		pgtest.Exec(t, pool, "SELECT enqueue('late', $1, 'call.analysed', $2::jsonb)", fmt.Sprint("c-", i),
+			fmt.Sprintf(`{"call_id": "c-%d", "started_at": "2026-05-01T09:00:00Z", "duration_seconds": 5}`, i))
 	}
 	if _, err := client.Dispatch(ctx); err != nil {
 		t.Fatal(err)
@@ -235,77 +194,22 @@ func TestBackfill(t *testing.T) {
 	}
 }
 
-// newDatabase returns a migrated database of the test's own, a pool on it,
-// a secret key for SYNCD_SECRET_KEY and a settings store sealing with it.
-func newDatabase(t *testing.T) (connString string, pool *pgxpool.Pool, secretKey string, store *settings.Store) {
-	t.Helper()
-	connString = pgtest.ConnString(t)
-	pool = pgtest.NewPool(t, connString)
-	secretKey = secrets.GenerateKey()
-	key, _ := secrets.ParseKey(secretKey)
-	store, err := settings.NewStore(pool, &settings.Config{Key: key, AllowInsecureURLs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return connString, pool, secretKey, store
-}
-
-// addSalesforceTenant adds tenant id, with the Audit & Export Pack, and its
-// org on sim (credentials id-key and id-secret, a Call_Recording__c object
-// besides Task), with Salesforce enabled for objectType; it returns the org.
-func addSalesforceTenant(t *testing.T, store *settings.Store, sim *salesforcetest.Server, id, objectType string) *salesforcetest.Org {
-	t.Helper()
-	ctx := context.Background()
-	org := sim.AddOrg(id, salesforcetest.OrgConfig{ClientID: id + "-key", ClientSecret: id + "-secret",
-		Objects: []salesforcetest.ObjectDef{salesforcetest.CustomCallObject("Call_Recording__c")}})
-	if _, err := store.SetTenant(ctx, id, settings.TenantChange{AuditExportPack: ptr(true)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := store.SaveSalesforce(ctx, id, settings.SalesforceInput{Enabled: true, InstanceURL: org.URL(),
-		ClientID: id + "-key", ClientSecret: ptr(id + "-secret"), ObjectType: objectType}, "test"); err != nil {
-		t.Fatal(err)
-	}
-	return org
-}
-
 // Stopping lets a push that is under way finish: its record ID is stored,
 // and syncd exits 0.
 func TestRunFinishesInFlightPushOnStop(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	connString, pool, secretKey, store := newDatabase(t)
-	sim := salesforcetest.NewServer()
-	t.Cleanup(sim.Close)
-	org := addSalesforceTenant(t, store, sim, "t1", "Task")
+	org := addSalesforceTenant(t, store, newSimulator(t), "t1", "Task")
 	org.SetLatency(time.Second)
 
-	runCtx, stop := context.WithCancel(ctx)
-	environ := map[string]string{"DATABASE_URL": connString, "SYNCD_SECRET_KEY": secretKey, "LOG_FORMAT": "json",
-		"SYNCD_OPS_LISTEN": "127.0.0.1:0", "SYNCD_INSECURE_INSTANCE_URLS": "1"}
-	var stderr testsupport.SyncBuffer
-	done := make(chan int)
-	go func() {
-		done <- run(runCtx, []string{"run"}, func(k string) string { return environ[k] }, strings.NewReader(""), io.Discard, &stderr)
-	}()
-	pgtest.WaitFor(t, 20*time.Second, "syncd running", func() bool { return strings.Contains(stderr.String(), "syncd running") })
-	if _, err := pool.Exec(ctx, `SELECT enqueue('t1', 'c-1', 'call.analysed',
-		'{"call_id": "c-1", "started_at": "2026-05-01T09:00:00Z", "duration_seconds": 5}')`); err != nil {
-		t.Fatal(err)
-	}
+	d := startDaemon(t, daemonEnv(connString, secretKey))
+	pgtest.Exec(t, pool, `SELECT enqueue('t1', 'c-1', 'call.analysed',
+		'{"call_id": "c-1", "started_at": "2026-05-01T09:00:00Z", "duration_seconds": 5}')`)
 	pgtest.WaitFor(t, 10*time.Second, "the push to be under way", func() bool {
-		var n int
-		_ = pool.QueryRow(ctx, "SELECT count(*) FROM sync_records WHERE lease_until IS NOT NULL").Scan(&n)
-		return n == 1
+		return pgtest.Count(t, pool, "SELECT count(*) FROM sync_records WHERE lease_until IS NOT NULL") == 1
 	})
-	stop()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("run exited %d: %s", code, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("run did not stop")
-	}
+	d.stop(t, 30*time.Second)
 	var state, recordID string
 	if err := pool.QueryRow(ctx, "SELECT state, coalesce(record_id, '') FROM sync_records WHERE call_id = 'c-1'").Scan(&state, &recordID); err != nil {
 		t.Fatal(err)

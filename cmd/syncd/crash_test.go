@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -9,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/koeiq/syncd/internal/testsupport"
 
 	"github.com/koeiq/syncd/internal/pgtest"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
@@ -25,10 +22,8 @@ import (
 // death are found, not created twice.
 func TestKilledReplicaCallsArePushedOnceBySurvivor(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	connString, pool, secretKey, store := newDatabase(t)
-	sim := salesforcetest.NewServer()
-	t.Cleanup(sim.Close)
+	sim := newSimulator(t)
 	orgs := map[string]*salesforcetest.Org{}
 	for _, tn := range []struct{ id, object string }{{"ext", "Call_Recording__c"}, {"task", "Task"}} {
 		org := addSalesforceTenant(t, store, sim, tn.id, tn.object)
@@ -36,9 +31,9 @@ func TestKilledReplicaCallsArePushedOnceBySurvivor(t *testing.T) {
 		orgs[tn.id] = org
 	}
 	const inDoubt = 10 * time.Second
-	environ := map[string]string{"DATABASE_URL": connString, "SYNCD_SECRET_KEY": secretKey, "LOG_FORMAT": "json",
-		"SYNCD_OPS_LISTEN": "127.0.0.1:0", "SYNCD_INSECURE_INSTANCE_URLS": "1", "SYNCD_IN_DOUBT_WAIT": inDoubt.String(),
-		"SYNCD_BATCH_SIZE": "10"}
+	environ := daemonEnv(connString, secretKey)
+	environ["SYNCD_IN_DOUBT_WAIT"] = inDoubt.String()
+	environ["SYNCD_BATCH_SIZE"] = "10"
 
 	// The replica to kill: a real process.
 	doomed := exec.Command(os.Args[0], "run")
@@ -56,10 +51,8 @@ func TestKilledReplicaCallsArePushedOnceBySurvivor(t *testing.T) {
 	for tenant := range orgs {
 		for i := range calls {
 			call := fmt.Sprintf("%s-%d", tenant, i)
-			if _, err := pool.Exec(ctx, `SELECT enqueue($1, $2, 'call.analysed', jsonb_build_object('call_id', $2::text,
-				'started_at', '2026-05-01T09:00:00Z', 'duration_seconds', 5))`, tenant, call); err != nil {
-				t.Fatal(err)
-			}
+			pgtest.Exec(t, pool, `SELECT enqueue($1, $2, 'call.analysed', jsonb_build_object('call_id', $2::text,
+				'started_at', '2026-05-01T09:00:00Z', 'duration_seconds', 5))`, tenant, call)
 		}
 	}
 	pgtest.WaitFor(t, 30*time.Second, "both orgs to have requests of the doomed replica in flight", func() bool {
@@ -76,16 +69,7 @@ func TestKilledReplicaCallsArePushedOnceBySurvivor(t *testing.T) {
 	}
 
 	// The survivor.
-	runCtx, stop := context.WithCancel(ctx)
-	var stderr testsupport.SyncBuffer
-	done := make(chan int)
-	go func() {
-		done <- run(runCtx, []string{"run"}, func(k string) string { return environ[k] }, strings.NewReader(""), io.Discard, &stderr)
-	}()
-	t.Cleanup(func() {
-		stop()
-		<-done
-	})
+	start(t, environ, "run")
 	// SPEC §5.4: pushed again within a minute of the death.
 	pgtest.WaitFor(t, time.Minute-time.Since(died), "the upsert tenant's calls to sync", func() bool {
 		return pgtest.Count(t, pool, "SELECT count(*) FROM sync_records WHERE tenant_id = 'ext' AND state = 'synced'") == calls

@@ -4,7 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"io"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,9 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/koeiq/syncd/internal/testsupport"
-
 	"github.com/koeiq/syncd/internal/pgtest"
+	"github.com/koeiq/syncd/internal/testsupport"
 	"github.com/koeiq/syncd/secrets"
 )
 
@@ -75,8 +74,9 @@ func TestBadConfig(t *testing.T) {
 		{map[string]string{"SYNCD_OPS_ALLOWED_HOSTS": "ops.example.com,,10.0.0.7"}, "SYNCD_OPS_ALLOWED_HOSTS"},
 	} {
 		r := syncd(t, ctx, tt.env, "", "run")
-		if r.code != 1 || !strings.Contains(r.stderr, tt.want) || strings.Count(r.stderr, "\n") != 1 || strings.Contains(r.stderr, "s3cret") {
-			t.Errorf("env %v: exit %d, stderr %q; want 1 and one line naming %s", tt.env, r.code, r.stderr, tt.want)
+		wantOneLineError(t, fmt.Sprintf("env %v", tt.env), r, tt.want)
+		if strings.Contains(r.stderr, "s3cret") {
+			t.Errorf("env %v: stderr %q quotes the password", tt.env, r.stderr)
 		}
 	}
 }
@@ -92,9 +92,7 @@ func TestRunUnreachableDatabase(t *testing.T) {
 func TestRunUnmigrated(t *testing.T) {
 	t.Parallel()
 	r := syncd(t, context.Background(), map[string]string{"DATABASE_URL": pgtest.EmptyConnString(t)}, "", "run")
-	if r.code != 1 || !strings.Contains(r.stderr, "not migrated") || !strings.Contains(r.stderr, "syncd migrate") || strings.Count(r.stderr, "\n") != 1 {
-		t.Fatalf("exit %d, stderr %q; want 1 and one line telling to migrate", r.code, r.stderr)
-	}
+	wantOneLineError(t, "run on an unmigrated database", r, "not migrated", "syncd migrate")
 }
 
 func TestMigrateThenRun(t *testing.T) {
@@ -119,70 +117,36 @@ func TestMigrateThenRun(t *testing.T) {
 		t.Fatalf("second migrate: %+v", r)
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var stderr testsupport.SyncBuffer
-	done := make(chan int)
-	go func() {
-		done <- run(ctx, []string{"run"}, func(k string) string { return environ[k] }, strings.NewReader(""), io.Discard, &stderr)
-	}()
-	pgtest.WaitFor(t, 20*time.Second, "syncd running", func() bool { return strings.Contains(stderr.String(), "syncd running") })
+	d := startDaemon(t, environ)
 
 	// The admin API answers on its listener, to a token minted by syncd
 	// with the iss and aud it requires, and to no other.
-	addr := logged(t, stderr.String(), "admin API listening", "addr")
+	addr := logged(t, d.stderr.String(), "admin API listening", "addr")
 	for args, want := range map[string]int{"": http.StatusOK, "--audience=": http.StatusUnauthorized, "--issuer=other": http.StatusUnauthorized} {
 		tok := syncd(t, context.Background(), environ, "", append([]string{"admin-token", "--tenant", "t1", "--sub", "me"}, strings.Fields(args)...)...)
 		if tok.code != 0 {
 			t.Fatalf("admin-token %s: %+v", args, tok)
 		}
-		req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/integrations/salesforce", nil)
-		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(tok.stdout))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != want {
-			t.Errorf("admin API, token of admin-token %s: %d, want %d", args, resp.StatusCode, want)
+		if status, _ := httpGet(t, "http://"+addr+"/api/v1/integrations/salesforce", bearer(strings.TrimSpace(tok.stdout))); status != want {
+			t.Errorf("admin API, token of admin-token %s: %d, want %d", args, status, want)
 		}
 	}
 	// The ops listener: ready, metrics, the River UI.
-	opsAddr := logged(t, stderr.String(), "ops listener (River UI, metrics, health) listening", "addr")
+	opsAddr := logged(t, d.stderr.String(), "ops listener (River UI, metrics, health) listening", "addr")
 	for path, want := range map[string]string{"/readyz": "ok", "/metrics": "syncd_outbox_waiting 0", "/riverui/": "<html"} {
-		resp, err := http.Get("http://" + opsAddr + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 || !strings.Contains(string(body), want) {
-			t.Errorf("GET %s: %d %.200s", path, resp.StatusCode, body)
+		if status, body := httpGet(t, "http://"+opsAddr+path, nil); status != 200 || !strings.Contains(body, want) {
+			t.Errorf("GET %s: %d %.200s", path, status, body)
 		}
 	}
 	// It answers its own Host and SYNCD_OPS_ALLOWED_HOSTS, and no other.
 	for host, want := range map[string]int{opsAddr: 200, "ops.example.com": 200, "10.0.0.7:9090": 200, "evil.example": 421} {
-		req, _ := http.NewRequest("GET", "http://"+opsAddr+"/metrics", nil)
-		req.Host = host
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != want {
-			t.Errorf("GET /metrics for Host %s: %d, want %d", host, resp.StatusCode, want)
+		if status, _ := httpGet(t, "http://"+opsAddr+"/metrics", func(req *http.Request) { req.Host = host }); status != want {
+			t.Errorf("GET /metrics for Host %s: %d, want %d", host, status, want)
 		}
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("run exited %d: %s", code, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("run did not stop")
-	}
-	if !strings.Contains(stderr.String(), "syncd stopped") {
-		t.Errorf("no stop message in %s", stderr.String())
+	d.stop(t, 30*time.Second)
+	if !strings.Contains(d.stderr.String(), "syncd stopped") {
+		t.Errorf("no stop message in %s", d.stderr.String())
 	}
 }
 

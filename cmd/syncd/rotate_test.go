@@ -3,35 +3,14 @@ package main
 import (
 	"context"
 	"errors"
-	"io"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/koeiq/syncd/internal/testsupport"
-
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/koeiq/syncd/internal/pgtest"
-	"github.com/koeiq/syncd/salesforce/salesforcetest"
 	"github.com/koeiq/syncd/secrets"
 	"github.com/koeiq/syncd/settings"
 )
-
-// storeWithKey returns a settings store on pool sealing under the key
-// encoded.
-func storeWithKey(t *testing.T, pool *pgxpool.Pool, encoded string) *settings.Store {
-	t.Helper()
-	key, err := secrets.ParseKey(encoded)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := settings.NewStore(pool, &settings.Config{Key: key, AllowInsecureURLs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return store
-}
 
 func TestRotateSecrets(t *testing.T) {
 	t.Parallel()
@@ -74,23 +53,9 @@ func TestRotateSecrets(t *testing.T) {
 			}
 		}
 	}
-	// oneLineError checks that the command failed with one line naming what
-	// it must.
-	oneLineError := func(what string, r result, want ...string) {
-		t.Helper()
-		if r.code != 1 || strings.Count(r.stderr, "\n") != 1 {
-			t.Errorf("%s: exit %d, stderr %q; want exit 1 and one line", what, r.code, r.stderr)
-		}
-		for _, w := range want {
-			if !strings.Contains(r.stderr, w) {
-				t.Errorf("%s: stderr %q lacks %q", what, r.stderr, w)
-			}
-		}
-	}
-
 	r := syncd(t, ctx, environ, "", "rotate-secrets")
 	noLeak("first run", r)
-	oneLineError("first run", r, "stored secrets that open with no key: 1", "kintone api token of tenant c", "SYNCD_SECRET_KEY_PREVIOUS")
+	wantOneLineError(t, "first run", r, "stored secrets that open with no key: 1", "kintone api token of tenant c", "SYNCD_SECRET_KEY_PREVIOUS")
 	if !strings.Contains(r.stdout, "re-sealed under SYNCD_SECRET_KEY: 2; already sealed under it: 1") {
 		t.Errorf("first run: stdout %q", r.stdout)
 	}
@@ -109,7 +74,7 @@ func TestRotateSecrets(t *testing.T) {
 
 	r = syncd(t, ctx, environ, "", "rotate-secrets")
 	noLeak("second run", r)
-	oneLineError("second run", r, "stored secrets that open with no key: 1")
+	wantOneLineError(t, "second run", r, "stored secrets that open with no key: 1")
 	if !strings.Contains(r.stdout, "re-sealed under SYNCD_SECRET_KEY: 0; already sealed under it: 3") {
 		t.Errorf("second run: stdout %q", r.stdout)
 	}
@@ -151,9 +116,7 @@ func TestSecretKeyPreviousValidation(t *testing.T) {
 			"SYNCD_SECRET_KEY": tc.current, "SYNCD_SECRET_KEY_PREVIOUS": tc.previous}
 		for _, cmd := range []string{"run", "rotate-secrets"} {
 			r := syncd(t, ctx, environ, "", cmd)
-			if r.code != 1 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, tc.want) {
-				t.Errorf("%s, syncd %s: exit %d, stderr %q; want exit 1 and one line with %q", name, cmd, r.code, r.stderr, tc.want)
-			}
+			wantOneLineError(t, name+", syncd "+cmd, r, tc.want)
 			if strings.Contains(r.stderr, current) || strings.Contains(r.stderr, short) || strings.Contains(r.stderr, "not base64 !!") {
 				t.Errorf("%s, syncd %s: the error quotes a key: %q", name, cmd, r.stderr)
 			}
@@ -171,35 +134,17 @@ func TestRotateSecretsWhileRunning(t *testing.T) {
 	connString, pool, newKey, _ := newDatabase(t)
 	oldKey := secrets.GenerateKey()
 	old := storeWithKey(t, pool, oldKey)
-	sim := salesforcetest.NewServer()
-	t.Cleanup(sim.Close)
-	org := addSalesforceTenant(t, old, sim, "t1", "Task")
+	org := addSalesforceTenant(t, old, newSimulator(t), "t1", "Task")
 
-	runCtx, stop := context.WithCancel(ctx)
-	environ := map[string]string{"DATABASE_URL": connString, "LOG_FORMAT": "json", "SYNCD_OPS_LISTEN": "127.0.0.1:0",
-		"SYNCD_INSECURE_INSTANCE_URLS": "1", "SYNCD_SECRET_KEY": newKey, "SYNCD_SECRET_KEY_PREVIOUS": oldKey}
-	var stderr testsupport.SyncBuffer
-	done := make(chan int)
-	go func() {
-		done <- run(runCtx, []string{"run"}, func(k string) string { return environ[k] }, strings.NewReader(""), io.Discard, &stderr)
-	}()
-	t.Cleanup(func() {
-		stop()
-		if code := <-done; code != 0 {
-			t.Errorf("run exited %d: %s", code, stderr.String())
-		}
-	})
-	pgtest.WaitFor(t, 20*time.Second, "syncd running", func() bool { return strings.Contains(stderr.String(), "syncd running") })
+	environ := daemonEnv(connString, newKey)
+	environ["SYNCD_SECRET_KEY_PREVIOUS"] = oldKey
+	d := startDaemon(t, environ)
 	push := func(callID string, want int) {
 		t.Helper()
-		if _, err := pool.Exec(ctx, `SELECT enqueue('t1', $1, 'call.analysed',
-			jsonb_build_object('call_id', $1::text, 'started_at', '2026-05-01T09:00:00Z', 'duration_seconds', 5))`, callID); err != nil {
-			t.Fatal(err)
-		}
+		pgtest.Exec(t, pool, `SELECT enqueue('t1', $1, 'call.analysed',
+			jsonb_build_object('call_id', $1::text, 'started_at', '2026-05-01T09:00:00Z', 'duration_seconds', 5))`, callID)
 		pgtest.WaitFor(t, 20*time.Second, callID+" to be synced", func() bool {
-			var n int
-			_ = pool.QueryRow(ctx, "SELECT count(*) FROM sync_records WHERE state = 'synced'").Scan(&n)
-			return n == want
+			return pgtest.Count(t, pool, "SELECT count(*) FROM sync_records WHERE state = 'synced'") == want
 		})
 	}
 	push("c-1", 1)
@@ -215,8 +160,8 @@ func TestRotateSecretsWhileRunning(t *testing.T) {
 	if n := org.Requests("token"); n != tokens {
 		t.Errorf("%d token requests after re-sealing, %d before: the daemon rebuilt the tenant's client", n, tokens)
 	}
-	if strings.Contains(stderr.String(), "settings unusable") {
-		t.Errorf("the daemon could not open the settings:\n%s", stderr.String())
+	if strings.Contains(d.stderr.String(), "settings unusable") {
+		t.Errorf("the daemon could not open the settings:\n%s", d.stderr.String())
 	}
 	// The stored secret opens with the new key alone.
 	if _, cfg, err := storeWithKey(t, pool, newKey).SalesforceConfig(ctx, "t1"); err != nil || cfg.ClientSecret != "t1-secret" {
@@ -225,4 +170,5 @@ func TestRotateSecretsWhileRunning(t *testing.T) {
 	if _, _, err := old.SalesforceConfig(ctx, "t1"); !errors.Is(err, secrets.ErrCannotOpen) {
 		t.Errorf("after rotation, with the old key: %v; want ErrCannotOpen", err)
 	}
+	d.stop(t, 30*time.Second)
 }

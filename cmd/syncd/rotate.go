@@ -15,8 +15,7 @@ import (
 // key is left as it is, and makes the command fail (exit 1) once every other
 // secret is done. Neither secrets nor keys are ever printed.
 func cmdRotateSecrets(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "rotate-secrets")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(newFlagSet(e, "rotate-secrets"), args); err != nil {
 		return err
 	}
 	return withStore(ctx, e, func(store *settings.Store) error { return rotateSecrets(ctx, e, store) })

@@ -1,7 +1,6 @@
 package jobs_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -9,42 +8,17 @@ import (
 	"github.com/koeiq/syncd/internal/pgtest"
 	"github.com/koeiq/syncd/outbox"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
-	"github.com/koeiq/syncd/settings"
 )
-
-// enqueueMany commits n analysed calls in one transaction.
-func (b *testBundle) enqueueMany(t *testing.T, tenantID, prefix string, n int, intent func(i int) string) {
-	t.Helper()
-	tx, err := b.pool.Begin(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range n {
-		p := outbox.Payload{StartedAt: time.Now(), DurationSeconds: i, PrimaryIntent: intent(i)}
-		if _, err := outbox.Enqueue(context.Background(), tx, outbox.Event{TenantID: tenantID,
-			CallID: fmt.Sprintf("%s%d", prefix, i), Type: outbox.CallAnalysed, Payload: p}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tx.Commit(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func noIntent(int) string { return "" }
 
 func TestBacklogIsPushedInBatches(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b, org := setupSalesforce(t)
 	org.SetLatency(50 * time.Millisecond)
 	const calls = 1000
 	b.enqueueMany(t, "t1", "c-", calls, noIntent)
 	b.newClient(t, nil)
 
-	pgtest.WaitFor(t, 60*time.Second, "the backlog to sync", func() bool {
-		return b.count(t, "SELECT count(*) FROM sync_records WHERE state = 'synced'") == calls
-	})
+	b.waitSynced(t, 60*time.Second, calls)
 	counts := org.RequestCounts()
 	requests := counts["collection_create"] + counts["create"] + counts["query"] + counts["update"] + counts["collection_update"]
 	if requests > calls/100+5 {
@@ -73,8 +47,7 @@ func TestBacklogIsPushedInBatches(t *testing.T) {
 
 func TestLoneCallIsPushedAtOnce(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b, org := setupSalesforce(t)
 	b.newClient(t, nil)
 
 	b.enqueue(t, "t1", "lone", outbox.CallAnalysed)
@@ -90,19 +63,7 @@ func TestBadRecordFailsAloneInABatch(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.addTenant(t, tenant{id: "t1", pack: true, analytics: true})
-	task := salesforcetest.TaskObject()
-	var fields []salesforcetest.FieldDef
-	for _, f := range task.Fields {
-		if f.Name != "CallDisposition" { // an org without Call Center fields
-			fields = append(fields, f)
-		}
-	}
-	task.Fields = fields
-	org := b.sf.AddOrg("no-call-center", salesforcetest.OrgConfig{ClientSecret: "no-call-center-secret", Objects: []salesforcetest.ObjectDef{task}})
-	if _, err := b.store.SaveSalesforce(context.Background(), "t1", settings.SalesforceInput{Enabled: true, InstanceURL: org.URL(),
-		ClientID: "no-call-center-client-id", ClientSecret: ptr("no-call-center-secret")}, "test"); err != nil {
-		t.Fatal(err)
-	}
+	org := b.addNoCallCenterOrg(t, "t1")
 	// Every fifth call has a primary intent, which this org cannot take.
 	b.enqueueMany(t, "t1", "c-", 40, func(i int) string {
 		if i%5 == 0 {
@@ -110,9 +71,7 @@ func TestBadRecordFailsAloneInABatch(t *testing.T) {
 		}
 		return ""
 	})
-	cfg := b.config()
-
-	b.newClient(t, cfg)
+	b.newClient(t, nil)
 
 	pgtest.WaitFor(t, 30*time.Second, "every call to end", func() bool {
 		return b.count(t, "SELECT count(*) FROM sync_records WHERE state IN ('synced', 'failed')") == 40
@@ -120,9 +79,7 @@ func TestBadRecordFailsAloneInABatch(t *testing.T) {
 	if n := b.count(t, "SELECT count(*) FROM sync_records WHERE state = 'failed' AND last_error LIKE '%INVALID_FIELD%CallDisposition%'"); n != 8 {
 		t.Errorf("%d failed with INVALID_FIELD, want the 8 with an intent", n)
 	}
-	if n := len(org.Records("Task")); n != 32 {
-		t.Errorf("%d Tasks, want the 32 good calls", n)
-	}
+	checkTasks(t, org, 32) // the good calls
 	if n := b.count(t, "SELECT count(*) FROM sync_records WHERE state = 'failed' AND attempts <> 1"); n != 0 {
 		t.Errorf("%d failed calls were tried more than once", n)
 	}
@@ -130,17 +87,12 @@ func TestBadRecordFailsAloneInABatch(t *testing.T) {
 
 func TestLostBatchResponseMakesNoDuplicates(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b, org := setupSalesforce(t)
 	org.InjectFault(salesforcetest.Fault{Op: "collection_create", Kind: salesforcetest.FaultDropAfterCommit})
 	b.enqueueMany(t, "t1", "c-", 50, noIntent)
 	b.newClient(t, nil)
-	pgtest.WaitFor(t, 30*time.Second, "the batch to sync", func() bool {
-		return b.count(t, "SELECT count(*) FROM sync_records WHERE state = 'synced'") == 50
-	})
-	if n := len(org.Records("Task")); n != 50 {
-		t.Fatalf("%d Tasks for 50 calls", n)
-	}
+	b.waitSynced(t, 30*time.Second, 50)
+	checkTasks(t, org, 50)
 	if n := b.count(t, `SELECT count(*) FROM sync_records s WHERE record_id IS NULL`); n != 0 {
 		t.Errorf("%d calls without a stored ID", n)
 	}
@@ -183,8 +135,7 @@ func TestBacklogAndSlowOrgDoNotDelayOthers(t *testing.T) {
 
 func TestAPIBudget(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b, org := setupSalesforce(t)
 	b.addTenant(t, tenant{id: "t2", pack: true, analytics: true, salesforce: ptr(true)})
 	org.SetDailyAPILimit(1000)
 	org.SetAPIUsage(900) // 90%: slowed, not held

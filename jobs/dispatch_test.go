@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/koeiq/syncd/internal/pgtest"
-	"github.com/koeiq/syncd/jobs"
 	"github.com/koeiq/syncd/outbox"
 )
 
@@ -46,15 +45,8 @@ func TestTriggerRule(t *testing.T) {
 		ids[i] = b.enqueue(t, tt.tenant, tt.call, tt.event)
 	}
 
-	c, err := jobs.NewClient(b.pool, b.config())
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := c.Dispatch(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Claimed != len(tests) || res.Pushes != 4 {
+	c := b.newUnstarted(t, nil)
+	if res := dispatch(t, c); res.Claimed != len(tests) || res.Pushes != 4 {
 		t.Errorf("Dispatch = %+v, want %d claimed and 4 pushes", res, len(tests))
 	}
 
@@ -88,30 +80,20 @@ func TestTriggerRule(t *testing.T) {
 	}
 
 	// Nothing is dispatched twice.
-	res, err = c.Dispatch(ctx)
-	if err != nil || res.Claimed != 0 {
-		t.Fatalf("second Dispatch = %+v, %v; want nothing claimed", res, err)
+	if res := dispatch(t, c); res.Claimed != 0 {
+		t.Fatalf("second Dispatch = %+v; want nothing claimed", res)
 	}
 }
 
 func TestReanalysisInOneBatchOwesOnePush(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	b := setup(t)
-	b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b, _ := setupSalesforce(t)
 
 	b.enqueue(t, "t1", "c1", outbox.CallAnalysed)
 	newest := b.enqueue(t, "t1", "c1", outbox.CallAnalysed)
 
-	c, err := jobs.NewClient(b.pool, b.config())
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := c.Dispatch(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Claimed != 2 || res.Pushes != 1 {
+	c := b.newUnstarted(t, nil)
+	if res := dispatch(t, c); res.Claimed != 2 || res.Pushes != 1 {
 		t.Errorf("Dispatch = %+v, want 2 claimed, 1 push", res)
 	}
 	if n := b.count(t, "SELECT count(*) FROM outbox WHERE outcome = 'queued'"); n != 2 {
@@ -123,9 +105,7 @@ func TestReanalysisInOneBatchOwesOnePush(t *testing.T) {
 
 	// A later re-analysis while the first push still waits adds no job.
 	b.enqueue(t, "t1", "c1", outbox.CallAnalysed)
-	if _, err := c.Dispatch(ctx); err != nil {
-		t.Fatal(err)
-	}
+	dispatch(t, c)
 	if n := b.count(t, "SELECT count(*) FROM river_job WHERE kind = 'salesforce_push'"); n != 1 {
 		t.Errorf("%d push jobs, want 1", n)
 	}
@@ -134,8 +114,7 @@ func TestReanalysisInOneBatchOwesOnePush(t *testing.T) {
 func TestCommittedEnqueueDispatchedOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setup(t)
-	b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b, _ := setupSalesforce(t)
 	b.newClient(t, nil)
 
 	committed := b.enqueue(t, "t1", "c1", outbox.CallAnalysed)
@@ -169,9 +148,7 @@ func TestCommittedEnqueueDispatchedOnce(t *testing.T) {
 
 func TestTwoClientsDispatchEachRowOnce(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	b := setup(t)
-	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b, org := setupSalesforce(t)
 	// A row dispatched a second time would fail this trigger, and with it
 	// the dispatch transaction.
 	b.exec(t, `CREATE FUNCTION forbid_second_dispatch() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -186,20 +163,7 @@ func TestTwoClientsDispatchEachRowOnce(t *testing.T) {
 
 	const rows = 1000
 	for batch := range rows / 100 {
-		tx, err := b.pool.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range 100 {
-			callID := fmt.Sprintf("c-%04d", batch*100+i)
-			if _, err := outbox.Enqueue(ctx, tx, outbox.Event{TenantID: "t1", CallID: callID, Type: outbox.CallAnalysed,
-				Payload: outbox.Payload{StartedAt: time.Now(), DurationSeconds: i}}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := tx.Commit(ctx); err != nil {
-			t.Fatal(err)
-		}
+		b.enqueueMany(t, "t1", fmt.Sprintf("c-%d-", batch), 100, noIntent)
 	}
 
 	pgtest.WaitFor(t, 60*time.Second, "all rows dispatched and their calls synced", func() bool {
@@ -209,15 +173,12 @@ func TestTwoClientsDispatchEachRowOnce(t *testing.T) {
 	if n := b.count(t, "SELECT count(*) FROM outbox WHERE outcome = 'queued'"); n != rows {
 		t.Errorf("%d rows queued, want %d", n, rows)
 	}
-	if n := len(org.Records("Task")); n != rows {
-		t.Errorf("%d Tasks, want %d", n, rows)
-	}
+	checkTasks(t, org, rows)
 }
 
 func TestDispatchIsDrivenByNotify(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b, _ := setupSalesforce(t)
 
 	// The periodic safety net runs once at start, then not for an hour.
 	cfg := b.config()
@@ -258,8 +219,7 @@ func TestDispatchIsDrivenByNotify(t *testing.T) {
 func TestOutboxRetention(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setup(t)
-	b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b, _ := setupSalesforce(t)
 	for _, call := range []string{"old-1", "old-2", "kept", "recent"} {
 		b.enqueue(t, "t1", call, outbox.CallTranscribed) // ignored
 		b.enqueue(t, "t1", call, outbox.CallAnalysed)
@@ -270,13 +230,8 @@ func TestOutboxRetention(t *testing.T) {
 	b.enqueue(t, "nopack", "skipped-ancient", outbox.CallAnalysed)
 	cfg := b.config()
 	cfg.OutboxRetention = 30 * 24 * time.Hour
-	c, err := jobs.NewClient(b.pool, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Dispatch(ctx); err != nil {
-		t.Fatal(err)
-	}
+	c := b.newUnstarted(t, cfg)
+	dispatch(t, c)
 	b.enqueue(t, "t1", "never-dispatched", outbox.CallAnalysed)
 	b.exec(t, "UPDATE outbox SET dispatched_at = now() - interval '40 days' WHERE call_id IN ('old-1', 'old-2', 'kept', 'skipped-old')")
 	b.exec(t, "UPDATE outbox SET dispatched_at = now() - interval '400 days' WHERE call_id = 'skipped-ancient'")

@@ -16,8 +16,7 @@ import (
 // look-up finds the record, and no second one is made.
 func TestGivenUpCreateMakesNoSecondRecord(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b, org := setupSalesforce(t)
 	org.InjectFault(salesforcetest.Fault{Op: "collection_create", Kind: salesforcetest.FaultLatency, Latency: 3 * time.Second})
 	cfg := b.config()
 	cfg.PushTimeout = time.Second
@@ -48,8 +47,7 @@ func TestGivenUpCreateMakesNoSecondRecord(t *testing.T) {
 // gets exactly one record, and calls are not pushed over and over.
 func TestCallsBehindASlowBatchGetOneRecordEach(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b, org := setupSalesforce(t)
 	org.SetLatency(1500 * time.Millisecond)
 	cfg := b.config()
 	cfg.TenantConcurrency = 1
@@ -61,13 +59,9 @@ func TestCallsBehindASlowBatchGetOneRecordEach(t *testing.T) {
 	for i := range calls {
 		b.enqueue(t, "t1", fmt.Sprint("c-", i), outbox.CallAnalysed)
 	}
-	pgtest.WaitFor(t, 90*time.Second, "every call to sync", func() bool {
-		return b.count(t, "SELECT count(*) FROM sync_records WHERE state = 'synced'") == calls
-	})
+	b.waitSynced(t, 90*time.Second, calls)
 	pgtest.WaitFor(t, 10*time.Second, "requests in flight to end", func() bool { return org.InFlight() == 0 })
-	if n := len(org.Records("Task")); n != calls {
-		t.Errorf("%d Tasks for %d calls", n, calls)
-	}
+	checkTasks(t, org, calls)
 	if n := b.count(t, "SELECT count(DISTINCT record_id) FROM sync_records"); n != calls {
 		t.Errorf("%d distinct stored IDs, want %d", n, calls)
 	}
@@ -83,8 +77,7 @@ func TestCallsBehindASlowBatchGetOneRecordEach(t *testing.T) {
 // on and creates the record: the record exists exactly once.
 func TestInDoubtCreateLandsOnce(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b, org := setupSalesforce(t)
 	org.InjectFault(salesforcetest.Fault{Op: "collection_create", Kind: salesforcetest.FaultLatency, Latency: 2 * time.Second})
 	cfg := b.config()
 	cfg.RequestTimeout = 500 * time.Millisecond
@@ -92,12 +85,8 @@ func TestInDoubtCreateLandsOnce(t *testing.T) {
 	b.newClient(t, cfg)
 
 	b.enqueueMany(t, "t1", "c-", 10, noIntent)
-	pgtest.WaitFor(t, 30*time.Second, "the calls to sync", func() bool {
-		return b.count(t, "SELECT count(*) FROM sync_records WHERE state = 'synced'") == 10
-	})
-	if n := len(org.Records("Task")); n != 10 {
-		t.Errorf("%d Tasks for 10 calls", n)
-	}
+	b.waitSynced(t, 30*time.Second, 10)
+	checkTasks(t, org, 10)
 	if n := b.count(t, "SELECT count(*) FROM sync_records WHERE attempts <> 2 OR last_error IS NOT NULL"); n != 0 {
 		t.Errorf("%d calls did not take two attempts (the one in doubt, the one that found the record)", n)
 	}
@@ -108,8 +97,7 @@ func TestInDoubtCreateLandsOnce(t *testing.T) {
 // once.
 func TestReplicasShareTheOrgsLimit(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b, org := setupSalesforce(t)
 	org.SetLatency(100 * time.Millisecond)
 	cfg := b.config()
 	cfg.TenantConcurrency = 2
@@ -119,15 +107,11 @@ func TestReplicasShareTheOrgsLimit(t *testing.T) {
 
 	const calls = 600
 	b.enqueueMany(t, "t1", "c-", calls, noIntent)
-	pgtest.WaitFor(t, 60*time.Second, "every call to sync", func() bool {
-		return b.count(t, "SELECT count(*) FROM sync_records WHERE state = 'synced'") == calls
-	})
+	b.waitSynced(t, 60*time.Second, calls)
 	if peak := org.PeakInFlight(); peak > 2 {
 		t.Errorf("the org saw %d requests at once from two replicas, want at most 2", peak)
 	}
-	if n := len(org.Records("Task")); n != calls {
-		t.Errorf("%d Tasks for %d calls", n, calls)
-	}
+	checkTasks(t, org, calls)
 	if n := org.Requests("collection_create"); n > calls/20+2 {
 		t.Errorf("%d create requests for %d calls in batches of 20", n, calls)
 	}
@@ -138,20 +122,15 @@ func TestReplicasShareTheOrgsLimit(t *testing.T) {
 // each kana cost 9 bytes encoded) take several queries, not one refused.
 func TestLookupsFitTheURILimit(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b, org := setupSalesforce(t)
 	// The first attempt fails as a whole: every call is looked up next.
 	org.InjectFault(salesforcetest.Fault{Op: "collection_create", Kind: salesforcetest.Fault503})
 	const calls = 150
 	b.enqueueMany(t, "t1", "通話記録テストの番号です-", calls, noIntent)
 	b.newClient(t, nil)
 
-	pgtest.WaitFor(t, 30*time.Second, "every call to sync", func() bool {
-		return b.count(t, "SELECT count(*) FROM sync_records WHERE state = 'synced'") == calls
-	})
-	if n := len(org.Records("Task")); n != calls {
-		t.Errorf("%d Tasks for %d calls", n, calls)
-	}
+	b.waitSynced(t, 30*time.Second, calls)
+	checkTasks(t, org, calls)
 	if n := org.Requests("query"); n < 2 {
 		t.Errorf("%d look-up queries for %d long call IDs, want several", n, calls)
 	}
@@ -165,15 +144,12 @@ func TestLookupsFitTheURILimit(t *testing.T) {
 // own look-up fails is tried again, not failed.
 func TestFailedLookupIsRetriedNotFailed(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b, org := setupSalesforce(t)
 	org.InjectFault(salesforcetest.Fault{Op: "collection_create", Kind: salesforcetest.Fault503})
 	org.InjectFault(salesforcetest.Fault{Op: "query", Kind: salesforcetest.FaultError, ErrorCode: "MALFORMED_QUERY", Count: 2})
 	b.enqueueMany(t, "t1", "c-", 10, noIntent)
 	b.newClient(t, nil)
-	pgtest.WaitFor(t, 30*time.Second, "every call to sync", func() bool {
-		return b.count(t, "SELECT count(*) FROM sync_records WHERE state = 'synced'") == 10
-	})
+	b.waitSynced(t, 30*time.Second, 10)
 	if n := b.count(t, "SELECT count(*) FROM sync_records WHERE attempts <> 2"); n != 0 {
 		t.Errorf("%d calls took other than two attempts: the refused look-up was not narrowed down", n)
 	}

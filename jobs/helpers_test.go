@@ -2,6 +2,8 @@ package jobs_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -40,6 +42,14 @@ func setup(t *testing.T) *testBundle {
 	return &testBundle{pool: pool, store: store, sf: sf, kintone: kt}
 }
 
+// setupSalesforce is setup with one tenant, t1, that has the pack, analytics
+// and an enabled Salesforce org, which it returns.
+func setupSalesforce(t *testing.T) (*testBundle, *salesforcetest.Org) {
+	t.Helper()
+	b := setup(t)
+	return b, b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+}
+
 // fastRetry retries failed jobs after 50 ms, so tests need not wait for
 // River's backoff.
 type fastRetry struct{}
@@ -59,9 +69,9 @@ func (b *testBundle) config() *jobs.Config {
 	}
 }
 
-// newClient returns a started client on the bundle's database, stopped when
-// the test ends. A nil cfg means b.config().
-func (b *testBundle) newClient(t *testing.T, cfg *jobs.Config) *jobs.Client {
+// newUnstarted returns a client on the bundle's database that is not
+// started, for calling Dispatch by hand. A nil cfg means b.config().
+func (b *testBundle) newUnstarted(t *testing.T, cfg *jobs.Config) *jobs.Client {
 	t.Helper()
 	if cfg == nil {
 		cfg = b.config()
@@ -70,6 +80,14 @@ func (b *testBundle) newClient(t *testing.T, cfg *jobs.Config) *jobs.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+// newClient returns a started client on the bundle's database, stopped when
+// the test ends. A nil cfg means b.config().
+func (b *testBundle) newClient(t *testing.T, cfg *jobs.Config) *jobs.Client {
+	t.Helper()
+	c := b.newUnstarted(t, cfg)
 	if err := c.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -146,6 +164,22 @@ func (b *testBundle) addTenant(t *testing.T, tn tenant) *salesforcetest.Org {
 	return org
 }
 
+// addNoCallCenterOrg adds a Salesforce org whose Task has no Call Center
+// fields (no CallDisposition) and saves it, enabled, as the tenant's.
+func (b *testBundle) addNoCallCenterOrg(t *testing.T, tenantID string) *salesforcetest.Org {
+	t.Helper()
+	task := salesforcetest.TaskObject()
+	task.Fields = slices.DeleteFunc(task.Fields, func(f salesforcetest.FieldDef) bool { return f.Name == "CallDisposition" })
+	id := tenantID + "-no-call-center"
+	org := b.sf.AddOrg(id, salesforcetest.OrgConfig{ClientSecret: "secret-" + id, Objects: []salesforcetest.ObjectDef{task}})
+	if _, err := b.store.SaveSalesforce(context.Background(), tenantID, settings.SalesforceInput{
+		Enabled: true, InstanceURL: org.URL(), ClientID: id + "-client-id", ClientSecret: ptr("secret-" + id),
+	}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	return org
+}
+
 // enqueue commits one event for the call.
 func (b *testBundle) enqueue(t *testing.T, tenantID, callID string, typ outbox.EventType) int64 {
 	t.Helper()
@@ -160,6 +194,27 @@ func (b *testBundle) enqueuePayload(t *testing.T, tenantID, callID string, typ o
 	}
 	return id
 }
+
+// enqueueMany commits n analysed calls in one transaction.
+func (b *testBundle) enqueueMany(t *testing.T, tenantID, prefix string, n int, intent func(i int) string) {
+	t.Helper()
+	tx, err := b.pool.Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		p := outbox.Payload{StartedAt: time.Now(), DurationSeconds: i, PrimaryIntent: intent(i)}
+		if _, err := outbox.Enqueue(context.Background(), tx, outbox.Event{TenantID: tenantID,
+			CallID: fmt.Sprintf("%s%d", prefix, i), Type: outbox.CallAnalysed, Payload: p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func noIntent(int) string { return "" }
 
 // syncRecord is a row of sync_records.
 type syncRecord struct {
@@ -193,6 +248,22 @@ func (b *testBundle) waitState(t *testing.T, tenantID, callID, target, state str
 	return b.record(t, tenantID, callID, target)
 }
 
+// waitSynced waits for n sync records to be synced.
+func (b *testBundle) waitSynced(t *testing.T, timeout time.Duration, n int) {
+	t.Helper()
+	pgtest.WaitFor(t, timeout, fmt.Sprint(n, " calls to sync"), func() bool {
+		return b.count(t, "SELECT count(*) FROM sync_records WHERE state = 'synced'") == n
+	})
+}
+
+// checkTasks checks that the org holds want Tasks.
+func checkTasks(t *testing.T, org *salesforcetest.Org, want int) {
+	t.Helper()
+	if n := len(org.Records("Task")); n != want {
+		t.Errorf("%d Tasks, want %d", n, want)
+	}
+}
+
 // tasks returns the org's records of object whose lookup field holds the
 // call.
 func tasks(org *salesforcetest.Org, object, field, value string) []salesforce.Fields {
@@ -214,8 +285,12 @@ func deref(s *string) string {
 	return *s
 }
 
-// newUnstarted returns a client that is not started, for calling Dispatch
-// by hand.
-func newUnstarted(b *testBundle) (*jobs.Client, error) {
-	return jobs.NewClient(b.pool, b.config())
+// dispatch runs Dispatch, which must succeed.
+func dispatch(t *testing.T, c *jobs.Client) jobs.DispatchResult {
+	t.Helper()
+	res, err := c.Dispatch(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }

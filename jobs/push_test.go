@@ -115,8 +115,7 @@ func TestPushAfterLostResponse(t *testing.T) {
 // was stored leaves a record the next attempt must find.
 func TestPushAfterCrashBeforeCommit(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b, org := setupSalesforce(t)
 	// A sequence, because the crash rolls back everything transactional.
 	b.exec(t, "CREATE SEQUENCE crashes")
 	b.exec(t, `CREATE FUNCTION crash_once() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -144,8 +143,7 @@ func TestPushAfterCrashBeforeCommit(t *testing.T) {
 func TestPushSameCallTwiceAtOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setup(t)
-	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b, org := setupSalesforce(t)
 	org.SetLatency(500 * time.Millisecond) // both jobs run together
 	c := b.newClient(t, nil)
 	b.enqueuePayload(t, "t1", "c-1", outbox.CallAnalysed, analysed(time.Now(), "quote"))
@@ -172,8 +170,7 @@ func TestPushSameCallTwiceAtOnce(t *testing.T) {
 
 func TestReanalysisUpdatesTheSameRecord(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b, org := setupSalesforce(t)
 	b.newClient(t, nil)
 
 	b.enqueuePayload(t, "t1", "c-1", outbox.CallAnalysed, analysed(time.Now(), "first intent"))
@@ -208,8 +205,7 @@ func TestReanalysisUpdatesTheSameRecord(t *testing.T) {
 
 func TestTransientErrorsAreRetried(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b, org := setupSalesforce(t)
 	org.InjectFault(salesforcetest.Fault{Op: "query", Kind: salesforcetest.Fault503})
 	org.InjectFault(salesforcetest.Fault{Op: "collection_create", Kind: salesforcetest.FaultLockRow})
 	org.InjectFault(salesforcetest.Fault{Op: "query", Kind: salesforcetest.FaultInvalidSession})
@@ -269,8 +265,7 @@ func TestRequestLimitPausesOnlyThatTenant(t *testing.T) {
 func TestRefusedCredentialsParkTheTenant(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setup(t)
-	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b, org := setupSalesforce(t)
 	b.addTenant(t, tenant{id: "t2", pack: true, analytics: true, salesforce: ptr(true)})
 	org.SetClientSecret("rotated-by-the-admin")
 	b.newClient(t, nil)
@@ -311,32 +306,14 @@ func TestRefusedCredentialsParkTheTenant(t *testing.T) {
 	for _, call := range calls {
 		b.waitState(t, "t1", call, "salesforce", "synced")
 	}
-	if n := len(org.Records("Task")); n != len(calls) {
-		t.Errorf("%d Tasks, want %d", n, len(calls))
-	}
+	checkTasks(t, org, len(calls))
 }
 
 func TestDataErrorFailsAloneWithoutRetry(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
-	// The org's Task has no Call Center fields.
-	b.sf.Close()
-	b.sf = salesforcetest.NewServer()
-	t.Cleanup(b.sf.Close)
-	task := salesforcetest.TaskObject()
-	var fields []salesforcetest.FieldDef
-	for _, f := range task.Fields {
-		if f.Name != "CallDisposition" {
-			fields = append(fields, f)
-		}
-	}
-	task.Fields = fields
-	org = b.sf.AddOrg("t1", salesforcetest.OrgConfig{ClientSecret: "secret-t1", Objects: []salesforcetest.ObjectDef{task}})
-	if _, err := b.store.SaveSalesforce(context.Background(), "t1", settings.SalesforceInput{Enabled: true, InstanceURL: org.URL(),
-		ClientID: "t1-client-id", ClientSecret: ptr("secret-t1")}, "test"); err != nil {
-		t.Fatal(err)
-	}
+	b.addTenant(t, tenant{id: "t1", pack: true, analytics: true})
+	org := b.addNoCallCenterOrg(t, "t1")
 	b.newClient(t, nil)
 
 	b.enqueuePayload(t, "t1", "bad", outbox.CallAnalysed, analysed(time.Now(), "has an intent"))
@@ -356,24 +333,15 @@ func TestDataErrorFailsAloneWithoutRetry(t *testing.T) {
 	if !strings.Contains(output, `"outcome": "failed"`) || !strings.Contains(output, "INVALID_FIELD") || strings.Contains(output, "No such column") {
 		t.Errorf("River shows %s; want the failure with its code, not Salesforce's message", output)
 	}
-	if n := len(org.Records("Task")); n != 1 {
-		t.Errorf("%d Tasks, want only the good one", n)
-	}
+	checkTasks(t, org, 1) // only the good one
 }
 
 func TestDisabledAfterDispatchFailsThePush(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setup(t)
-	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b, org := setupSalesforce(t)
 	b.enqueue(t, "t1", "c-1", outbox.CallAnalysed)
-	c, err := newUnstarted(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Dispatch(ctx); err != nil {
-		t.Fatal(err)
-	}
+	dispatch(t, b.newUnstarted(t, nil))
 	if _, err := b.store.SaveSalesforce(ctx, "t1", settings.SalesforceInput{Enabled: false, InstanceURL: org.URL(), ClientID: "x"}, "admin"); err != nil {
 		t.Fatal(err)
 	}
@@ -382,9 +350,7 @@ func TestDisabledAfterDispatchFailsThePush(t *testing.T) {
 	if !strings.Contains(rec.lastError, "disabled") {
 		t.Errorf("record = %+v", rec)
 	}
-	if n := len(org.Records("Task")); n != 0 {
-		t.Errorf("%d Tasks pushed to a disabled integration", n)
-	}
+	checkTasks(t, org, 0) // nothing pushed to a disabled integration
 }
 
 func TestPushKintone(t *testing.T) {
@@ -409,8 +375,7 @@ func TestPushKintone(t *testing.T) {
 func TestResyncAndRetryFailedWithSQL(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setup(t)
-	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b, org := setupSalesforce(t)
 	b.addTenant(t, tenant{id: "t2", pack: true, analytics: true, salesforce: ptr(true)})
 	c := b.newClient(t, nil)
 
@@ -475,8 +440,7 @@ func TestResyncAndRetryFailedWithSQL(t *testing.T) {
 // An analysis that arrives while the call is being pushed is pushed too.
 func TestReanalysisWhilePushing(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	org := b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b, org := setupSalesforce(t)
 	org.SetLatency(300 * time.Millisecond)
 	b.newClient(t, nil)
 
@@ -503,8 +467,7 @@ func TestReanalysisWhilePushing(t *testing.T) {
 func TestUnpushableCallsFail(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setup(t)
-	b.addTenant(t, tenant{id: "t1", pack: true, analytics: true, salesforce: ptr(true)})
+	b, _ := setupSalesforce(t)
 	c := b.newClient(t, nil)
 
 	if _, err := c.River().Insert(ctx, jobs.SalesforcePushArgs{TenantID: "t1"}, nil); err != nil {

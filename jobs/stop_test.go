@@ -9,7 +9,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/koeiq/syncd/internal/pgtest"
-	"github.com/koeiq/syncd/jobs"
 	"github.com/koeiq/syncd/outbox"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
 )
@@ -35,11 +34,7 @@ func TestStopLeavesNoGoroutines(t *testing.T) {
 	hanging := b.addTenant(t, tenant{id: "hanging", pack: true, analytics: true, salesforce: ptr(true)})
 	hanging.InjectFault(salesforcetest.Fault{Op: "token", Kind: salesforcetest.FaultLatency, Latency: time.Minute})
 
-	cfg := b.config()
-	c, err := jobs.NewClient(b.pool, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := b.newUnstarted(t, nil)
 	if err := c.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

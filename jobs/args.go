@@ -17,13 +17,21 @@ const (
 	QueueMaintenance = "maintenance"
 )
 
-// waitingStates are the states in which a job still has work ahead of it.
-var waitingStates = []rivertype.JobState{ //nolint:gochecknoglobals
-	rivertype.JobStateAvailable,
-	rivertype.JobStatePending,
-	rivertype.JobStateRetryable,
-	rivertype.JobStateRunning,
-	rivertype.JobStateScheduled,
+// maintenanceOpts puts a job on the maintenance queue and keeps at most one
+// of its kind waiting: unique among the states in which a job still has
+// work ahead of it.
+func maintenanceOpts() river.InsertOpts {
+	return river.InsertOpts{
+		Queue:       QueueMaintenance,
+		MaxAttempts: 3,
+		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+			rivertype.JobStateAvailable,
+			rivertype.JobStatePending,
+			rivertype.JobStateRetryable,
+			rivertype.JobStateRunning,
+			rivertype.JobStateScheduled,
+		}},
+	}
 }
 
 // DispatchArgs asks for the outbox to be dispatched: undispatched rows are
@@ -37,11 +45,7 @@ func (DispatchArgs) Kind() string { return "dispatch" }
 
 // InsertOpts keeps at most one dispatch job waiting.
 func (DispatchArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{
-		Queue:       QueueMaintenance,
-		MaxAttempts: 3,
-		UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: waitingStates},
-	}
+	return maintenanceOpts()
 }
 
 // SalesforcePushArgs asks for a batch of a tenant's pending calls to be
@@ -91,9 +95,5 @@ func (RetentionArgs) Kind() string { return "outbox_retention" }
 
 // InsertOpts keeps at most one retention job waiting.
 func (RetentionArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{
-		Queue:       QueueMaintenance,
-		MaxAttempts: 3,
-		UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: waitingStates},
-	}
+	return maintenanceOpts()
 }

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"time"
 
@@ -218,12 +219,7 @@ func (c *Client) dispatchLoop(ctx context.Context) {
 			err = c.Sweep(ctx)
 		}
 		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			failures++
-			c.logger.ErrorContext(ctx, "dispatch failed; retrying", "error", err, "failures", failures)
-			if !sleep(ctx, backoff(failures)) {
+			if !c.pauseAfter(ctx, &failures, slog.LevelError, "dispatch failed; retrying", err) {
 				return
 			}
 			c.wake()
@@ -246,12 +242,7 @@ func (c *Client) listen(ctx context.Context) {
 	var failures int
 	for {
 		err := c.listenOnce(ctx, channel, func() { failures = 0 })
-		if ctx.Err() != nil {
-			return
-		}
-		failures++
-		c.logger.WarnContext(ctx, "outbox listener lost its connection; reconnecting", "error", err, "failures", failures)
-		if !sleep(ctx, backoff(failures)) {
+		if !c.pauseAfter(ctx, &failures, slog.LevelWarn, "outbox listener lost its connection; reconnecting", err) {
 			return
 		}
 	}
@@ -275,6 +266,18 @@ func (c *Client) listenOnce(ctx context.Context, channel string, connected func(
 		}
 		c.wake()
 	}
+}
+
+// pauseAfter counts a loop's failure in *failures (its failures in a row),
+// logs err with msg at level and waits out the backoff. It reports false
+// when ctx ended, and with it the loop.
+func (c *Client) pauseAfter(ctx context.Context, failures *int, level slog.Level, msg string, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	*failures++
+	c.logger.Log(ctx, level, msg, "error", err, "failures", *failures)
+	return sleep(ctx, backoff(*failures))
 }
 
 // backoff returns the pause after the n-th failure in a row: exponential

@@ -165,9 +165,7 @@ func TestExpiredTokenIsRefreshedOnceAndRetried(t *testing.T) {
 			t.Fatalf("Create after ExpireTokens: %v", err)
 		}
 		wantRequests(t, b, "token", 2)
-		if got := b.org.Requests("create"); got != 3 { // ok, 401, retried
-			t.Errorf("create requests = %d, want 3", got)
-		}
+		wantRequests(t, b, "create", 3) // ok, 401, retried
 		if got := len(b.org.Records("Task")); got != 2 {
 			t.Errorf("records = %d, want 2", got)
 		}
@@ -180,9 +178,7 @@ func TestExpiredTokenIsRefreshedOnceAndRetried(t *testing.T) {
 		b.org.ExpireTokens()
 		const n = 10
 		createConcurrently(t, ctx, b, n)
-		if got := b.org.Requests("token"); got != 2 {
-			t.Errorf("token requests = %d, want 2 (one initial, one refresh)", got)
-		}
+		wantRequests(t, b, "token", 2) // one initial, one refresh
 		if got := len(b.org.Records("Task")); got != n {
 			t.Errorf("records = %d, want %d", got, n)
 		}
@@ -323,9 +319,7 @@ func TestTokenErrors(t *testing.T) {
 					t.Errorf("error %q contains the secret %q", err, s)
 				}
 			}
-			if got := b.org.Requests("create"); got != 0 {
-				t.Errorf("create requests = %d, want 0 without a token", got)
-			}
+			wantRequests(t, b, "create", 0) // none without a token
 		})
 	}
 }

@@ -51,9 +51,7 @@ func TestCreateMany(t *testing.T) {
 			t.Errorf("records = %d, want 2", got)
 		}
 		wantRequests(t, b, "collection_create", 1)
-		if u, _ := b.client.APIUsage(); u.Used != 1 {
-			t.Errorf("API usage = %d, want 1 for the whole batch", u.Used)
-		}
+		wantAPIUsage(t, b, 1) // one for the whole batch
 	})
 
 	t.Run("deserialization error fails the whole request", func(t *testing.T) {
@@ -91,9 +89,7 @@ func TestCreateMany(t *testing.T) {
 		if ae := apiError(t, err); ae.StatusCode != 0 || ae.ErrorCode != "EXCEEDED_ID_LIMIT" {
 			t.Errorf("201 records: error = %v, want EXCEEDED_ID_LIMIT not sent", ae)
 		}
-		if got := b.org.Requests("token"); got != 0 {
-			t.Errorf("requests made: token = %d", got)
-		}
+		wantRequests(t, b, "token", 0)
 		results, err = b.client.CreateMany(ctx, "Task", many[:salesforce.MaxCollectionSize])
 		if err != nil || len(results) != salesforce.MaxCollectionSize {
 			t.Fatalf("200 records: %d results, %v", len(results), err)
@@ -264,9 +260,7 @@ func TestUpdateMany(t *testing.T) {
 		if got := b.ops.list(); !slices.Contains(got, "collection_update 200") {
 			t.Errorf("OnRequest saw %q, want collection_update 200", got)
 		}
-		if u, _ := b.client.APIUsage(); u.Used != 2 {
-			t.Errorf("API usage = %d, want 2 (one create, one update batch)", u.Used)
-		}
+		wantAPIUsage(t, b, 2) // one create, one update batch
 	})
 
 	t.Run("deserialization error fails the whole request", func(t *testing.T) {

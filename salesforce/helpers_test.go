@@ -56,6 +56,15 @@ func wantRequests(t *testing.T, b *testBundle, op string, want int) {
 	}
 }
 
+// wantAPIUsage checks that the client last read want requests used of the
+// org's daily API limit.
+func wantAPIUsage(t *testing.T, b *testBundle, want int) {
+	t.Helper()
+	if u, _ := b.client.APIUsage(); u.Used != want {
+		t.Errorf("API usage = %d, want %d", u.Used, want)
+	}
+}
+
 // badFieldCase is one record that makes a whole collection request fail.
 type badFieldCase struct {
 	name     string

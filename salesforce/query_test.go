@@ -109,12 +109,8 @@ func TestQuery(t *testing.T) {
 				t.Errorf("record %d = %v, want %s", i, r, want)
 			}
 		}
-		if got := b.org.Requests("query"); got != 3 {
-			t.Errorf("query requests = %d, want 3 pages", got)
-		}
-		if u, _ := b.client.APIUsage(); u.Used != 3 {
-			t.Errorf("API usage = %d, want 3", u.Used)
-		}
+		wantRequests(t, b, "query", 3) // one a page
+		wantAPIUsage(t, b, 3)
 	})
 
 	orgTest(t, "no match", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {

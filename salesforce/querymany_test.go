@@ -103,9 +103,7 @@ func TestQueryMany(t *testing.T) {
 				t.Errorf("QueryMany(..., %q, ...) = %v, %v; want query 2's %s, data", tt.bad, results, ae, tt.wantCode)
 			}
 		}
-		if got := b.org.Requests("composite"); got != len(tests) {
-			t.Errorf("%d composite requests, want %d", got, len(tests))
-		}
+		wantRequests(t, b, "composite", len(tests))
 	})
 
 	orgTest(t, "pages of a big result", salesforcetest.OrgConfig{QueryBatchSize: 3}, func(t *testing.T, b *testBundle) {
@@ -142,9 +140,7 @@ func TestQueryMany(t *testing.T) {
 		if got, want := b.ops.list(), []string{"token 200", "composite 200", "query 200", "query 200"}; !slices.Equal(got, want) {
 			t.Errorf("OnRequest saw %q, want %q", got, want)
 		}
-		if u, _ := b.client.APIUsage(); u.Used != 3 {
-			t.Errorf("API usage = %d, want 3", u.Used)
-		}
+		wantAPIUsage(t, b, 3)
 	})
 
 	orgTest(t, "refused without a request", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {

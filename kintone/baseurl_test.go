@@ -1,136 +1,104 @@
-package kintone
+package kintone_test
 
 import (
-	"errors"
+	"strings"
 	"testing"
+
+	"github.com/koeiq/syncd/internal/testsupport"
+	"github.com/koeiq/syncd/kintone"
 )
 
 func TestValidateBaseURL(t *testing.T) {
 	t.Parallel()
-
-	tests := []struct {
-		name     string
-		raw      string
-		loopback bool
-		want     string // normalised URL; "" means refused
-	}{
+	testsupport.CheckURLValidator(t, "ValidateBaseURL", kintone.ValidateBaseURL, kintone.ErrInvalidConfig, []testsupport.URLCase{
 		// Accepted Kintone domains, normalised.
-		{"cybozu.com", "https://acme.cybozu.com", false, "https://acme.cybozu.com"},
-		{"trailing slash", "https://acme.cybozu.com/", false, "https://acme.cybozu.com"},
-		{"upper case", "HTTPS://ACME.Cybozu.COM", false, "https://acme.cybozu.com"},
-		{"one trailing dot", "https://acme.cybozu.com.", false, "https://acme.cybozu.com"},
-		{"port 443", "https://acme.cybozu.com:443", false, "https://acme.cybozu.com"},
-		{"kintone.com", "https://acme.kintone.com", false, "https://acme.kintone.com"},
-		{"cybozu.cn", "https://acme.cybozu.cn", false, "https://acme.cybozu.cn"},
-		{"secure access", "https://acme.s.cybozu.com", false, "https://acme.s.cybozu.com"},
-		{"secure access us", "https://acme.s.kintone.com", false, "https://acme.s.kintone.com"},
-		{"hyphen and digits", "https://acme-2024.cybozu.com", false, "https://acme-2024.cybozu.com"},
-		{"loopback flag does not change https", "https://acme.cybozu.com", true, "https://acme.cybozu.com"},
+		{Name: "cybozu.com", Raw: "https://acme.cybozu.com", Want: "https://acme.cybozu.com"},
+		{Name: "trailing slash", Raw: "https://acme.cybozu.com/", Want: "https://acme.cybozu.com"},
+		{Name: "upper case", Raw: "HTTPS://ACME.Cybozu.COM", Want: "https://acme.cybozu.com"},
+		{Name: "one trailing dot", Raw: "https://acme.cybozu.com.", Want: "https://acme.cybozu.com"},
+		{Name: "port 443", Raw: "https://acme.cybozu.com:443", Want: "https://acme.cybozu.com"},
+		{Name: "kintone.com", Raw: "https://acme.kintone.com", Want: "https://acme.kintone.com"},
+		{Name: "cybozu.cn", Raw: "https://acme.cybozu.cn", Want: "https://acme.cybozu.cn"},
+		{Name: "secure access", Raw: "https://acme.s.cybozu.com", Want: "https://acme.s.cybozu.com"},
+		{Name: "secure access us", Raw: "https://acme.s.kintone.com", Want: "https://acme.s.kintone.com"},
+		{Name: "hyphen and digits", Raw: "https://acme-2024.cybozu.com", Want: "https://acme-2024.cybozu.com"},
+		{Name: "loopback flag does not change https", Raw: "https://acme.cybozu.com", Loopback: true, Want: "https://acme.cybozu.com"},
 
 		// Other hosts.
-		{"other host", "https://example.com", false, ""},
-		{"suffix as a label", "https://acme.cybozu.com.evil.example", false, ""},
-		{"lookalike domain", "https://acmecybozu.com", false, ""},
-		{"bare domain", "https://cybozu.com", false, ""},
-		{"two labels", "https://a.b.cybozu.com", false, ""},
-		{"secure access with two labels", "https://a.b.s.cybozu.com", false, ""},
-		{"bare secure access domain", "https://s.kintone.com.", false, "https://s.kintone.com"},
-		{"kintone.com lookalike", "https://acme.kintone.com.cn", false, ""},
-		{"login domain of salesforce", "https://login.salesforce.com", false, ""},
-		{"two trailing dots", "https://acme.cybozu.com..", false, ""},
-		{"leading hyphen", "https://-acme.cybozu.com", false, ""},
-		{"trailing hyphen", "https://acme-.cybozu.com", false, ""},
-		{"underscore", "https://ac_me.cybozu.com", false, ""},
-		{"empty label", "https://.cybozu.com", false, ""},
-		{"label too long", "https://" + string(make64('a')) + ".cybozu.com", false, ""},
+		{Name: "other host", Raw: "https://example.com"},
+		{Name: "suffix as a label", Raw: "https://acme.cybozu.com.evil.example"},
+		{Name: "lookalike domain", Raw: "https://acmecybozu.com"},
+		{Name: "bare domain", Raw: "https://cybozu.com"},
+		{Name: "two labels", Raw: "https://a.b.cybozu.com"},
+		{Name: "secure access with two labels", Raw: "https://a.b.s.cybozu.com"},
+		{Name: "bare secure access domain", Raw: "https://s.kintone.com.", Want: "https://s.kintone.com"},
+		{Name: "kintone.com lookalike", Raw: "https://acme.kintone.com.cn"},
+		{Name: "login domain of salesforce", Raw: "https://login.salesforce.com"},
+		{Name: "two trailing dots", Raw: "https://acme.cybozu.com.."},
+		{Name: "leading hyphen", Raw: "https://-acme.cybozu.com"},
+		{Name: "trailing hyphen", Raw: "https://acme-.cybozu.com"},
+		{Name: "underscore", Raw: "https://ac_me.cybozu.com"},
+		{Name: "empty label", Raw: "https://.cybozu.com"},
+		{Name: "label too long", Raw: "https://" + strings.Repeat("a", 64) + ".cybozu.com"},
 
 		// IDNA and Unicode tricks.
-		{"punycode label", "https://xn--80ak6aa92e.cybozu.com", false, ""},
-		{"fullwidth letters", "https://ａｃｍｅ.cybozu.com", false, ""},
-		{"ideographic full stop", "https://acme。cybozu.com", false, ""},
-		{"fullwidth full stop", "https://acme．cybozu.com", false, ""},
-		{"cyrillic a", "https://аcme.cybozu.com", false, ""},
-		{"percent-encoded dot", "https://acme%2ecybozu.com", false, ""},
-		{"percent-encoded host", "https://%61cme.cybozu.com", false, ""},
+		{Name: "punycode label", Raw: "https://xn--80ak6aa92e.cybozu.com"},
+		{Name: "fullwidth letters", Raw: "https://ａｃｍｅ.cybozu.com"},
+		{Name: "ideographic full stop", Raw: "https://acme。cybozu.com"},
+		{Name: "fullwidth full stop", Raw: "https://acme．cybozu.com"},
+		{Name: "cyrillic a", Raw: "https://аcme.cybozu.com"},
+		{Name: "percent-encoded dot", Raw: "https://acme%2ecybozu.com"},
+		{Name: "percent-encoded host", Raw: "https://%61cme.cybozu.com"},
 
 		// IP literals and metadata endpoints.
-		{"metadata IP", "https://169.254.169.254", false, ""},
-		{"metadata IP with path", "https://169.254.169.254/latest/meta-data", false, ""},
-		{"loopback IP over https", "https://127.0.0.1", false, ""},
-		{"IPv6", "https://[::1]", false, ""},
-		{"IPv6 mapped", "https://[::ffff:169.254.169.254]", false, ""},
-		{"decimal IP", "https://2852039166", false, ""},
+		{Name: "metadata IP", Raw: "https://169.254.169.254"},
+		{Name: "metadata IP with path", Raw: "https://169.254.169.254/latest/meta-data"},
+		{Name: "loopback IP over https", Raw: "https://127.0.0.1"},
+		{Name: "IPv6", Raw: "https://[::1]"},
+		{Name: "IPv6 mapped", Raw: "https://[::ffff:169.254.169.254]"},
+		{Name: "decimal IP", Raw: "https://2852039166"},
 
 		// Scheme, user info, ports, paths, queries, fragments.
-		{"http", "http://acme.cybozu.com", false, ""},
-		{"http with loopback flag", "http://acme.cybozu.com", true, ""},
-		{"ftp", "ftp://acme.cybozu.com", false, ""},
-		{"no scheme", "acme.cybozu.com", false, ""},
-		{"scheme-relative", "//acme.cybozu.com", false, ""},
-		{"opaque", "https:acme.cybozu.com", false, ""},
-		{"userinfo", "https://user:pass@acme.cybozu.com", false, ""},
-		{"userinfo hiding host", "https://acme.cybozu.com@evil.example", false, ""},
-		{"empty userinfo", "https://@acme.cybozu.com", false, ""},
-		{"odd port", "https://acme.cybozu.com:8443", false, ""},
-		{"port 80", "https://acme.cybozu.com:80", false, ""},
-		{"empty port", "https://acme.cybozu.com:", false, ""},
-		{"path", "https://acme.cybozu.com/k/v1", false, ""},
-		{"query", "https://acme.cybozu.com?x=1", false, ""},
-		{"empty query", "https://acme.cybozu.com/?", false, ""},
-		{"fragment", "https://acme.cybozu.com#frag", false, ""},
-		{"backslash", `https://evil.example\@acme.cybozu.com`, false, ""},
-		{"space", "https://acme .cybozu.com", false, ""},
-		{"newline", "https://acme.cybozu.com\n", false, ""},
-		{"empty", "", false, ""},
+		{Name: "http", Raw: "http://acme.cybozu.com"},
+		{Name: "http with loopback flag", Raw: "http://acme.cybozu.com", Loopback: true},
+		{Name: "ftp", Raw: "ftp://acme.cybozu.com"},
+		{Name: "no scheme", Raw: "acme.cybozu.com"},
+		{Name: "scheme-relative", Raw: "//acme.cybozu.com"},
+		{Name: "opaque", Raw: "https:acme.cybozu.com"},
+		{Name: "userinfo", Raw: "https://user:pass@acme.cybozu.com"},
+		{Name: "userinfo hiding host", Raw: "https://acme.cybozu.com@evil.example"},
+		{Name: "empty userinfo", Raw: "https://@acme.cybozu.com"},
+		{Name: "odd port", Raw: "https://acme.cybozu.com:8443"},
+		{Name: "port 80", Raw: "https://acme.cybozu.com:80"},
+		{Name: "empty port", Raw: "https://acme.cybozu.com:"},
+		{Name: "path", Raw: "https://acme.cybozu.com/k/v1"},
+		{Name: "query", Raw: "https://acme.cybozu.com?x=1"},
+		{Name: "empty query", Raw: "https://acme.cybozu.com/?"},
+		{Name: "fragment", Raw: "https://acme.cybozu.com#frag"},
+		{Name: "backslash", Raw: `https://evil.example\@acme.cybozu.com`},
+		{Name: "space", Raw: "https://acme .cybozu.com"},
+		{Name: "newline", Raw: "https://acme.cybozu.com\n"},
+		{Name: "empty", Raw: ""},
 
 		// Loopback test servers.
-		{"loopback", "http://127.0.0.1:8080", true, "http://127.0.0.1:8080"},
-		{"loopback path", "http://127.0.0.1:8080/org/acme/", true, "http://127.0.0.1:8080/org/acme"},
-		{"localhost", "http://localhost:9000/org/acme", true, "http://localhost:9000/org/acme"},
-		{"localhost upper", "http://LOCALHOST:9000", true, "http://localhost:9000"},
-		{"loopback without flag", "http://127.0.0.1:8080", false, ""},
-		{"loopback without port", "http://127.0.0.1/org/acme", true, ""},
-		{"loopback port 0", "http://127.0.0.1:0", true, ""},
-		{"loopback port too big", "http://127.0.0.1:70000", true, ""},
-		{"loopback port leading zero", "http://127.0.0.1:08080", true, ""},
-		{"other loopback address", "http://127.0.0.2:8080", true, ""},
-		{"any address", "http://0.0.0.0:8080", true, ""},
-		{"IPv6 loopback", "http://[::1]:8080", true, ""},
-		{"metadata over http", "http://169.254.169.254:80", true, ""},
-		{"loopback lookalike", "http://localhost.evil.example:8080", true, ""},
-		{"loopback userinfo", "http://u:p@127.0.0.1:8080", true, ""},
-		{"loopback query", "http://127.0.0.1:8080/org?x=1", true, ""},
-		{"loopback dot-dot", "http://127.0.0.1:8080/org/../admin", true, ""},
-		{"loopback escaped path", "http://127.0.0.1:8080/org%2Facme", true, ""},
-		{"loopback double slash", "http://127.0.0.1:8080//org", true, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			u, err := ValidateBaseURL(tt.raw, tt.loopback)
-			if tt.want == "" {
-				if err == nil {
-					t.Fatalf("ValidateBaseURL(%q) = %q, want an error", tt.raw, u)
-				}
-				if !errors.Is(err, ErrInvalidConfig) {
-					t.Errorf("error %v does not wrap ErrInvalidConfig", err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("ValidateBaseURL(%q): %v", tt.raw, err)
-			}
-			if got := u.String(); got != tt.want {
-				t.Errorf("ValidateBaseURL(%q) = %q, want %q", tt.raw, got, tt.want)
-			}
-		})
-	}
-}
-
-func make64(c byte) []byte {
-	b := make([]byte, 64)
-	for i := range b {
-		b[i] = c
-	}
-	return b
+		{Name: "loopback", Raw: "http://127.0.0.1:8080", Loopback: true, Want: "http://127.0.0.1:8080"},
+		{Name: "loopback path", Raw: "http://127.0.0.1:8080/org/acme/", Loopback: true, Want: "http://127.0.0.1:8080/org/acme"},
+		{Name: "localhost", Raw: "http://localhost:9000/org/acme", Loopback: true, Want: "http://localhost:9000/org/acme"},
+		{Name: "localhost upper", Raw: "http://LOCALHOST:9000", Loopback: true, Want: "http://localhost:9000"},
+		{Name: "loopback without flag", Raw: "http://127.0.0.1:8080"},
+		{Name: "loopback without port", Raw: "http://127.0.0.1/org/acme", Loopback: true},
+		{Name: "loopback port 0", Raw: "http://127.0.0.1:0", Loopback: true},
+		{Name: "loopback port too big", Raw: "http://127.0.0.1:70000", Loopback: true},
+		{Name: "loopback port leading zero", Raw: "http://127.0.0.1:08080", Loopback: true},
+		{Name: "other loopback address", Raw: "http://127.0.0.2:8080", Loopback: true},
+		{Name: "any address", Raw: "http://0.0.0.0:8080", Loopback: true},
+		{Name: "IPv6 loopback", Raw: "http://[::1]:8080", Loopback: true},
+		{Name: "metadata over http", Raw: "http://169.254.169.254:80", Loopback: true},
+		{Name: "loopback lookalike", Raw: "http://localhost.evil.example:8080", Loopback: true},
+		{Name: "loopback userinfo", Raw: "http://u:p@127.0.0.1:8080", Loopback: true},
+		{Name: "loopback query", Raw: "http://127.0.0.1:8080/org?x=1", Loopback: true},
+		{Name: "loopback dot-dot", Raw: "http://127.0.0.1:8080/org/../admin", Loopback: true},
+		{Name: "loopback escaped path", Raw: "http://127.0.0.1:8080/org%2Facme", Loopback: true},
+		{Name: "loopback double slash", Raw: "http://127.0.0.1:8080//org", Loopback: true},
+	})
 }

@@ -2,6 +2,8 @@ package testsupport
 
 import (
 	"errors"
+	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -14,4 +16,45 @@ func ErrorAs[E error](t testing.TB, err error) E {
 		t.Fatalf("error %v (%T) is not a %T", err, err, target)
 	}
 	return target
+}
+
+// URLCase is one case of a table test of a CRM address validator, such as
+// kintone.ValidateBaseURL or salesforce.ValidateInstanceURL.
+type URLCase struct {
+	Name     string
+	Raw      string // the address given
+	Loopback bool   // the allowInsecureLoopback argument
+	Want     string // the normalised URL; "" means refused
+}
+
+// CheckURLValidator runs each case in a parallel subtest of t. An accepted
+// address must come back from validate normalised to Want. A refused one
+// must return an error that wraps invalid and does not quote the address
+// given, which can carry a password. name is validate's name, for messages.
+func CheckURLValidator(t *testing.T, name string, validate func(raw string, allowInsecureLoopback bool) (*url.URL, error), invalid error, cases []URLCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.Name, func(t *testing.T) {
+			t.Parallel()
+			got, err := validate(tt.Raw, tt.Loopback)
+			if tt.Want == "" {
+				if err == nil {
+					t.Fatalf("%s(%q, %t) = %v, want an error", name, tt.Raw, tt.Loopback, got)
+				}
+				if !errors.Is(err, invalid) {
+					t.Errorf("error %v does not wrap %v", err, invalid)
+				}
+				if tt.Raw != "" && strings.Contains(err.Error(), tt.Raw) {
+					t.Errorf("error %q quotes the input", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("%s(%q, %t): %v", name, tt.Raw, tt.Loopback, err)
+			}
+			if got.String() != tt.Want {
+				t.Errorf("%s(%q, %t) = %q, want %q", name, tt.Raw, tt.Loopback, got, tt.Want)
+			}
+		})
+	}
 }

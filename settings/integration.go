@@ -58,11 +58,7 @@ func save[In, Out any](ctx context.Context, s *Store, it *integration[In, Out], 
 		sealed = s.keys.Seal(secret, it.purpose(tenantID))
 	} else if enabled {
 		// Keep the stored secret; the check needs it in clear.
-		var stored []byte
-		_, stored, err = it.load(s, ctx, tenantID)
-		if err == nil {
-			secret, err = s.openSecret(it.secretName, it.purpose, tenantID, stored)
-		}
+		_, secret, err = it.open(ctx, s, tenantID)
 		if errors.Is(err, ErrNotFound) || (err == nil && secret == "") {
 			return nil, &ValidationError{it.secretField, "is required to enable the integration"}
 		}
@@ -86,21 +82,27 @@ func save[In, Out any](ctx context.Context, s *Store, it *integration[In, Out], 
 	if err != nil {
 		return nil, fmt.Errorf("settings: save %s settings of %q: %w", it.target, tenantID, err)
 	}
+	return it.get(ctx, s, tenantID)
+}
+
+// get returns the tenant's settings, or ErrNotFound.
+func (it *integration[In, Out]) get(ctx context.Context, s *Store, tenantID string) (*Out, error) {
 	v, _, err := it.load(s, ctx, tenantID)
 	return v, err
 }
 
-// openSecret opens a secret sealed for purpose(tenantID); "" when sealed is
-// nil. The error names the secret (what), never its value.
-func (s *Store) openSecret(what string, purpose func(string) secrets.Purpose, tenantID string, sealed []byte) (string, error) {
-	if sealed == nil {
-		return "", nil
+// open returns the tenant's settings and its secret opened ("" when none is
+// stored), or ErrNotFound. The error names the secret, never its value.
+func (it *integration[In, Out]) open(ctx context.Context, s *Store, tenantID string) (*Out, string, error) {
+	v, sealed, err := it.load(s, ctx, tenantID)
+	if err != nil || sealed == nil {
+		return v, "", err
 	}
-	secret, err := s.keys.Open(sealed, purpose(tenantID))
+	secret, err := s.keys.Open(sealed, it.purpose(tenantID))
 	if err != nil {
-		return "", fmt.Errorf("settings: %s of %q: %w", what, tenantID, err)
+		return nil, "", fmt.Errorf("settings: %s of %q: %w", it.secretName, tenantID, err)
 	}
-	return secret, nil
+	return v, secret, nil
 }
 
 // getSettings reads the tenant's settings row of target with get, or

@@ -123,23 +123,18 @@ func kintoneCheckError(baseURL string, err error) *CheckError {
 
 // Kintone returns the tenant's Kintone settings, or ErrNotFound.
 func (s *Store) Kintone(ctx context.Context, tenantID string) (*Kintone, error) {
-	v, _, err := s.loadKintone(ctx, tenantID)
-	return v, err
+	return kintoneIntegration.get(ctx, s, tenantID)
 }
 
 // KintoneConfig returns the tenant's settings and a kintone.Config holding
 // its credentials (the token opened).
 func (s *Store) KintoneConfig(ctx context.Context, tenantID string) (*Kintone, kintone.Config, error) {
-	v, sealed, err := s.loadKintone(ctx, tenantID)
+	v, token, err := kintoneIntegration.open(ctx, s, tenantID)
 	if err != nil {
 		return nil, kintone.Config{}, err
 	}
-	cfg := kintone.Config{BaseURL: v.BaseURL, AppID: v.AppID, AllowInsecureLoopback: s.cfg.AllowInsecureURLs, Transport: s.cfg.Transport}
-	cfg.APIToken, err = s.openSecret(kintoneIntegration.secretName, secrets.KintoneAPIToken, tenantID, sealed)
-	if err != nil {
-		return nil, kintone.Config{}, err
-	}
-	return v, cfg, nil
+	return v, kintone.Config{BaseURL: v.BaseURL, AppID: v.AppID, APIToken: token,
+		AllowInsecureLoopback: s.cfg.AllowInsecureURLs, Transport: s.cfg.Transport}, nil
 }
 
 // loadKintone reads the tenant's settings and its sealed API token (nil

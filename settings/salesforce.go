@@ -248,8 +248,7 @@ func salesforceCheckError(instanceURL string, err error) *CheckError {
 
 // Salesforce returns the tenant's Salesforce settings, or ErrNotFound.
 func (s *Store) Salesforce(ctx context.Context, tenantID string) (*Salesforce, error) {
-	v, _, err := s.loadSalesforce(ctx, tenantID)
-	return v, err
+	return salesforceIntegration.get(ctx, s, tenantID)
 }
 
 // SalesforceConfig returns the tenant's settings and a salesforce.Config
@@ -257,21 +256,17 @@ func (s *Store) Salesforce(ctx context.Context, tenantID string) (*Salesforce, e
 // salesforce.NewClient once the caller has added Timeout, OnRequest and
 // Logger.
 func (s *Store) SalesforceConfig(ctx context.Context, tenantID string) (*Salesforce, salesforce.Config, error) {
-	v, sealed, err := s.loadSalesforce(ctx, tenantID)
+	v, secret, err := salesforceIntegration.open(ctx, s, tenantID)
 	if err != nil {
 		return nil, salesforce.Config{}, err
 	}
-	cfg := salesforce.Config{
+	return v, salesforce.Config{
 		InstanceURL:           v.InstanceURL,
 		ClientID:              v.ClientID,
+		ClientSecret:          secret,
 		AllowInsecureLoopback: s.cfg.AllowInsecureURLs,
 		Transport:             s.cfg.Transport,
-	}
-	cfg.ClientSecret, err = s.openSecret(salesforceIntegration.secretName, secrets.SalesforceClientSecret, tenantID, sealed)
-	if err != nil {
-		return nil, salesforce.Config{}, err
-	}
-	return v, cfg, nil
+	}, nil
 }
 
 // loadSalesforce reads the tenant's settings and its sealed client secret

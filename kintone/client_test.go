@@ -85,6 +85,17 @@ func (b *testBundle) newClient(t *testing.T, mutate func(*kintone.Config)) *kint
 	return c
 }
 
+// mustAdd adds rec through the bundle's client and returns its ID, failing
+// the test if it cannot: for the records a test needs, not for testing Add.
+func (b *testBundle) mustAdd(t *testing.T, rec kintone.Record) string {
+	t.Helper()
+	id, err := b.client.Add(context.Background(), rec)
+	if err != nil {
+		t.Fatalf("Add: %v", err)
+	}
+	return id
+}
+
 type observed struct {
 	op     string
 	status int
@@ -186,10 +197,7 @@ func TestUpdate(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 
-	id, err := b.client.Add(ctx, callRecord("c-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := b.mustAdd(t, callRecord("c-1"))
 	if err := b.client.Update(ctx, id, kintone.Record{"summary": "Re-analysed.", "quality_score": 91}); err != nil {
 		t.Fatalf("Update: %v", err)
 	}
@@ -307,10 +315,11 @@ func TestUpsert(t *testing.T) {
 func TestUpsertWithoutUpsertMode(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
+	noUpsertMode := setupOptions{app: func(c *kintonetest.AppConfig) { c.NoUpsertMode = true }}
 
 	t.Run("create then update", func(t *testing.T) {
 		t.Parallel()
-		b := setup(t, setupOptions{app: func(c *kintonetest.AppConfig) { c.NoUpsertMode = true }})
+		b := setup(t, noUpsertMode)
 
 		id, created, err := b.client.Upsert(ctx, "call_id", "c-1", callRecord("c-1"))
 		if err != nil || !created {
@@ -330,7 +339,7 @@ func TestUpsertWithoutUpsertMode(t *testing.T) {
 
 	t.Run("lost race to a concurrent writer", func(t *testing.T) {
 		t.Parallel()
-		b := setup(t, setupOptions{app: func(c *kintonetest.AppConfig) { c.NoUpsertMode = true }})
+		b := setup(t, noUpsertMode)
 		other := b.newClient(t, nil)
 
 		// Just before the fallback's add goes out, another writer creates
@@ -568,9 +577,7 @@ func TestFindIDsPagesPast500(t *testing.T) {
 		}
 		want = append(want, ids...)
 	}
-	if _, err := b.client.Add(ctx, kintone.Record{"call_id": "other", "subject": "different"}); err != nil {
-		t.Fatal(err)
-	}
+	b.mustAdd(t, kintone.Record{"call_id": "other", "subject": "different"})
 
 	got, err := b.client.FindIDs(ctx, "subject", "same")
 	if err != nil {
@@ -703,9 +710,7 @@ func TestErrorClasses(t *testing.T) {
 		{
 			name: "unique violation",
 			arrange: func(t *testing.T, b *testBundle) *kintone.Client {
-				if _, err := b.client.Add(context.Background(), kintone.Record{"call_id": "c-1"}); err != nil {
-					t.Fatal(err)
-				}
+				b.mustAdd(t, kintone.Record{"call_id": "c-1"})
 				return nil
 			},
 			rec:       kintone.Record{"call_id": "c-1"},

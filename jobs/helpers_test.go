@@ -91,13 +91,7 @@ func (b *testBundle) newClient(t *testing.T, cfg *jobs.Config) *jobs.Client {
 	if err := c.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := c.Stop(ctx); err != nil {
-			t.Errorf("stop: %v", err)
-		}
-	})
+	testsupport.StopAtCleanup(t, c.Stop)
 	return c
 }
 

@@ -30,7 +30,6 @@ import (
 	"github.com/koeiq/syncd/kintone/kintonetest"
 	"github.com/koeiq/syncd/metrics"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
-	"github.com/koeiq/syncd/secrets"
 	"github.com/koeiq/syncd/settings"
 )
 
@@ -58,29 +57,14 @@ func newStack(t *testing.T) *stack {
 	t.Helper()
 	s := &stack{pool: pgtest.Pool(t), logs: &testsupport.SyncBuffer{}}
 	s.logger = slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	key, err := secrets.ParseKey(secrets.GenerateKey())
-	if err != nil {
-		t.Fatal(err)
-	}
 	s.wire = &wiretap{base: http.DefaultTransport.(*http.Transport).Clone()}
 	resume, err := jobs.ResumePushes(pgtest.Schema)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.store, err = settings.NewStore(s.pool, &settings.Config{Key: key, AllowInsecureURLs: true, Transport: s.wire, AfterSave: resume})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := admin.NewHandler(&admin.Config{Pool: s.pool, Settings: s.store, JWTSecret: jwtSecret, Logger: s.logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.api = httptest.NewServer(h)
-	t.Cleanup(s.api.Close)
-	s.sf = salesforcetest.NewServer()
-	t.Cleanup(s.sf.Close)
-	s.kintone = kintonetest.NewServer()
-	t.Cleanup(s.kintone.Close)
+	s.store = testsupport.NewStore(t, s.pool, settings.Config{AllowInsecureURLs: true, Transport: s.wire, AfterSave: resume})
+	s.api = testsupport.AdminAPI(t, &admin.Config{Pool: s.pool, Settings: s.store, JWTSecret: jwtSecret, Logger: s.logger})
+	s.sf, s.kintone = testsupport.FakeCRMs(t)
 
 	// The pipeline's own table, beside syncd's schema.
 	s.exec(t, "CREATE TABLE public.calls (tenant_id text, id text, state text NOT NULL, PRIMARY KEY (tenant_id, id))")

@@ -17,9 +17,9 @@ import (
 
 	"github.com/koeiq/syncd/admin"
 	"github.com/koeiq/syncd/internal/pgtest"
+	"github.com/koeiq/syncd/internal/testsupport"
 	"github.com/koeiq/syncd/kintone/kintonetest"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
-	"github.com/koeiq/syncd/secrets"
 	"github.com/koeiq/syncd/settings"
 )
 
@@ -42,28 +42,13 @@ func setup(t *testing.T) *testBundle {
 func setupWith(t *testing.T, change func(*admin.Config)) *testBundle {
 	t.Helper()
 	b := &testBundle{pool: pgtest.Pool(t)}
-	key, err := secrets.ParseKey(secrets.GenerateKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.store, err = settings.NewStore(b.pool, &settings.Config{Key: key, AllowInsecureURLs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b.store = testsupport.NewStore(t, b.pool, settings.Config{AllowInsecureURLs: true})
 	cfg := &admin.Config{Pool: b.pool, Settings: b.store, JWTSecret: jwtSecret, ClockSkew: time.Second}
 	if change != nil {
 		change(cfg)
 	}
-	h, err := admin.NewHandler(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.api = httptest.NewServer(h)
-	t.Cleanup(b.api.Close)
-	b.sf = salesforcetest.NewServer()
-	t.Cleanup(b.sf.Close)
-	b.kintone = kintonetest.NewServer()
-	t.Cleanup(b.kintone.Close)
+	b.api = testsupport.AdminAPI(t, cfg)
+	b.sf, b.kintone = testsupport.FakeCRMs(t)
 	return b
 }
 

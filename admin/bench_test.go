@@ -13,7 +13,7 @@ import (
 
 	"github.com/koeiq/syncd/admin"
 	"github.com/koeiq/syncd/internal/pgtest"
-	"github.com/koeiq/syncd/secrets"
+	"github.com/koeiq/syncd/internal/testsupport"
 	"github.com/koeiq/syncd/settings"
 )
 
@@ -34,14 +34,7 @@ func BenchmarkSyncLog(b *testing.B) {
 	}
 	ctx := context.Background()
 	pool := pgtest.Pool(b)
-	key, err := secrets.ParseKey(secrets.GenerateKey())
-	if err != nil {
-		b.Fatal(err)
-	}
-	store, err := settings.NewStore(pool, &settings.Config{Key: key})
-	if err != nil {
-		b.Fatal(err)
-	}
+	store := testsupport.NewStore(b, pool, settings.Config{})
 	h, err := admin.NewHandler(&admin.Config{Pool: pool, Settings: store, JWTSecret: jwtSecret})
 	if err != nil {
 		b.Fatal(err)

@@ -22,11 +22,11 @@ import (
 
 	"github.com/koeiq/syncd/admin"
 	"github.com/koeiq/syncd/internal/pgtest"
+	"github.com/koeiq/syncd/internal/testsupport"
 	"github.com/koeiq/syncd/kintone"
 	"github.com/koeiq/syncd/kintone/kintonetest"
 	"github.com/koeiq/syncd/salesforce"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
-	"github.com/koeiq/syncd/secrets"
 	"github.com/koeiq/syncd/settings"
 )
 
@@ -220,24 +220,14 @@ func newFuzzBundle(f *testing.F) *fuzzBundle {
 	// Commits need not wait for the disk: nothing here outlives the test,
 	// and fuzzing makes several a request.
 	pool := pgtest.NewPool(f, pgtest.ConnString(f)+" synchronous_commit=off")
-	sf := salesforcetest.NewServer()
-	f.Cleanup(sf.Close)
+	sf, kt := testsupport.FakeCRMs(f)
 	sf.AddOrg("acme", salesforcetest.OrgConfig{ClientID: fuzzClientID, ClientSecret: fuzzClientSecret,
 		Objects: []salesforcetest.ObjectDef{salesforcetest.CustomCallObject("Call_Recording__c")}})
-	kt := kintonetest.NewServer()
-	f.Cleanup(kt.Close)
 	if app := kt.AddApp("acme", kintonetest.AppConfig{APIToken: fuzzAPIToken}); app.ID() != 1 {
 		f.Fatalf("the Kintone app is %d, want 1", app.ID())
 	}
-	key, err := secrets.ParseKey(secrets.GenerateKey())
-	if err != nil {
-		f.Fatal(err)
-	}
-	store, err := settings.NewStore(pool, &settings.Config{Key: key, AllowInsecureURLs: true,
+	store := testsupport.NewStore(f, pool, settings.Config{AllowInsecureURLs: true,
 		Transport: newFuzzTransport(f, sf.URL(), kt.URL()), CheckTimeout: 10 * time.Second})
-	if err != nil {
-		f.Fatal(err)
-	}
 	pack := true
 	if _, err := store.SetTenant(context.Background(), fuzzTenant, settings.TenantChange{AuditExportPack: &pack}); err != nil {
 		f.Fatal(err)

@@ -287,10 +287,7 @@ func (c *Config) startClients(ctx context.Context, store *settings.Store, batchS
 		}
 	}
 	for range n {
-		pcfg := c.Pool.Config().Copy()
-		pcfg.ConnConfig.RuntimeParams["search_path"] = c.Schema
-		pcfg.MaxConns = 20
-		pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+		pool, err := c.schemaPool(ctx)
 		if err != nil {
 			stop()
 			return nil, err
@@ -453,14 +450,13 @@ func (c *Config) fair(ctx context.Context) (*Result, error) {
 	return res, nil
 }
 
+// freshSchema drops the benchmark's schema, migrates it anew and returns a
+// pool on it.
 func (c *Config) freshSchema(ctx context.Context) (*pgxpool.Pool, error) {
 	if err := migrate.ResetScratch(ctx, c.Pool, c.Schema, "bench"); err != nil {
 		return nil, err
 	}
-	pcfg := c.Pool.Config().Copy()
-	pcfg.ConnConfig.RuntimeParams["search_path"] = c.Schema
-	pcfg.MaxConns = 20
-	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	pool, err := c.schemaPool(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -469,6 +465,15 @@ func (c *Config) freshSchema(ctx context.Context) (*pgxpool.Pool, error) {
 		return nil, err
 	}
 	return pool, nil
+}
+
+// schemaPool opens a pool of its own on the database of Config.Pool, with
+// the benchmark's schema as search_path and room for a daemon's pushes.
+func (c *Config) schemaPool(ctx context.Context) (*pgxpool.Pool, error) {
+	pcfg := c.Pool.Config().Copy()
+	pcfg.ConnConfig.RuntimeParams["search_path"] = c.Schema
+	pcfg.MaxConns = 20
+	return pgxpool.NewWithConfig(ctx, pcfg)
 }
 
 // writeBacklog commits calls analysed calls through syncd.enqueue, 500 a

@@ -28,13 +28,11 @@ func comment(t *testing.T, pool *pgxpool.Pool, schema string) (string, bool) {
 	return *c, n == 1
 }
 
+// tableExists reports whether table, qualified or found on the search_path,
+// exists.
 func tableExists(t *testing.T, pool *pgxpool.Pool, table string) bool {
 	t.Helper()
-	var ok bool
-	if err := pool.QueryRow(context.Background(), "SELECT to_regclass($1) IS NOT NULL", table).Scan(&ok); err != nil {
-		t.Fatal(err)
-	}
-	return ok
+	return pgtest.Count(t, pool, "SELECT count(to_regclass($1))", table) == 1
 }
 
 // A missing schema is created and marked; the tool's own schema, migrated
@@ -53,9 +51,7 @@ func TestResetScratchOwnSchema(t *testing.T) {
 	if _, err := migrate.Up(ctx, pool, &migrate.Config{Schema: "play"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pool.Exec(ctx, "INSERT INTO play.tenants (id) VALUES ('demo'), ('demo-2')"); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.Exec(t, pool, "INSERT INTO play.tenants (id) VALUES ('demo'), ('demo-2')")
 	if err := migrate.ResetScratch(ctx, pool, "play", "demo"); err != nil {
 		t.Fatalf("second ResetScratch: %v", err)
 	}
@@ -88,9 +84,7 @@ func TestResetScratchRefuses(t *testing.T) {
 			t.Parallel()
 			pool := pgtest.Pool(t)
 			if tt.setup != "" {
-				if _, err := pool.Exec(ctx, tt.setup); err != nil {
-					t.Fatal(err)
-				}
+				pgtest.Exec(t, pool, tt.setup)
 			}
 			before, _ := comment(t, pool, "syncd")
 			err := migrate.ResetScratch(ctx, pool, "syncd", "demo")
@@ -112,14 +106,11 @@ func TestResetScratchRefusesForeignSchema(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := emptyPool(t)
-	if _, err := pool.Exec(ctx, "CREATE SCHEMA ledger; CREATE TABLE ledger.entries (id int); INSERT INTO ledger.entries VALUES (1)"); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.Exec(t, pool, "CREATE SCHEMA ledger; CREATE TABLE ledger.entries (id int); INSERT INTO ledger.entries VALUES (1)")
 	if err := migrate.ResetScratch(ctx, pool, "ledger", "bench"); !errors.Is(err, migrate.ErrNotScratch) {
 		t.Fatalf("ResetScratch = %v, want ErrNotScratch", err)
 	}
-	var n int
-	if err := pool.QueryRow(ctx, "SELECT count(*) FROM ledger.entries").Scan(&n); err != nil || n != 1 {
-		t.Fatalf("ledger.entries: %d rows (%v), want 1", n, err)
+	if n := pgtest.Count(t, pool, "SELECT count(*) FROM ledger.entries"); n != 1 {
+		t.Fatalf("ledger.entries: %d rows, want 1", n)
 	}
 }

@@ -100,17 +100,6 @@ func newDatabase(t *testing.T) (connString string, pool *pgxpool.Pool, secretKey
 	return connString, pool, secretKey, storeWithKey(t, pool, secretKey)
 }
 
-// storeWithKey returns a settings store on pool sealing under the key
-// encoded.
-func storeWithKey(t *testing.T, pool *pgxpool.Pool, encoded string) *settings.Store {
-	t.Helper()
-	key, err := secrets.ParseKey(encoded)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return testsupport.NewStore(t, pool, settings.Config{Key: key, AllowInsecureURLs: true})
-}
-
 // newSimulator returns a Salesforce test server, closed when the test ends.
 func newSimulator(t *testing.T) *salesforcetest.Server {
 	t.Helper()

@@ -42,15 +42,19 @@ func syncd(t *testing.T, ctx context.Context, environ map[string]string, stdin s
 
 func TestUsage(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	if r := syncd(t, ctx, nil, "", "frobnicate"); r.code != 2 || !strings.Contains(r.stderr, `unknown command "frobnicate"`) {
-		t.Errorf("unknown command: %+v", r)
-	}
-	if r := syncd(t, ctx, nil, "", "--help"); r.code != 0 || !strings.Contains(r.stdout, "syncd migrate") {
-		t.Errorf("--help: %+v", r)
-	}
-	if r := syncd(t, ctx, nil, "", "run", "extra"); r.code != 2 {
-		t.Errorf("run extra: %+v", r)
+	for _, tt := range []struct {
+		args           []string
+		code           int
+		stdout, stderr string // what they must hold
+	}{
+		{[]string{"frobnicate"}, 2, "", `unknown command "frobnicate"`},
+		{[]string{"--help"}, 0, "syncd migrate", ""},
+		{[]string{"run", "extra"}, 2, "", ""},
+	} {
+		r := syncd(t, context.Background(), nil, "", tt.args...)
+		if r.code != tt.code || !strings.Contains(r.stdout, tt.stdout) || !strings.Contains(r.stderr, tt.stderr) {
+			t.Errorf("syncd %s: %+v; want exit %d", strings.Join(tt.args, " "), r, tt.code)
+		}
 	}
 }
 

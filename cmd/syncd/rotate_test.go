@@ -7,10 +7,27 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/koeiq/syncd/internal/pgtest"
 	"github.com/koeiq/syncd/secrets"
 	"github.com/koeiq/syncd/settings"
 )
+
+// storeWithKey returns a settings store on pool sealing under the key
+// encoded.
+func storeWithKey(t *testing.T, pool *pgxpool.Pool, encoded string) *settings.Store {
+	t.Helper()
+	key, err := secrets.ParseKey(encoded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := settings.NewStore(pool, &settings.Config{Key: key, AllowInsecureURLs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store
+}
 
 func TestRotateSecrets(t *testing.T) {
 	t.Parallel()

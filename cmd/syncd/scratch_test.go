@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/koeiq/syncd/internal/pgtest"
 	"github.com/koeiq/syncd/migrate"
 	"github.com/koeiq/syncd/secrets"
@@ -28,11 +26,7 @@ func TestScratchToolsRefuseOtherSchemas(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	connString := pgtest.EmptyConnString(t)
-	pool, err := pgxpool.New(ctx, connString)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool := pgtest.NewPool(t, connString)
 	environ := map[string]string{"DATABASE_URL": connString, "SYNCD_SCHEMA": "prod", "SYNCD_SECRET_KEY": secrets.GenerateKey(), "LOG_FORMAT": "json"}
 	if r := syncd(t, ctx, environ, "", "migrate"); r.code != 0 {
 		t.Fatalf("migrate: %+v", r)
@@ -40,9 +34,7 @@ func TestScratchToolsRefuseOtherSchemas(t *testing.T) {
 	if r := syncd(t, ctx, environ, "", "tenant", "set", "--id", "acme", "--pack=true"); r.code != 0 {
 		t.Fatalf("tenant set: %+v", r)
 	}
-	if _, err := pool.Exec(ctx, "CREATE SCHEMA ledger; CREATE TABLE ledger.entries (id int); INSERT INTO ledger.entries VALUES (1)"); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.Exec(t, pool, "CREATE SCHEMA ledger; CREATE TABLE ledger.entries (id int); INSERT INTO ledger.entries VALUES (1)")
 
 	for _, tt := range []struct {
 		schema string
@@ -58,9 +50,8 @@ func TestScratchToolsRefuseOtherSchemas(t *testing.T) {
 			if r.code != 2 || !strings.HasPrefix(r.stderr, prefix) || strings.Count(r.stderr, "\n") != 1 {
 				t.Errorf("%s --schema %s: exit %d, stderr %q; want 2 and one line starting %q", tool[0], tt.schema, r.code, r.stderr, prefix)
 			}
-			var n int
-			if err := pool.QueryRow(ctx, tt.check).Scan(&n); err != nil || n != 1 {
-				t.Fatalf("after %s --schema %s: %s = %d (%v), want 1", tool[0], tt.schema, tt.check, n, err)
+			if n := pgtest.Count(t, pool, tt.check); n != 1 {
+				t.Fatalf("after %s --schema %s: %s = %d, want 1", tool[0], tt.schema, tt.check, n)
 			}
 		}
 	}

@@ -2,15 +2,13 @@ package syncd_test
 
 import (
 	"context"
-	"encoding/json"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/koeiq/syncd/admin"
 	"github.com/koeiq/syncd/internal/pgtest"
+	"github.com/koeiq/syncd/internal/testsupport"
 	"github.com/koeiq/syncd/kintone/kintonetest"
 	"github.com/koeiq/syncd/outbox"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
@@ -21,29 +19,11 @@ import (
 // text, headers included.
 func (s *stack) adminCall(t *testing.T, method, path, tenantID string, body any) (int, string) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		buf, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = strings.NewReader(string(buf))
-	}
-	req, err := http.NewRequest(method, s.api.URL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
 	tok, err := admin.MintToken(jwtSecret, tenantID, admin.RoleAdmin, "admin@"+tenantID, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	resp, raw := testsupport.AdminRequest(t, s.api, method, path, tok, body)
 	var headers strings.Builder
 	_ = resp.Header.Write(&headers)
 	return resp.StatusCode, headers.String() + "\n" + string(raw)

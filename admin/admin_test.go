@@ -50,6 +50,15 @@ func setupWith(t *testing.T, change func(*admin.Config)) *testBundle {
 	return b
 }
 
+// setupTenant is setup with tenant "a", which has the Audit & Export Pack
+// and a Salesforce org (returned), and an admin token of it.
+func setupTenant(t *testing.T) (*testBundle, *salesforcetest.Org, string) {
+	t.Helper()
+	b := setup(t)
+	org := b.tenant(t, "a", true)
+	return b, org, token(t, "a", "admin")
+}
+
 func (b *testBundle) tenant(t *testing.T, id string, pack bool) *salesforcetest.Org {
 	t.Helper()
 	if _, err := b.store.SetTenant(context.Background(), id, settings.TenantChange{AuditExportPack: &pack}); err != nil {
@@ -268,9 +277,7 @@ func TestIssuerAndAudience(t *testing.T) {
 
 func TestSalesforceSettings(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	org := b.tenant(t, "a", true)
-	tok := token(t, "a", "admin")
+	b, org, tok := setupTenant(t)
 
 	r := b.do(t, "GET", "/api/v1/integrations/salesforce", tok, nil)
 	if r.status != 200 || r.body["enabled"] != false || r.body["client_secret_set"] != false {
@@ -311,10 +318,8 @@ func TestSalesforceSettings(t *testing.T) {
 
 func TestSalesforceSettingsRefused(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	org := b.tenant(t, "a", true)
+	b, org, tok := setupTenant(t)
 	b.tenant(t, "nopack", false)
-	tok := token(t, "a", "admin")
 	noRunAs := b.sf.AddOrg("norunas", salesforcetest.OrgConfig{ClientID: "a-key", ClientSecret: "a-secret",
 		TokenError: "invalid_grant", TokenErrorDescription: "no client credentials user enabled"})
 
@@ -375,9 +380,7 @@ func TestSalesforceSettingsRefused(t *testing.T) {
 // the body has it, or none when the body as a whole is wrong.
 func TestBodyKeys(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	b.tenant(t, "a", true)
-	tok := token(t, "a", "admin")
+	b, _, tok := setupTenant(t)
 	const rest = `"instance_url": "https://acme.my.salesforce.com", "client_id": "k"`
 	tests := []struct {
 		name  string
@@ -496,9 +499,7 @@ func snapshot(t *testing.T, pool *pgxpool.Pool) string {
 
 func TestKintoneSettings(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	b.tenant(t, "a", true)
-	tok := token(t, "a", "admin")
+	b, _, tok := setupTenant(t)
 	app := b.kintone.AddApp("a", kintonetest.AppConfig{APIToken: "kintone-api-token-a"})
 
 	r := b.do(t, "PUT", "/api/v1/integrations/kintone", tok, map[string]any{"enabled": true, "base_url": app.URL(), "app_id": app.ID(), "api_token": "wrong"})
@@ -533,9 +534,7 @@ func TestKintoneSettings(t *testing.T) {
 func TestCallSyncAndResync(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setup(t)
-	org := b.tenant(t, "a", true)
-	tok := token(t, "a", "admin")
+	b, org, tok := setupTenant(t)
 	b.saveSalesforce(t, org, "a", tok)
 	if _, err := b.pool.Exec(ctx, `SELECT enqueue('a', 'c-1', 'call.analysed',
 		'{"call_id": "c-1", "started_at": "2026-05-01T09:00:00Z", "duration_seconds": 5}')`); err != nil {
@@ -587,9 +586,7 @@ func TestCallSyncAndResync(t *testing.T) {
 // PUT leaves them out, validated, and checked by Test connection.
 func TestMatchingSettings(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	org := b.tenant(t, "a", true)
-	tok := token(t, "a", "admin")
+	b, org, tok := setupTenant(t)
 
 	body := with(with(with(sfBody(org, "a"), "link_who", true), "assign_owner", true), "phone_fields", []string{" Direct_Line__c", "Lead.Other__c", "Phone"})
 	r := b.do(t, "PUT", "/api/v1/integrations/salesforce", tok, body)

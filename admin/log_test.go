@@ -78,10 +78,8 @@ func (b *testBundle) logCalls(t *testing.T, tok string, query url.Values) (calls
 
 func TestSyncLog(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	org := b.tenant(t, "a", true)
+	b, org, tok := setupTenant(t)
 	b.tenant(t, "other", true)
-	tok := token(t, "a", "admin")
 	b.saveSalesforce(t, org, "a", tok)
 	// Newest first: c-8 arrived a minute ago, c-1 eight minutes ago.
 	states := []string{"synced", "failed", "pending", "synced", "skipped", "synced", "failed", "synced"}
@@ -163,9 +161,7 @@ func TestSyncLog(t *testing.T) {
 func TestSummary(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setup(t)
-	org := b.tenant(t, "a", true)
-	tok := token(t, "a", "admin")
+	b, org, tok := setupTenant(t)
 
 	r := b.do(t, "GET", "/api/v1/summary", tok, nil)
 	if r.status != 200 || r.body["integration"] != "" || !hasAttention(r, "not_enabled") || r.body["needs_attention"] != true {
@@ -243,10 +239,8 @@ func hasAttention(r response, code string) bool {
 func TestRetryFailedAndTestCall(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setup(t)
-	org := b.tenant(t, "a", true)
+	b, org, tok := setupTenant(t)
 	b.tenant(t, "other", true)
-	tok := token(t, "a", "admin")
 
 	if r := b.do(t, "POST", "/api/v1/test-call", tok, nil); r.status != 409 || r.body["error"] != "not_enabled" {
 		t.Errorf("test call without an integration: %d %s", r.status, r.raw)

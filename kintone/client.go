@@ -1,7 +1,6 @@
 package kintone
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -14,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/koeiq/syncd/crm"
 )
 
 // Config configures a [Client]. The zero value of each optional field is a
@@ -59,16 +60,10 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-const redacted = "[REDACTED]"
-
 // String describes the configuration with the API token redacted.
 func (c Config) String() string {
-	tok := ""
-	if c.APIToken != "" {
-		tok = redacted
-	}
 	return fmt.Sprintf("kintone.Config{BaseURL: %q, AppID: %d, APIToken: %q, AllowInsecureLoopback: %t, Timeout: %s}",
-		c.BaseURL, c.AppID, tok, c.AllowInsecureLoopback, c.Timeout)
+		c.BaseURL, c.AppID, crm.Redact(c.APIToken), c.AllowInsecureLoopback, c.Timeout)
 }
 
 // Format prints the configuration with the API token redacted, whatever the
@@ -79,17 +74,13 @@ func (c Config) Format(f fmt.State, verb rune) { io.WriteString(f, c.String()) }
 // MarshalJSON encodes the configuration with the API token redacted, so that
 // a Config dumped as JSON does not carry the secret either.
 func (c Config) MarshalJSON() ([]byte, error) {
-	tok := ""
-	if c.APIToken != "" {
-		tok = redacted
-	}
 	return json.Marshal(struct {
 		BaseURL               string
 		AppID                 int64
 		APIToken              string
 		AllowInsecureLoopback bool
 		Timeout               time.Duration
-	}{c.BaseURL, c.AppID, tok, c.AllowInsecureLoopback, c.Timeout})
+	}{c.BaseURL, c.AppID, crm.Redact(c.APIToken), c.AllowInsecureLoopback, c.Timeout})
 }
 
 // LogValue logs the configuration without the API token.
@@ -172,7 +163,7 @@ func validateToken(tok string) error {
 // Format prints the client without its API token, whatever the verb. It has
 // a value receiver so that a dereferenced Client is covered too.
 func (c Client) Format(f fmt.State, verb rune) {
-	fmt.Fprintf(f, "kintone.Client{BaseURL: %q, AppID: %d, APIToken: %q}", c.base.String(), c.appID, redacted)
+	fmt.Fprintf(f, "kintone.Client{BaseURL: %q, AppID: %d, APIToken: %q}", c.base.String(), c.appID, crm.Redacted)
 }
 
 // LogValue logs the client's base URL and app, never its token.
@@ -498,23 +489,19 @@ func (c *Client) do(ctx context.Context, op, method, path string, params url.Val
 	if params != nil {
 		u.RawQuery = params.Encode()
 	}
-	var rd io.Reader
+	var reqBody []byte
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return fmt.Errorf("kintone: %s: encode request: %w", op, err)
 		}
-		rd = bytes.NewReader(b)
+		reqBody = b
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	req, err := crm.NewJSONRequest(ctx, method, u.String(), reqBody)
 	if err != nil {
 		return fmt.Errorf("kintone: %s: %w", op, err)
 	}
 	req.Header.Set("X-Cybozu-API-Token", c.token)
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
 
 	start := time.Now()
 	resp, err := c.http.Do(req)
@@ -626,7 +613,7 @@ func (c *Client) apiError(op string, resp *http.Response, data []byte) *APIError
 func (c *Client) scrub(s string) string {
 	for _, tok := range strings.Split(c.token, ",") {
 		if tok = strings.TrimSpace(tok); tok != "" {
-			s = strings.ReplaceAll(s, tok, redacted)
+			s = strings.ReplaceAll(s, tok, crm.Redacted)
 		}
 	}
 	return s

@@ -1,7 +1,6 @@
 package salesforce
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -17,6 +16,8 @@ import (
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/koeiq/syncd/crm"
 )
 
 // APIVersion is the Salesforce REST API version used for every call
@@ -26,7 +27,6 @@ const APIVersion = "v67.0"
 const (
 	defaultTimeout   = 30 * time.Second
 	maxResponseBytes = 64 << 20
-	redacted         = "[REDACTED]"
 )
 
 // Operation names, as passed to Config.OnRequest.
@@ -88,12 +88,8 @@ type Config struct {
 
 // String describes the Config without its secret.
 func (c Config) String() string {
-	secret := ""
-	if c.ClientSecret != "" {
-		secret = redacted
-	}
 	return fmt.Sprintf("salesforce.Config{InstanceURL: %q, ClientID: %q, ClientSecret: %q, AllowInsecureLoopback: %t, Timeout: %s}",
-		c.InstanceURL, c.ClientID, secret, c.AllowInsecureLoopback, c.Timeout)
+		c.InstanceURL, c.ClientID, crm.Redact(c.ClientSecret), c.AllowInsecureLoopback, c.Timeout)
 }
 
 // GoString is like String, for %#v.
@@ -301,19 +297,11 @@ func (c *Client) send(ctx context.Context, rc call, sess *session) (int, []byte,
 	defer cancel()
 	reqCtx = withRequestInfo(reqCtx, &requestInfo{op: rc.op})
 
-	var body io.Reader
-	if rc.body != nil {
-		body = bytes.NewReader(rc.body)
-	}
-	req, err := http.NewRequestWithContext(reqCtx, rc.method, sess.base+rc.path, body)
+	req, err := crm.NewJSONRequest(reqCtx, rc.method, sess.base+rc.path, rc.body)
 	if err != nil {
 		return 0, nil, &APIError{Op: rc.name, Message: "cannot build the request: " + err.Error()}
 	}
 	req.Header.Set("Authorization", "Bearer "+sess.accessToken)
-	req.Header.Set("Accept", "application/json")
-	if rc.body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
 
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -349,10 +337,10 @@ func (c *Client) networkError(ctx context.Context, name string, err error) error
 // from the other side, in case a misbehaving server echoes them.
 func (c *Client) scrub(msg string, sess *session) string {
 	if s := c.creds.ClientSecret; s != "" {
-		msg = strings.ReplaceAll(msg, s, redacted)
+		msg = strings.ReplaceAll(msg, s, crm.Redacted)
 	}
 	if sess != nil && sess.accessToken != "" {
-		msg = strings.ReplaceAll(msg, sess.accessToken, redacted)
+		msg = strings.ReplaceAll(msg, sess.accessToken, crm.Redacted)
 	}
 	return msg
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -605,7 +606,7 @@ func TestFields(t *testing.T) {
 			t.Errorf("field %s missing", def.Code)
 			continue
 		}
-		if f.Type != def.Type || f.Label != def.Label || f.Required != def.Required || f.Unique != def.Unique || f.MaxLength != def.MaxLength || !slices.Equal(f.Options, def.Options) {
+		if !reflect.DeepEqual(f, def) {
 			t.Errorf("field %s = %+v, want %+v", def.Code, f, def)
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/koeiq/syncd/bench"
-	"github.com/koeiq/syncd/migrate"
 )
 
 // cmdBench measures batched pushes against one request per call, with
@@ -27,17 +26,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := migrate.ValidateSchema(*schema); err != nil {
-		return fmt.Errorf("%w: --schema: %v", errUsage, err)
-	}
-	cfg, err := loadConfig(e)
-	if err != nil {
-		return err
-	}
-	if e.getenv("LOG_LEVEL") == "" {
-		cfg.logLevel = slog.LevelError
-	}
-	pool, err := cfg.openPool(ctx)
+	cfg, pool, err := connectScratch(ctx, e, *schema, slog.LevelError)
 	if err != nil {
 		return err
 	}

@@ -277,3 +277,27 @@ func connect(ctx context.Context, e *env) (*config, *slog.Logger, *pgxpool.Pool,
 	}
 	return cfg, logger, pool, nil
 }
+
+// connectScratch is connect for the commands that work in a scratch schema
+// of their own (demo, bench): schema, from their --schema flag, must be a
+// valid name (a usage error otherwise) and becomes the configuration's
+// schema, and unless LOG_LEVEL says otherwise the log shows only what is at
+// level or above. The caller closes the pool.
+func connectScratch(ctx context.Context, e *env, schema string, level slog.Level) (*config, *pgxpool.Pool, error) {
+	if err := migrate.ValidateSchema(schema); err != nil {
+		return nil, nil, fmt.Errorf("%w: --schema: %v", errUsage, err)
+	}
+	cfg, err := loadConfig(e)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg.schema = schema
+	if e.getenv("LOG_LEVEL") == "" {
+		cfg.logLevel = level
+	}
+	pool, err := cfg.openPool(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, pool, nil
+}

@@ -53,26 +53,15 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	if *calls < 8 || *calls > 5000 {
 		return fmt.Errorf("%w: --calls must be from 8 to 5000", errUsage)
 	}
-	if err := migrate.ValidateSchema(*schema); err != nil {
-		return fmt.Errorf("%w: --schema: %v", errUsage, err)
-	}
-	cfg, err := loadConfig(e)
-	if err != nil {
-		return err
-	}
-	cfg.schema = *schema
-	if e.getenv("LOG_LEVEL") == "" {
-		cfg.logLevel = slog.LevelWarn // the demo's own output tells the story
-	}
-	logger := cfg.logger(e.stderr)
-	out := e.stdout
-
-	// The database.
-	pool, err := cfg.openPool(ctx)
+	// The database. The demo's own output tells the story: the log shows
+	// warnings only.
+	cfg, pool, err := connectScratch(ctx, e, *schema, slog.LevelWarn)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
+	logger := cfg.logger(e.stderr)
+	out := e.stdout
 	var database string
 	if err := pool.QueryRow(ctx, "SELECT current_database()").Scan(&database); err != nil {
 		return err

@@ -53,6 +53,14 @@ func (b *testBundle) tenant(t *testing.T, id string, pack bool) {
 
 func ptr[T any](v T) *T { return &v }
 
+// setupTenant is setup with tenant t1, which has the Audit & Export Pack.
+func setupTenant(t *testing.T) *testBundle {
+	t.Helper()
+	b := setup(t)
+	b.tenant(t, "t1", true)
+	return b
+}
+
 func (b *testBundle) input() settings.SalesforceInput {
 	return settings.SalesforceInput{Enabled: true, InstanceURL: b.org.URL(), ClientID: "acme-id", ClientSecret: ptr(secret), ObjectType: "Task"}
 }
@@ -111,8 +119,7 @@ func TestSetTenant(t *testing.T) {
 func TestSaveSalesforce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setup(t)
-	b.tenant(t, "t1", true)
+	b := setupTenant(t)
 
 	got, err := b.store.SaveSalesforce(ctx, "t1", b.input(), "admin@acme")
 	if err != nil {
@@ -157,8 +164,7 @@ func TestSaveSalesforce(t *testing.T) {
 func TestSaveSalesforceRefusals(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setup(t)
-	b.tenant(t, "t1", true)
+	b := setupTenant(t)
 	b.tenant(t, "nopack", false)
 	noRunAs := b.sf.AddOrg("norunas", salesforcetest.OrgConfig{ClientID: "n-id", ClientSecret: secret,
 		TokenError: "invalid_grant", TokenErrorDescription: "no client credentials user enabled"})
@@ -235,8 +241,7 @@ func TestSaveSalesforceRefusals(t *testing.T) {
 func TestSaveResumesParkedPushes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setup(t)
-	b.tenant(t, "t1", true)
+	b := setupTenant(t)
 	if _, err := b.store.SaveSalesforce(ctx, "t1", b.input(), "admin"); err != nil {
 		t.Fatal(err)
 	}
@@ -292,8 +297,7 @@ func TestSaveResumesParkedPushes(t *testing.T) {
 func TestTestSalesforce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setup(t)
-	b.tenant(t, "t1", true)
+	b := setupTenant(t)
 
 	for _, tt := range []struct {
 		object, ext string
@@ -329,8 +333,7 @@ func TestTestSalesforce(t *testing.T) {
 func TestKintoneSettings(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setup(t)
-	b.tenant(t, "t1", true)
+	b := setupTenant(t)
 	kt := kintonetest.NewServer()
 	t.Cleanup(kt.Close)
 	app := kt.AddApp("acme", kintonetest.AppConfig{APIToken: "kintone-token-abc"})

@@ -141,14 +141,8 @@ func TestHarnessIsolatesTests(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	a, b := pgtest.Pool(t), pgtest.Pool(t)
-	if _, err := a.Exec(ctx, "INSERT INTO tenants (id) VALUES ('only-in-a')"); err != nil {
-		t.Fatal(err)
-	}
-	var n int
-	if err := b.QueryRow(ctx, "SELECT count(*) FROM tenants").Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	if n != 0 {
+	pgtest.Exec(t, a, "INSERT INTO tenants (id) VALUES ('only-in-a')")
+	if n := pgtest.Count(t, b, "SELECT count(*) FROM tenants"); n != 0 {
 		t.Fatalf("database b sees %d tenants of database a", n)
 	}
 	var dbA, dbB string

@@ -569,9 +569,7 @@ func TestCallSyncAndResync(t *testing.T) {
 	if r.status != 202 || r.body["queued"] != float64(1) {
 		t.Fatalf("resync: %d %s", r.status, r.raw)
 	}
-	var n int
-	_ = b.pool.QueryRow(ctx, "SELECT count(*) FROM outbox WHERE call_id = 'c-1' AND dispatched_at IS NULL").Scan(&n)
-	if n != 1 {
+	if n := pgtest.Count(t, b.pool, "SELECT count(*) FROM outbox WHERE call_id = 'c-1' AND dispatched_at IS NULL"); n != 1 {
 		t.Errorf("resync added %d undispatched rows, want 1", n)
 	}
 	if r := b.do(t, "POST", "/api/v1/calls/nope/resync", tok, nil); r.status != 404 {

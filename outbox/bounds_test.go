@@ -158,11 +158,7 @@ func TestEnqueueIDs(t *testing.T) {
 // bounds.
 func jsonbTextSize(t *testing.T, pool *pgxpool.Pool, payload string) int {
 	t.Helper()
-	var n int
-	if err := pool.QueryRow(context.Background(), "SELECT octet_length($1::jsonb::text)", payload).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return pgtest.Count(t, pool, "SELECT octet_length($1::jsonb::text)", payload)
 }
 
 func TestEnqueuePayloadSize(t *testing.T) {
@@ -210,11 +206,7 @@ func TestEnqueuePayloadSize(t *testing.T) {
 		if err != nil {
 			t.Fatalf("payload of exactly 256 KiB refused: %v", err)
 		}
-		var stored int
-		if err := b.pool.QueryRow(ctx, "SELECT octet_length(payload::text) FROM outbox WHERE id = $1", id).Scan(&stored); err != nil {
-			t.Fatal(err)
-		}
-		if stored != outbox.MaxPayloadSize {
+		if stored := pgtest.Count(t, b.pool, "SELECT octet_length(payload::text) FROM outbox WHERE id = $1", id); stored != outbox.MaxPayloadSize {
 			t.Fatalf("stored payload is %d bytes, want %d", stored, outbox.MaxPayloadSize)
 		}
 		ev.Payload.Summary = strings.Repeat("x", room+1)
@@ -236,11 +228,7 @@ func TestEnqueuePayloadSize(t *testing.T) {
 		}
 	})
 
-	var n int
-	if err := b.pool.QueryRow(ctx, "SELECT count(*) FROM outbox WHERE octet_length(payload::text) > $1", outbox.MaxPayloadSize).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	if n != 0 {
+	if n := pgtest.Count(t, b.pool, "SELECT count(*) FROM outbox WHERE octet_length(payload::text) > $1", outbox.MaxPayloadSize); n != 0 {
 		t.Errorf("%d stored payloads over 256 KiB", n)
 	}
 }

@@ -3,7 +3,6 @@ package admin_test
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/koeiq/syncd/admin"
 	"github.com/koeiq/syncd/internal/browsertest"
 	"github.com/koeiq/syncd/internal/pgtest"
+	"github.com/koeiq/syncd/internal/testsupport"
 	"github.com/koeiq/syncd/jobs"
 	"github.com/koeiq/syncd/mapping"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
@@ -44,17 +44,9 @@ func TestPageInBrowser(t *testing.T) {
 	if err := client.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := client.Stop(ctx); err != nil {
-			t.Errorf("stop: %v", err)
-		}
-	})
+	testsupport.StopAtCleanup(t, client.Stop)
 
-	rec := &browsertest.Recorder{}
-	srv := httptest.NewServer(rec.Wrap(b.api.Config.Handler))
-	t.Cleanup(srv.Close)
+	srv, rec := browsertest.Serve(t, b.api.Config.Handler)
 	s := browsertest.Start(t, browsertest.Config{Browser: browser, Recorder: rec})
 
 	// eval evaluates a JavaScript expression in the page.
@@ -124,10 +116,12 @@ func TestPageInBrowser(t *testing.T) {
 	}
 	s.Attempt(t, "save a wrong secret", shows("#sf-status", "Salesforce refused the Client Secret"),
 		func(int) []chromedp.Action[chromedp.Void] { return fill("not-the-secret") })
-	if n := b.countRows(t, "SELECT count(*) FROM salesforce_settings"); n != 0 {
+	if n := pgtest.Count(t, b.pool, "SELECT count(*) FROM salesforce_settings"); n != 0 {
 		t.Fatalf("a refused secret stored %d settings", n)
 	}
-	s.Attempt(t, "save the right secret", func() bool { return b.countRows(t, "SELECT count(*) FROM salesforce_settings WHERE enabled") == 1 },
+	s.Attempt(t, "save the right secret", func() bool {
+		return pgtest.Count(t, b.pool, "SELECT count(*) FROM salesforce_settings WHERE enabled") == 1
+	},
 		func(int) []chromedp.Action[chromedp.Void] { return fill("acme-secret") })
 	s.Attempt(t, "see it saved", shows("#sf-status", "Saved"), func(int) []chromedp.Action[chromedp.Void] { return nil })
 	if v, _ := eval(`document.getElementById("sf-client-secret").value + document.body.innerText`); strings.Contains(v, "acme-secret") {
@@ -216,15 +210,6 @@ func TestPageInBrowser(t *testing.T) {
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
-}
-
-func (b *testBundle) countRows(t *testing.T, sql string) int {
-	t.Helper()
-	var n int
-	if err := b.pool.QueryRow(context.Background(), sql).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
 
 // callState is the state of the call's Salesforce record, or "".

@@ -28,9 +28,7 @@ func TestBrowser(t *testing.T) {
 	b := setup(t, nil)
 
 	// The ops handler on 127.0.0.1, noting what reaches it and its answers.
-	rec := &browsertest.Recorder{}
-	opsSrv := httptest.NewServer(rec.Wrap(b.srv.Config.Handler))
-	t.Cleanup(opsSrv.Close)
+	opsSrv, rec := browsertest.Serve(t, b.srv.Config.Handler)
 	opsURL, _ := url.Parse(opsSrv.URL)
 
 	// Another site: a page on localhost (another origin and site than

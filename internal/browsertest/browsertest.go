@@ -11,6 +11,8 @@ package browsertest
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -246,4 +248,14 @@ func Poll(ctx context.Context, cond func() bool) error {
 		}
 	}
 	return nil
+}
+
+// Serve serves h on a test server, closed when the test ends, with a new
+// Recorder noting the requests it serves.
+func Serve(t testing.TB, h http.Handler) (*httptest.Server, *Recorder) {
+	t.Helper()
+	rec := &Recorder{}
+	srv := httptest.NewServer(rec.Wrap(h))
+	t.Cleanup(srv.Close)
+	return srv, rec
 }

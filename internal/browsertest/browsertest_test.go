@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,8 +20,7 @@ import (
 func TestSession(t *testing.T) {
 	t.Parallel()
 	var pressed atomic.Bool
-	rec := &browsertest.Recorder{}
-	srv := httptest.NewServer(rec.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv, rec := browsertest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/":
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -34,8 +32,7 @@ func TestSession(t *testing.T) {
 		default:
 			http.NotFound(w, r)
 		}
-	})))
-	t.Cleanup(srv.Close)
+	}))
 
 	s := browsertest.Start(t, browsertest.Config{Recorder: rec})
 	s.Step(t, "open the page", chromedp.Navigate(srv.URL+"/"))

@@ -107,9 +107,9 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	pgtest.WaitFor(t, 30*time.Second, "every push to finish", func() bool {
-		return s.count(t, "SELECT count(*) FROM outbox WHERE dispatched_at IS NULL") == 0 &&
-			s.count(t, "SELECT count(*) FROM sync_records WHERE state <> 'synced'") == 0 &&
-			s.count(t, "SELECT count(*) FROM sync_records") == 15
+		return pgtest.Count(t, s.pool, "SELECT count(*) FROM outbox WHERE dispatched_at IS NULL") == 0 &&
+			pgtest.Count(t, s.pool, "SELECT count(*) FROM sync_records WHERE state <> 'synced'") == 0 &&
+			pgtest.Count(t, s.pool, "SELECT count(*) FROM sync_records") == 15
 	})
 
 	stored := func(tenantID, callID, target string) (recordID, objectType string) {
@@ -128,11 +128,17 @@ func TestEndToEnd(t *testing.T) {
 		}
 		return m
 	}
-	check := func(name string, got salesforce.Fields, want map[string]any) {
+	// checkRecord fails the test unless the tenant's call has a Salesforce
+	// record of objectType, among records, that holds want.
+	checkRecord := func(tenantID, callID, objectType string, records map[string]salesforce.Fields, want map[string]any) {
 		t.Helper()
+		id, object := stored(tenantID, callID, "salesforce")
+		if object != objectType {
+			t.Errorf("%s: object type %s", callID, object)
+		}
 		for k, v := range want {
-			if got[k] != v {
-				t.Errorf("%s: %s = %#v, want %#v", name, k, got[k], v)
+			if got := records[id][k]; got != v {
+				t.Errorf("%s: %s = %#v, want %#v", callID, k, got, v)
 			}
 		}
 	}
@@ -149,11 +155,7 @@ func TestEndToEnd(t *testing.T) {
 			date := map[string]string{"task": "2026-05-02", "both": "2026-05-01"}[tn.id] // Tokyo vs UTC
 			for i := range 3 {
 				callID := fmt.Sprintf("%s-%d", tn.id, i)
-				id, object := stored(tn.id, callID, "salesforce")
-				if object != "Task" {
-					t.Errorf("%s: object type %s", callID, object)
-				}
-				check(callID, tasks[id], map[string]any{
+				checkRecord(tn.id, callID, "Task", tasks, map[string]any{
 					"Subject": "KoeIQ Call — " + callID, "Status": "Completed", "ActivityDate": date,
 					"CallDurationInSeconds": float64(100 + i), "CallDisposition": "intent " + callID,
 					"Description": "Summary of " + callID + "\n\nQuality score: 73.5 / 100\nTranscript: https://app.koeiq.example/calls/" + callID,
@@ -165,11 +167,7 @@ func TestEndToEnd(t *testing.T) {
 			}
 			for i := range 3 {
 				callID := fmt.Sprintf("custom-%d", i)
-				id, object := stored("custom", callID, "salesforce")
-				if object != "Call_Recording__c" {
-					t.Errorf("%s: object type %s", callID, object)
-				}
-				check(callID, custom[id], map[string]any{
+				checkRecord("custom", callID, "Call_Recording__c", custom, map[string]any{
 					"Name": "KoeIQ Call — " + callID, "call_id__c": callID, "call_date__c": "2026-05-01", // New York
 					"call_duration_seconds__c": float64(100 + i), "primary_intent__c": "intent " + callID,
 					"summary__c": "Summary of " + callID, "quality_score__c": 73.5,
@@ -182,14 +180,14 @@ func TestEndToEnd(t *testing.T) {
 			if len(tasks) != 3 {
 				t.Errorf("transcripts: %d Tasks, want 3", len(tasks))
 			}
-			if n := s.count(t, "SELECT count(*) FROM outbox WHERE tenant_id = 'transcripts' AND event = 'call.analysed' AND outcome = 'ignored'"); n != 3 {
+			if n := pgtest.Count(t, s.pool, "SELECT count(*) FROM outbox WHERE tenant_id = 'transcripts' AND event = 'call.analysed' AND outcome = 'ignored'"); n != 3 {
 				t.Errorf("transcripts: %d analyses ignored, want 3", n)
 			}
 		case "nopack":
 			if len(tasks) != 0 {
 				t.Errorf("nopack: %d Tasks pushed", len(tasks))
 			}
-			if n := s.count(t, "SELECT count(*) FROM outbox WHERE tenant_id = 'nopack' AND outcome LIKE 'skipped: %'"); n != 3 {
+			if n := pgtest.Count(t, s.pool, "SELECT count(*) FROM outbox WHERE tenant_id = 'nopack' AND outcome LIKE 'skipped: %'"); n != 3 {
 				t.Errorf("nopack: %d rows skipped, want 3", n)
 			}
 		case "kintone":
@@ -214,7 +212,7 @@ func TestEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	if n := s.count(t, "SELECT count(*) FROM public.calls WHERE state = 'call.analysed'"); n != 18 {
+	if n := pgtest.Count(t, s.pool, "SELECT count(*) FROM public.calls WHERE state = 'call.analysed'"); n != 18 {
 		t.Errorf("%d calls marked analysed, want 18", n)
 	}
 }
@@ -239,14 +237,14 @@ func TestSalesforceWinsWhateverTheOrder(t *testing.T) {
 		s.analyse(t, tn.id, tn.id+"-c", outbox.CallAnalysed, outbox.Payload{StartedAt: time.Now(), DurationSeconds: 9})
 	}
 	pgtest.WaitFor(t, 20*time.Second, "both calls synced", func() bool {
-		return s.count(t, "SELECT count(*) FROM sync_records WHERE state = 'synced' AND target = 'salesforce'") == 2
+		return pgtest.Count(t, s.pool, "SELECT count(*) FROM sync_records WHERE state = 'synced' AND target = 'salesforce'") == 2
 	})
 	for _, tn := range []*e2eTenant{first, second} {
 		if len(tn.org.Records("Task")) != 1 || len(tn.app.Records()) != 0 {
 			t.Errorf("%s: %d Tasks, %d Kintone records; want the Task only", tn.id, len(tn.org.Records("Task")), len(tn.app.Records()))
 		}
 	}
-	if n := s.count(t, "SELECT count(*) FROM sync_records WHERE target = 'kintone'"); n != 0 {
+	if n := pgtest.Count(t, s.pool, "SELECT count(*) FROM sync_records WHERE target = 'kintone'"); n != 0 {
 		t.Errorf("%d Kintone sync records", n)
 	}
 }
@@ -263,21 +261,21 @@ func TestPackLostAndRegained(t *testing.T) {
 
 	s.analyse(t, "t", "before", outbox.CallAnalysed, payload)
 	pgtest.WaitFor(t, 20*time.Second, "the first call", func() bool {
-		return s.count(t, "SELECT count(*) FROM sync_records WHERE state = 'synced'") == 1
+		return pgtest.Count(t, s.pool, "SELECT count(*) FROM sync_records WHERE state = 'synced'") == 1
 	})
 	if _, err := s.store.SetTenant(ctx, "t", settings.TenantChange{AuditExportPack: ptr(false)}); err != nil {
 		t.Fatal(err)
 	}
 	s.analyse(t, "t", "during", outbox.CallAnalysed, payload)
 	pgtest.WaitFor(t, 20*time.Second, "the call without the pack to be skipped", func() bool {
-		return s.count(t, "SELECT count(*) FROM outbox WHERE call_id = 'during' AND outcome LIKE 'skipped: %'") == 1
+		return pgtest.Count(t, s.pool, "SELECT count(*) FROM outbox WHERE call_id = 'during' AND outcome LIKE 'skipped: %'") == 1
 	})
 	if _, err := s.store.SetTenant(ctx, "t", settings.TenantChange{AuditExportPack: ptr(true)}); err != nil {
 		t.Fatal(err)
 	}
 	s.analyse(t, "t", "after", outbox.CallAnalysed, payload)
 	pgtest.WaitFor(t, 20*time.Second, "the call after the pack returned", func() bool {
-		return s.count(t, "SELECT count(*) FROM sync_records WHERE call_id = 'after' AND state = 'synced'") == 1
+		return pgtest.Count(t, s.pool, "SELECT count(*) FROM sync_records WHERE call_id = 'after' AND state = 'synced'") == 1
 	})
 	if n := len(tn.org.Records("Task")); n != 2 {
 		t.Errorf("%d Tasks, want 2 (the skipped call waits for a backfill)", n)
@@ -298,7 +296,7 @@ func TestTestCallStaysOutOfMetrics(t *testing.T) {
 		t.Fatalf("test call: %d %s", status, body)
 	}
 	pgtest.WaitFor(t, 30*time.Second, "the test call to sync", func() bool {
-		return s.count(t, "SELECT count(*) FROM sync_records WHERE tenant_id = 'probe' AND state = 'synced'") == 1
+		return pgtest.Count(t, s.pool, "SELECT count(*) FROM sync_records WHERE tenant_id = 'probe' AND state = 'synced'") == 1
 	})
 	if n := len(tn.org.Records("Task")); n != 1 {
 		t.Fatalf("%d Tasks after the test call, want 1", n)
@@ -311,7 +309,7 @@ func TestTestCallStaysOutOfMetrics(t *testing.T) {
 
 	s.analyse(t, "probe", "real-1", outbox.CallAnalysed, outbox.Payload{StartedAt: time.Now(), DurationSeconds: 30})
 	pgtest.WaitFor(t, 30*time.Second, "the real call to sync", func() bool {
-		return s.count(t, "SELECT count(*) FROM sync_records WHERE tenant_id = 'probe' AND state = 'synced'") == 2
+		return pgtest.Count(t, s.pool, "SELECT count(*) FROM sync_records WHERE tenant_id = 'probe' AND state = 'synced'") == 2
 	})
 	// The counters move just after the record's transaction commits, so
 	// wait for them; a counted test call would show as 2, never 1.

@@ -82,7 +82,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	waitSynced := func(n int) {
 		t.Helper()
 		pgtest.WaitFor(t, 30*time.Second, "calls to sync", func() bool {
-			return s.count(t, "SELECT count(*) FROM sync_records WHERE state = 'synced'") == n
+			return pgtest.Count(t, s.pool, "SELECT count(*) FROM sync_records WHERE state = 'synced'") == n
 		})
 	}
 	enqueue("acme", "a-1")

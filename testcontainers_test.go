@@ -67,7 +67,7 @@ func newStack(t *testing.T) *stack {
 	s.sf, s.kintone = testsupport.FakeCRMs(t)
 
 	// The pipeline's own table, beside syncd's schema.
-	s.exec(t, "CREATE TABLE public.calls (tenant_id text, id text, state text NOT NULL, PRIMARY KEY (tenant_id, id))")
+	pgtest.Exec(t, s.pool, "CREATE TABLE public.calls (tenant_id text, id text, state text NOT NULL, PRIMARY KEY (tenant_id, id))")
 
 	s.metrics = metrics.New(s.pool, s.logger)
 	s.jobs, err = jobs.NewClient(s.pool, &jobs.Config{Settings: s.store, Logger: s.logger, Metrics: s.metrics})
@@ -89,16 +89,6 @@ func (s *stack) stop(t *testing.T) {
 			t.Errorf("stop jobs: %v", err)
 		}
 	})
-}
-
-func (s *stack) exec(t *testing.T, sql string, args ...any) {
-	t.Helper()
-	pgtest.Exec(t, s.pool, sql, args...)
-}
-
-func (s *stack) count(t *testing.T, sql string, args ...any) int {
-	t.Helper()
-	return pgtest.Count(t, s.pool, sql, args...)
 }
 
 // wiretap records the credentials syncd sends to the CRMs: bearer access

@@ -59,6 +59,22 @@ func (b *testBundle) wantRows(t *testing.T, want int) {
 	}
 }
 
+// enqueueInTx begins a transaction and enqueues validEvent in it, returning
+// the transaction, for the test to end, and the event's outbox ID.
+func (b *testBundle) enqueueInTx(t *testing.T) (pgx.Tx, int64) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := b.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := outbox.Enqueue(ctx, tx, validEvent())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx, id
+}
+
 func validEvent() outbox.Event {
 	score := 87.5
 	return outbox.Event{
@@ -82,14 +98,7 @@ func TestEnqueueCommitWritesOneRowAndNotifies(t *testing.T) {
 	ctx := context.Background()
 	b := setup(t)
 
-	tx, err := b.pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := outbox.Enqueue(ctx, tx, validEvent())
-	if err != nil {
-		t.Fatal(err)
-	}
+	tx, id := b.enqueueInTx(t)
 	if id <= 0 {
 		t.Fatalf("Enqueue returned id %d", id)
 	}
@@ -104,7 +113,7 @@ func TestEnqueueCommitWritesOneRowAndNotifies(t *testing.T) {
 		payload                 map[string]any
 		dispatchedAt            *time.Time
 	)
-	err = b.pool.QueryRow(ctx, "SELECT tenant_id, call_id, event, payload, dispatched_at FROM outbox WHERE id = $1", id).
+	err := b.pool.QueryRow(ctx, "SELECT tenant_id, call_id, event, payload, dispatched_at FROM outbox WHERE id = $1", id).
 		Scan(&tenantID, &callID, &event, &payload, &dispatchedAt)
 	if err != nil {
 		t.Fatal(err)
@@ -127,13 +136,7 @@ func TestEnqueueRollbackLeavesNoTrace(t *testing.T) {
 	ctx := context.Background()
 	b := setup(t)
 
-	tx, err := b.pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := outbox.Enqueue(ctx, tx, validEvent()); err != nil {
-		t.Fatal(err)
-	}
+	tx, _ := b.enqueueInTx(t)
 	if err := tx.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -143,16 +146,14 @@ func TestEnqueueRollbackLeavesNoTrace(t *testing.T) {
 
 func TestEnqueueWithSQL(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	b := setup(t)
 
 	// The contract for pipelines in any language, as the README shows it.
-	var id int64
-	err := b.pool.QueryRow(ctx, `SELECT syncd.enqueue(tenant_id => 't1', call_id => 'c-9',
+	id := pgtest.Count(t, b.pool, `SELECT syncd.enqueue(tenant_id => 't1', call_id => 'c-9',
 		event => 'call.transcribed',
-		payload => '{"call_id": "c-9", "started_at": "2026-05-01T09:30:00.123+09:00", "duration_seconds": 0}'::jsonb)`).Scan(&id)
-	if err != nil {
-		t.Fatal(err)
+		payload => '{"call_id": "c-9", "started_at": "2026-05-01T09:30:00.123+09:00", "duration_seconds": 0}'::jsonb)`)
+	if id <= 0 {
+		t.Errorf("syncd.enqueue returned id %d", id)
 	}
 	b.wantNotified(t, true, 5*time.Second, "after syncd.enqueue")
 	b.wantRows(t, 1)

@@ -49,14 +49,5 @@ func AdminRequest(t testing.TB, api *httptest.Server, method, path, tok string, 
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: read the response: %v", method, path, err)
-	}
-	return resp, raw
+	return Do(t, req)
 }

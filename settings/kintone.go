@@ -81,19 +81,26 @@ var kintoneIntegration = &integration[KintoneInput, Kintone]{
 
 // checkKintone reads the app's fields with token.
 func (s *Store) checkKintone(ctx context.Context, in KintoneInput, token string) error {
-	client, err := kintone.NewClient(&kintone.Config{
-		BaseURL: in.BaseURL, AppID: in.AppID, APIToken: token,
-		AllowInsecureLoopback: s.cfg.AllowInsecureURLs, Transport: s.cfg.Transport, Timeout: s.cfg.CheckTimeout,
-	})
+	_, err := s.kintoneFields(ctx, kintone.Config{BaseURL: in.BaseURL, AppID: in.AppID, APIToken: token,
+		AllowInsecureLoopback: s.cfg.AllowInsecureURLs, Transport: s.cfg.Transport})
+	return err
+}
+
+// kintoneFields reads the fields of the app of cfg within the check
+// timeout; a failure the app answers comes back as a *CheckError.
+func (s *Store) kintoneFields(ctx context.Context, cfg kintone.Config) (map[string]kintone.Field, error) {
+	cfg.Timeout = s.cfg.CheckTimeout
+	client, err := kintone.NewClient(&cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	checkCtx, cancel := s.withCheckTimeout(ctx)
+	ctx, cancel := s.withCheckTimeout(ctx)
 	defer cancel()
-	if _, err := client.Fields(checkCtx); err != nil {
-		return kintoneCheckError(in.BaseURL, err)
+	fields, err := client.Fields(ctx)
+	if err != nil {
+		return nil, kintoneCheckError(cfg.BaseURL, err)
 	}
-	return nil
+	return fields, nil
 }
 
 // kintoneCheckError explains a failed check against the app to an admin.
@@ -175,16 +182,9 @@ func (s *Store) TestKintone(ctx context.Context, tenantID string) (*KintoneRepor
 	if cfg.APIToken == "" {
 		return nil, &ValidationError{"api_token", "is not set"}
 	}
-	cfg.Timeout = s.cfg.CheckTimeout
-	client, err := kintone.NewClient(&cfg)
+	fields, err := s.kintoneFields(ctx, cfg)
 	if err != nil {
 		return nil, err
-	}
-	ctx, cancel := s.withCheckTimeout(ctx)
-	defer cancel()
-	fields, err := client.Fields(ctx)
-	if err != nil {
-		return nil, kintoneCheckError(v.BaseURL, err)
 	}
 	r := &KintoneReport{BaseURL: v.BaseURL, AppID: v.AppID, Problems: []string{}, MissingFields: []string{}}
 	for _, code := range mapping.KintoneFields() {

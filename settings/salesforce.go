@@ -196,24 +196,36 @@ var salesforceIntegration = &integration[SalesforceInput, Salesforce]{
 
 // checkSalesforce fetches a token with secret.
 func (s *Store) checkSalesforce(ctx context.Context, in SalesforceInput, secret string) error {
-	client, err := salesforce.NewClient(&salesforce.Config{
+	ctx, cancel := s.withCheckTimeout(ctx)
+	defer cancel()
+	client, err := s.salesforceClient(ctx, salesforce.Config{
 		InstanceURL:           in.InstanceURL,
 		ClientID:              in.ClientID,
 		ClientSecret:          secret,
 		AllowInsecureLoopback: s.cfg.AllowInsecureURLs,
 		Transport:             s.cfg.Transport,
-		Timeout:               s.cfg.CheckTimeout,
 	})
 	if err != nil {
 		return err
 	}
-	defer client.Close()
-	checkCtx, cancel := s.withCheckTimeout(ctx)
-	defer cancel()
-	if err := client.CheckCredentials(checkCtx); err != nil {
-		return salesforceCheckError(in.InstanceURL, err)
-	}
+	client.Close()
 	return nil
+}
+
+// salesforceClient returns a client of cfg, with the check timeout, once it
+// has fetched a token by ctx's deadline; credentials Salesforce refuses come
+// back as a *CheckError. The caller closes the client.
+func (s *Store) salesforceClient(ctx context.Context, cfg salesforce.Config) (*salesforce.Client, error) {
+	cfg.Timeout = s.cfg.CheckTimeout
+	client, err := salesforce.NewClient(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := client.CheckCredentials(ctx); err != nil {
+		client.Close()
+		return nil, salesforceCheckError(cfg.InstanceURL, err)
+	}
+	return client, nil
 }
 
 // salesforceCheckError explains a failed token request to an admin.
@@ -329,17 +341,13 @@ func (s *Store) TestSalesforce(ctx context.Context, tenantID string) (*Salesforc
 	if cfg.ClientSecret == "" {
 		return nil, &ValidationError{"client_secret", "is not set"}
 	}
-	cfg.Timeout = s.cfg.CheckTimeout
-	client, err := salesforce.NewClient(&cfg)
+	ctx, cancel := s.withCheckTimeout(ctx)
+	defer cancel()
+	client, err := s.salesforceClient(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	defer client.Close()
-	ctx, cancel := s.withCheckTimeout(ctx)
-	defer cancel()
-	if err := client.CheckCredentials(ctx); err != nil {
-		return nil, salesforceCheckError(v.InstanceURL, err)
-	}
 
 	r := &SalesforceReport{InstanceURL: client.InstanceURL(), ObjectType: v.ObjectType,
 		Problems: []string{}, MissingFields: []string{}, NotCreateable: []string{}, NotUpdateable: []string{}}

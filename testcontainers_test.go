@@ -58,11 +58,7 @@ func newStack(t *testing.T) *stack {
 	s := &stack{pool: pgtest.Pool(t), logs: &testsupport.SyncBuffer{}}
 	s.logger = slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s.wire = &wiretap{base: http.DefaultTransport.(*http.Transport).Clone()}
-	resume, err := jobs.ResumePushes(pgtest.Schema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.store = testsupport.NewStore(t, s.pool, settings.Config{AllowInsecureURLs: true, Transport: s.wire, AfterSave: resume})
+	s.store = testsupport.NewResumingStore(t, s.pool, settings.Config{AllowInsecureURLs: true, Transport: s.wire})
 	s.api = testsupport.AdminAPI(t, &admin.Config{Pool: s.pool, Settings: s.store, JWTSecret: jwtSecret, Logger: s.logger})
 	s.sf, s.kintone = testsupport.FakeCRMs(t)
 
@@ -70,6 +66,7 @@ func newStack(t *testing.T) *stack {
 	pgtest.Exec(t, s.pool, "CREATE TABLE public.calls (tenant_id text, id text, state text NOT NULL, PRIMARY KEY (tenant_id, id))")
 
 	s.metrics = metrics.New(s.pool, s.logger)
+	var err error
 	s.jobs, err = jobs.NewClient(s.pool, &jobs.Config{Settings: s.store, Logger: s.logger, Metrics: s.metrics})
 	if err != nil {
 		t.Fatal(err)

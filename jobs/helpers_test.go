@@ -30,16 +30,9 @@ type testBundle struct {
 func setup(t *testing.T) *testBundle {
 	t.Helper()
 	pool := pgtest.Pool(t)
-	resume, err := jobs.ResumePushes(pgtest.Schema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := testsupport.NewStore(t, pool, settings.Config{AllowInsecureURLs: true, AfterSave: resume})
-	sf := salesforcetest.NewServer()
-	t.Cleanup(sf.Close)
-	kt := kintonetest.NewServer()
-	t.Cleanup(kt.Close)
-	return &testBundle{pool: pool, store: store, sf: sf, kintone: kt}
+	b := &testBundle{pool: pool, store: testsupport.NewResumingStore(t, pool, settings.Config{AllowInsecureURLs: true})}
+	b.sf, b.kintone = testsupport.FakeCRMs(t)
+	return b
 }
 
 // setupSalesforce is setup with one tenant, t1, that has the pack, analytics

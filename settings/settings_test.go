@@ -32,11 +32,7 @@ type testBundle struct {
 func setup(t *testing.T) *testBundle {
 	t.Helper()
 	pool := pgtest.Pool(t)
-	resume, err := jobs.ResumePushes(pgtest.Schema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := testsupport.NewStore(t, pool, settings.Config{AllowInsecureURLs: true, AfterSave: resume})
+	store := testsupport.NewResumingStore(t, pool, settings.Config{AllowInsecureURLs: true})
 	sf := salesforcetest.NewServer()
 	t.Cleanup(sf.Close)
 	org := sf.AddOrg("acme", salesforcetest.OrgConfig{ClientID: "acme-id", ClientSecret: secret,

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -137,15 +136,7 @@ func httpGet(t *testing.T, url string, prepare func(*http.Request)) (int, string
 	if prepare != nil {
 		prepare(req)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
+	resp, body := testsupport.Do(t, req)
 	return resp.StatusCode, string(body)
 }
 

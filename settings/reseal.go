@@ -53,14 +53,13 @@ func (e *UnopenableError) Unwrap() error { return secrets.ErrCannotOpen }
 // resealTable is one table of sealed secrets.
 type resealTable struct {
 	name    string
-	lock    func(ctx context.Context, db syncdsql.DBTX, afterTenant string, limit int) ([]syncdsql.SealedSecret, error)
-	store   func(ctx context.Context, db syncdsql.DBTX, tenants []string, sealed, resealed [][]byte) (int64, error)
+	table   syncdsql.SettingsTable
 	purpose func(tenantID string) secrets.Purpose
 }
 
 var resealTables = []resealTable{
-	{"salesforce client secrets", syncdsql.LockSalesforceSecrets, syncdsql.StoreSalesforceSecrets, secrets.SalesforceClientSecret},
-	{"kintone api tokens", syncdsql.LockKintoneSecrets, syncdsql.StoreKintoneSecrets, secrets.KintoneAPIToken},
+	{"salesforce client secrets", syncdsql.SalesforceSettingsTable, secrets.SalesforceClientSecret},
+	{"kintone api tokens", syncdsql.KintoneSettingsTable, secrets.KintoneAPIToken},
 }
 
 // ResealSecrets seals every stored secret (Salesforce client secrets,
@@ -106,7 +105,7 @@ func (s *Store) resealBatch(ctx context.Context, t resealTable, after string, r 
 		done, n, last = ResealReport{}, 0, after
 		var tenants []string
 		var old, resealed [][]byte
-		locked, err := t.lock(ctx, tx, after, s.cfg.ResealBatchSize)
+		locked, err := syncdsql.LockSecrets(ctx, tx, t.table, after, s.cfg.ResealBatchSize)
 		if err != nil {
 			return err
 		}
@@ -128,7 +127,7 @@ func (s *Store) resealBatch(ctx context.Context, t resealTable, after string, r 
 		if len(tenants) == 0 {
 			return nil
 		}
-		stored, err := t.store(ctx, tx, tenants, old, resealed)
+		stored, err := syncdsql.StoreSecrets(ctx, tx, t.table, tenants, old, resealed)
 		done.Resealed = int(stored)
 		return err
 	})

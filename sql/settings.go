@@ -150,46 +150,47 @@ type SealedSecret struct {
 	Sealed   []byte
 }
 
-func lockSealed(ctx context.Context, db DBTX, query, afterTenant string, limit int) ([]SealedSecret, error) {
-	return queryRows(ctx, db, func(s *SealedSecret) []any { return []any{&s.TenantID, &s.Sealed} }, query, afterTenant, limit)
+// SettingsTable is one CRM's settings table, for the queries the two have
+// alike.
+type SettingsTable int
+
+// The settings tables.
+const (
+	SalesforceSettingsTable SettingsTable = iota // salesforce_settings
+	KintoneSettingsTable                         // kintone_settings
+)
+
+var (
+	//go:embed queries/reseal_salesforce_lock.sql
+	resealSalesforceLockSQL string
+	//go:embed queries/reseal_salesforce_store.sql
+	resealSalesforceStoreSQL string
+	//go:embed queries/reseal_kintone_lock.sql
+	resealKintoneLockSQL string
+	//go:embed queries/reseal_kintone_store.sql
+	resealKintoneStoreSQL string
+)
+
+// settingsQueries are the queries of each SettingsTable.
+var settingsQueries = [...]struct{ lockSecrets, storeSecrets string }{
+	SalesforceSettingsTable: {resealSalesforceLockSQL, resealSalesforceStoreSQL},
+	KintoneSettingsTable:    {resealKintoneLockSQL, resealKintoneStoreSQL},
 }
 
-//go:embed queries/reseal_salesforce_lock.sql
-var resealSalesforceLockSQL string
-
-// LockSalesforceSecrets locks, for re-sealing in db's transaction, the next
-// limit sealed Salesforce client secrets in tenant order after afterTenant
-// ("" for the first). Call again with the last tenant returned until fewer
-// than limit come back.
-func LockSalesforceSecrets(ctx context.Context, db DBTX, afterTenant string, limit int) ([]SealedSecret, error) {
-	return lockSealed(ctx, db, resealSalesforceLockSQL, afterTenant, limit)
+// LockSecrets locks, for re-sealing in db's transaction, the next limit
+// sealed secrets of table (Salesforce client secrets, Kintone API tokens)
+// in tenant order after afterTenant ("" for the first). Call again with the
+// last tenant returned until fewer than limit come back.
+func LockSecrets(ctx context.Context, db DBTX, table SettingsTable, afterTenant string, limit int) ([]SealedSecret, error) {
+	return queryRows(ctx, db, func(s *SealedSecret) []any { return []any{&s.TenantID, &s.Sealed} },
+		settingsQueries[table].lockSecrets, afterTenant, limit)
 }
 
-//go:embed queries/reseal_salesforce_store.sql
-var resealSalesforceStoreSQL string
-
-// StoreSalesforceSecrets stores re-sealed client secrets: for each tenant
+// StoreSecrets stores re-sealed secrets of table: for each tenant
 // tenants[i], resealed[i] replaces sealed[i], the value read under
-// LockSalesforceSecrets' lock. It returns how many were stored. The
-// settings version does not change.
-func StoreSalesforceSecrets(ctx context.Context, db DBTX, tenants []string, sealed, resealed [][]byte) (int64, error) {
-	tag, err := db.Exec(ctx, resealSalesforceStoreSQL, tenants, sealed, resealed)
-	return tag.RowsAffected(), err
-}
-
-//go:embed queries/reseal_kintone_lock.sql
-var resealKintoneLockSQL string
-
-// LockKintoneSecrets is LockSalesforceSecrets for Kintone API tokens.
-func LockKintoneSecrets(ctx context.Context, db DBTX, afterTenant string, limit int) ([]SealedSecret, error) {
-	return lockSealed(ctx, db, resealKintoneLockSQL, afterTenant, limit)
-}
-
-//go:embed queries/reseal_kintone_store.sql
-var resealKintoneStoreSQL string
-
-// StoreKintoneSecrets is StoreSalesforceSecrets for Kintone API tokens.
-func StoreKintoneSecrets(ctx context.Context, db DBTX, tenants []string, sealed, resealed [][]byte) (int64, error) {
-	tag, err := db.Exec(ctx, resealKintoneStoreSQL, tenants, sealed, resealed)
+// LockSecrets' lock. It returns how many were stored. The settings version
+// does not change.
+func StoreSecrets(ctx context.Context, db DBTX, table SettingsTable, tenants []string, sealed, resealed [][]byte) (int64, error) {
+	tag, err := db.Exec(ctx, settingsQueries[table].storeSecrets, tenants, sealed, resealed)
 	return tag.RowsAffected(), err
 }

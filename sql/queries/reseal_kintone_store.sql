@@ -1,6 +1,7 @@
--- StoreKintoneSecrets: store re-sealed API tokens. $1 tenants, $2 the
--- sealed values read (under LockKintoneSecrets' lock), $3 the same
--- secrets sealed under the current key. Its row count is how many were stored.
+-- StoreSecrets(KintoneSettingsTable): store re-sealed API tokens. $1
+-- tenants, $2 the sealed values read (under LockSecrets' lock), $3 the same
+-- secrets sealed under the current key. Its row count is how many were
+-- stored.
 --
 -- The secret itself does not change, so neither do updated_at (the settings
 -- version: the daemon keeps its CRM clients, and MarkKintoneAttention

@@ -1,6 +1,7 @@
--- StoreSalesforceSecrets: store re-sealed client secrets. $1 tenants, $2 the
--- sealed values read (under LockSalesforceSecrets' lock), $3 the same
--- secrets sealed under the current key. Its row count is how many were stored.
+-- StoreSecrets(SalesforceSettingsTable): store re-sealed client secrets.
+-- $1 tenants, $2 the sealed values read (under LockSecrets' lock), $3 the
+-- same secrets sealed under the current key. Its row count is how many were
+-- stored.
 --
 -- The secret itself does not change, so neither do updated_at (the settings
 -- version: the daemon keeps its CRM clients, and MarkSalesforceAttention

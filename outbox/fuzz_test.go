@@ -86,61 +86,62 @@ func FuzzEnqueue(f *testing.F) {
 		score: 87.5, hasScore: true, url: "https://app.koeiq.example/calls/c-123",
 		email: "agent@example.com", phone: "+81 3 1234 5678",
 	}
-	seeds := []func(*fuzzEvent){
-		func(*fuzzEvent) {},
-		func(in *fuzzEvent) { *in = fuzzEvent{tenant: "t", call: "c", event: "call.transcribed", unix: 1} },
-		func(in *fuzzEvent) { in.event = "call.created" },
-		func(in *fuzzEvent) { in.tenant = "" },
-		func(in *fuzzEvent) { in.tenant = " t1" },
-		func(in *fuzzEvent) { in.tenant = "t1\u3000" },
-		func(in *fuzzEvent) { in.tenant = "t\x001" },
-		func(in *fuzzEvent) { in.tenant = "t\xff1" },
-		func(in *fuzzEvent) { in.call = "c\n1" },
-		func(in *fuzzEvent) { in.call = "c\u2028" },
-		func(in *fuzzEvent) { in.call = "c\u0085" },
-		func(in *fuzzEvent) { in.call = "c\x7f" },
-		func(in *fuzzEvent) { in.call = strings.Repeat("c", 201) },
-		func(in *fuzzEvent) { in.call = strings.Repeat("通", 200) },
-		func(in *fuzzEvent) { in.payloadCall = "other" },
-		func(in *fuzzEvent) { in.summary = "a\x00b" },
-		func(in *fuzzEvent) { in.phone = "\x00" },
-		func(in *fuzzEvent) { in.direction = "sideways" },
-		func(in *fuzzEvent) { in.direction = "in\x00bound" },
-		func(in *fuzzEvent) { in.summary = "bad \xff\xfe UTF-8 <&> \u2028" },
-		func(in *fuzzEvent) { in.summary, in.pad = "", 256<<10 },
-		func(in *fuzzEvent) { in.summary, in.pad = "", 256<<10+1 },
-		func(in *fuzzEvent) { in.summary, in.pad = "", 50<<20 }, // the 50 MB summary
-		func(in *fuzzEvent) { in.duration = -1 },
-		func(in *fuzzEvent) { in.duration = math.MaxInt32 },
-		func(in *fuzzEvent) { in.duration = math.MaxInt32 + 1 },
-		func(in *fuzzEvent) { in.score = -0.5 },
-		func(in *fuzzEvent) { in.score = 100.0000001 },
-		func(in *fuzzEvent) { in.score = 5e-324 },
-		func(in *fuzzEvent) { in.score = math.NaN() },
-		func(in *fuzzEvent) { in.score = math.Inf(1) },
-		func(in *fuzzEvent) { in.url = "javascript:alert(1)" },
-		func(in *fuzzEvent) { in.url = "https://x.example/" + strings.Repeat("a", 300) },
-		func(in *fuzzEvent) { in.started = "0001-01-01T00:00:00Z" }, // time.Time{}
-		func(in *fuzzEvent) { in.started = "1700-01-02T00:00:00Z" },
-		func(in *fuzzEvent) { in.started = "1700-01-01T23:59:59.999999999Z" },
-		func(in *fuzzEvent) { in.started = "4000-12-30T23:59:59.999999Z" },
-		func(in *fuzzEvent) { in.started = "4000-12-31T00:00:00Z" },
-		func(in *fuzzEvent) { in.started = "9999-12-31T23:59:59.999999999-23:59" },
-		func(in *fuzzEvent) { in.started = "2026-05-01T23:30:00+16:00" },
-		func(in *fuzzEvent) { in.started = "2026-05-01T23:30:00-15:59" },
-		func(in *fuzzEvent) { in.started, in.unix = "", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC).Unix() },
-		func(in *fuzzEvent) { in.started, in.unix = "", math.MaxInt64 },
-		func(in *fuzzEvent) { in.started, in.unix = "", math.MinInt64 },
-		func(in *fuzzEvent) { in.started, in.offset = "", 30 },
-		func(in *fuzzEvent) { in.started, in.offset = "", 20*3600 },
-		func(in *fuzzEvent) { in.started, in.offset = "", -25*3600 },
-		func(in *fuzzEvent) { in.started, in.nanos = "", 999_999_999 },
-	}
-	for _, change := range seeds {
+	// The seeds: good, a bare event, then good with one field (or two)
+	// changed to each of the values listed for it.
+	seed := func(change func(*fuzzEvent)) {
 		in := good
 		change(&in)
 		in.add(f)
 	}
+	seed(func(*fuzzEvent) {})
+	seed(func(in *fuzzEvent) { *in = fuzzEvent{tenant: "t", call: "c", event: "call.transcribed", unix: 1} })
+	seed(func(in *fuzzEvent) { in.event = "call.created" })
+	for _, tenant := range []string{"", " t1", "t1\u3000", "t\x001", "t\xff1"} {
+		seed(func(in *fuzzEvent) { in.tenant = tenant })
+	}
+	for _, call := range []string{"c\n1", "c\u2028", "c\u0085", "c\x7f", strings.Repeat("c", 201), strings.Repeat("通", 200)} {
+		seed(func(in *fuzzEvent) { in.call = call })
+	}
+	seed(func(in *fuzzEvent) { in.payloadCall = "other" })
+	seed(func(in *fuzzEvent) { in.phone = "\x00" })
+	for _, direction := range []string{"sideways", "in\x00bound"} {
+		seed(func(in *fuzzEvent) { in.direction = direction })
+	}
+	for _, summary := range []string{"a\x00b", "bad \xff\xfe UTF-8 <&> \u2028"} {
+		seed(func(in *fuzzEvent) { in.summary = summary })
+	}
+	for _, pad := range []int{256 << 10, 256<<10 + 1, 50 << 20} { // the last: the 50 MB summary
+		seed(func(in *fuzzEvent) { in.summary, in.pad = "", pad })
+	}
+	for _, duration := range []int{-1, math.MaxInt32, math.MaxInt32 + 1} {
+		seed(func(in *fuzzEvent) { in.duration = duration })
+	}
+	for _, score := range []float64{-0.5, 100.0000001, 5e-324, math.NaN(), math.Inf(1)} {
+		seed(func(in *fuzzEvent) { in.score = score })
+	}
+	for _, url := range []string{"javascript:alert(1)", "https://x.example/" + strings.Repeat("a", 300)} {
+		seed(func(in *fuzzEvent) { in.url = url })
+	}
+	for _, started := range []string{
+		"0001-01-01T00:00:00Z", // time.Time{}
+		"1700-01-02T00:00:00Z",
+		"1700-01-01T23:59:59.999999999Z",
+		"4000-12-30T23:59:59.999999Z",
+		"4000-12-31T00:00:00Z",
+		"9999-12-31T23:59:59.999999999-23:59",
+		"2026-05-01T23:30:00+16:00",
+		"2026-05-01T23:30:00-15:59",
+	} {
+		seed(func(in *fuzzEvent) { in.started = started })
+	}
+	// StartedAt that is not RFC 3339: unix, nanos and offset.
+	for _, unix := range []int64{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC).Unix(), math.MaxInt64, math.MinInt64} {
+		seed(func(in *fuzzEvent) { in.started, in.unix = "", unix })
+	}
+	for _, offset := range []int{30, 20 * 3600, -25 * 3600} {
+		seed(func(in *fuzzEvent) { in.started, in.offset = "", offset })
+	}
+	seed(func(in *fuzzEvent) { in.started, in.nanos = "", 999_999_999 })
 
 	pool := pgtest.Pool(f)
 	f.Fuzz(func(t *testing.T, tenant, call, payloadCall, event, started string, unix, nanos int64, offset, duration int,

@@ -1,8 +1,8 @@
 // Package crm holds what the CRM clients share: [Class], what a caller
 // should do about an error a CRM returned; the text ([ErrorText]) and log
 // attributes ([ErrorAttrs]) their API errors have in common; and the small
-// pieces of plumbing that are the same for both: [NewJSONRequest] and the
-// [Redacted] stand-in for a secret.
+// pieces of plumbing that are the same for both: [NewJSONRequest], and
+// [Secret], the type of their credentials, which shows only [Redacted].
 //
 // [salesforce.Classify] and [kintone.Classify] each sort their own errors
 // into these four classes, and the push jobs decide by them alone, whichever

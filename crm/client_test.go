@@ -9,16 +9,6 @@ import (
 	"github.com/koeiq/syncd/crm"
 )
 
-func TestRedact(t *testing.T) {
-	t.Parallel()
-	if got := crm.Redact("s3cret"); got != "[REDACTED]" {
-		t.Errorf("Redact(secret) = %q, want [REDACTED]", got)
-	}
-	if got := crm.Redact(""); got != "" {
-		t.Errorf(`Redact("") = %q, want ""`, got)
-	}
-}
-
 func TestNewJSONRequest(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

@@ -28,10 +28,10 @@ type Config struct {
 	AppID int64
 
 	// APIToken is an API token generated in the app's settings, with the
-	// permissions the calls need (view, add, edit). It is a secret: it is only
-	// ever sent in the X-Cybozu-API-Token header, and Config prints it as
+	// permissions the calls need (view, add, edit). It is only ever sent in
+	// the X-Cybozu-API-Token header; printed, marshalled or logged, it is
 	// "[REDACTED]". Required.
-	APIToken string
+	APIToken crm.Secret
 
 	// AllowInsecureLoopback lets BaseURL be http://127.0.0.1:PORT[/path] or
 	// http://localhost:PORT[/path], for tests and demos against
@@ -45,42 +45,25 @@ type Config struct {
 	// Transport sends the requests. Clients that share a Transport share its
 	// connection pool, so set it when creating a client per tenant or per
 	// job. Defaults to a clone of http.DefaultTransport.
-	Transport http.RoundTripper
+	Transport http.RoundTripper `json:"-"`
 
 	// OnRequest, if set, is called after every HTTP request with the
 	// operation ("add", "update", "upsert", "add_many", "query", "fields"),
 	// the HTTP status (0 when no response arrived) and the time taken. It
 	// runs on the caller's goroutine and must be quick. Defaults to nil.
-	OnRequest func(op string, status int, elapsed time.Duration)
+	OnRequest func(op string, status int, elapsed time.Duration) `json:"-"`
 
 	// Logger receives debug logs of each request: operation, status, elapsed
 	// time and, for failures, the error's [APIError.LogValue]. Never the
 	// token, record contents or Kintone's messages. Defaults to a logger that
 	// discards everything.
-	Logger *slog.Logger
+	Logger *slog.Logger `json:"-"`
 }
 
-// String describes the configuration with the API token redacted.
+// String describes the configuration, the API token redacted.
 func (c Config) String() string {
 	return fmt.Sprintf("kintone.Config{BaseURL: %q, AppID: %d, APIToken: %q, AllowInsecureLoopback: %t, Timeout: %s}",
-		c.BaseURL, c.AppID, crm.Redact(c.APIToken), c.AllowInsecureLoopback, c.Timeout)
-}
-
-// Format prints the configuration with the API token redacted, whatever the
-// verb, so that fmt.Sprintf("%v", cfg), "%+v", "%#v" and even "%x" never
-// show the token.
-func (c Config) Format(f fmt.State, verb rune) { io.WriteString(f, c.String()) }
-
-// MarshalJSON encodes the configuration with the API token redacted, so that
-// a Config dumped as JSON does not carry the secret either.
-func (c Config) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		BaseURL               string
-		AppID                 int64
-		APIToken              string
-		AllowInsecureLoopback bool
-		Timeout               time.Duration
-	}{c.BaseURL, c.AppID, crm.Redact(c.APIToken), c.AllowInsecureLoopback, c.Timeout})
+		c.BaseURL, c.AppID, c.APIToken, c.AllowInsecureLoopback, c.Timeout)
 }
 
 // LogValue logs the configuration without the API token.
@@ -118,7 +101,7 @@ func NewClient(cfg *Config) (*Client, error) {
 	if cfg.AppID <= 0 {
 		return nil, fmt.Errorf("%w: AppID must be positive", ErrInvalidConfig)
 	}
-	if err := validateToken(cfg.APIToken); err != nil {
+	if err := validateToken(string(cfg.APIToken)); err != nil {
 		return nil, err
 	}
 	if cfg.Timeout < 0 {
@@ -132,7 +115,7 @@ func NewClient(cfg *Config) (*Client, error) {
 	return &Client{
 		base:  base,
 		appID: cfg.AppID,
-		token: cfg.APIToken,
+		token: string(cfg.APIToken),
 		http: &http.Client{
 			Transport: transport,
 			CheckRedirect: func(*http.Request, []*http.Request) error {

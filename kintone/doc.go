@@ -9,7 +9,7 @@
 //	client, err := kintone.NewClient(&kintone.Config{
 //		BaseURL:  "https://example.cybozu.com",
 //		AppID:    42,
-//		APIToken: token, // from the tenant's encrypted settings
+//		APIToken: crm.Secret(token), // from the tenant's encrypted settings
 //		Logger:   logger,
 //	})
 //

@@ -1,17 +1,16 @@
 package kintone_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/koeiq/syncd/internal/testsupport"
 	"github.com/koeiq/syncd/kintone"
 	"github.com/koeiq/syncd/kintone/kintonetest"
 )
@@ -79,17 +78,8 @@ func TestAPITokenNeverLeaks(t *testing.T) {
 
 	// Printed and logged configuration and client.
 	cfg := kintone.Config{BaseURL: "https://acme.cybozu.com", AppID: 1, APIToken: testToken}
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%T"} {
-		texts = append(texts, fmt.Sprintf(verb, cfg), fmt.Sprintf(verb, &cfg), fmt.Sprintf(verb, b.client), fmt.Sprintf(verb, *b.client))
-	}
-	cfgJSON, err := json.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	texts = append(texts, string(cfgJSON), cfg.String())
-	var logged bytes.Buffer
-	slog.New(slog.NewJSONHandler(&logged, nil)).Info("config", "cfg", cfg, "cfgp", &cfg, "client", b.client)
-	texts = append(texts, logged.String(), b.logs.String())
+	texts = append(texts, testsupport.Renderings(t, cfg, &cfg, b.client, *b.client)...)
+	texts = append(texts, cfg.String(), b.logs.String())
 
 	for _, s := range texts {
 		if strings.Contains(s, testToken) {

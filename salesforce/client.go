@@ -55,8 +55,9 @@ type Config struct {
 
 	// ClientSecret is the External Client App's consumer secret. It is sent
 	// only to InstanceURL's token endpoint and never appears in logs, errors
-	// or the formatting of a Config or Client.
-	ClientSecret string
+	// or the formatting of a Config or Client: printed, marshalled or
+	// logged, it is "[REDACTED]".
+	ClientSecret crm.Secret
 
 	// AllowInsecureLoopback permits http://127.0.0.1:PORT[/path] and
 	// http://localhost:PORT[/path] as InstanceURL and as the instance_url of
@@ -69,7 +70,7 @@ type Config struct {
 
 	// Transport is the base RoundTripper. Defaults to a clone of
 	// http.DefaultTransport.
-	Transport http.RoundTripper
+	Transport http.RoundTripper `json:"-"`
 
 	// OnRequest, when set, is called after every HTTP request with the
 	// operation ("token", "create", "update", "upsert", "query", "describe",
@@ -77,23 +78,20 @@ type Config struct {
 	// "composite"), the HTTP status (0 for a network error) and the time
 	// until the response headers arrived. It is meant for metrics, is called from the goroutine
 	// making the request and must not block. Defaults to nil.
-	OnRequest func(op string, status int, elapsed time.Duration)
+	OnRequest func(op string, status int, elapsed time.Duration) `json:"-"`
 
 	// Logger receives a debug line per request, an info line when a session
 	// expired and a warning when a token request fails: operation, status,
 	// error code and fields, never secrets, tokens or Salesforce's messages.
 	// Defaults to discarding.
-	Logger *slog.Logger
+	Logger *slog.Logger `json:"-"`
 }
 
-// String describes the Config without its secret.
+// String describes the Config, the secret redacted.
 func (c Config) String() string {
 	return fmt.Sprintf("salesforce.Config{InstanceURL: %q, ClientID: %q, ClientSecret: %q, AllowInsecureLoopback: %t, Timeout: %s}",
-		c.InstanceURL, c.ClientID, crm.Redact(c.ClientSecret), c.AllowInsecureLoopback, c.Timeout)
+		c.InstanceURL, c.ClientID, c.ClientSecret, c.AllowInsecureLoopback, c.Timeout)
 }
-
-// GoString is like String, for %#v.
-func (c Config) GoString() string { return c.String() }
 
 // LogValue implements [slog.LogValuer] without the secret.
 func (c Config) LogValue() slog.Value {
@@ -165,7 +163,7 @@ func NewClient(cfg *Config) (*Client, error) {
 		allowLoop: cfg.AllowInsecureLoopback,
 		creds: &clientcredentials.Config{
 			ClientID:     cfg.ClientID,
-			ClientSecret: cfg.ClientSecret,
+			ClientSecret: string(cfg.ClientSecret),
 			TokenURL:     instance.String() + "/services/oauth2/token",
 			AuthStyle:    oauth2.AuthStyleInParams,
 		},

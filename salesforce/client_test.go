@@ -289,7 +289,7 @@ func TestTokenErrors(t *testing.T) {
 					c.ClientID = tt.clientID
 				}
 				if tt.secret != "" {
-					c.ClientSecret = tt.secret
+					c.ClientSecret = crm.Secret(tt.secret)
 				}
 			})
 			if tt.prep != nil {

@@ -26,7 +26,7 @@
 //	c, err := salesforce.NewClient(&salesforce.Config{
 //		InstanceURL:  "https://acme.my.salesforce.com",
 //		ClientID:     clientID,
-//		ClientSecret: clientSecret,
+//		ClientSecret: crm.Secret(clientSecret),
 //	})
 //	if err != nil {
 //		return err // the URL is not a My Domain, a credential is empty, ...

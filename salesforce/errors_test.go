@@ -594,11 +594,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}())
 
 	cfg := salesforce.Config{InstanceURL: b.org.URL(), ClientID: testClientID, ClientSecret: testClientSecret}
-	outputs = append(outputs,
-		fmt.Sprintf("%v|%+v|%#v|%s", cfg, cfg, cfg, cfg),
-		fmt.Sprintf("%v|%+v|%#v|%s", &cfg, &cfg, &cfg, &cfg),
-		fmt.Sprintf("%v|%+v|%#v|%s", b.client, b.client, b.client, b.client),
-		fmt.Sprintf("%v|%+v|%#v", wrong, wrong, wrong))
+	outputs = append(outputs, testsupport.Renderings(t, cfg, &cfg, b.client, wrong)...)
 	logger.Info("config", "cfg", cfg, "client", b.client)
 	textLogger.Info("config", "cfg", cfg, "client", b.client)
 
@@ -635,5 +631,5 @@ func TestSecretsNeverLeak(t *testing.T) {
 // fakeClientFor returns a client for org with the given secret.
 func fakeClientFor(t *testing.T, org *salesforcetest.Org, secret string, mod ...func(*salesforce.Config)) *salesforce.Client {
 	t.Helper()
-	return fakeClient(t, org.URL(), append(mod, func(c *salesforce.Config) { c.ClientSecret = secret })...)
+	return fakeClient(t, org.URL(), append(mod, func(c *salesforce.Config) { c.ClientSecret = crm.Secret(secret) })...)
 }

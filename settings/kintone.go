@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/koeiq/syncd/crm"
 	"github.com/koeiq/syncd/kintone"
 	"github.com/koeiq/syncd/mapping"
 	"github.com/koeiq/syncd/secrets"
@@ -81,7 +82,7 @@ var kintoneIntegration = &integration[KintoneInput, Kintone]{
 
 // checkKintone reads the app's fields with token.
 func (s *Store) checkKintone(ctx context.Context, in KintoneInput, token string) error {
-	_, err := s.kintoneFields(ctx, kintone.Config{BaseURL: in.BaseURL, AppID: in.AppID, APIToken: token,
+	_, err := s.kintoneFields(ctx, kintone.Config{BaseURL: in.BaseURL, AppID: in.AppID, APIToken: crm.Secret(token),
 		AllowInsecureLoopback: s.cfg.AllowInsecureURLs, Transport: s.cfg.Transport})
 	return err
 }
@@ -140,7 +141,7 @@ func (s *Store) KintoneConfig(ctx context.Context, tenantID string) (*Kintone, k
 	if err != nil {
 		return nil, kintone.Config{}, err
 	}
-	return v, kintone.Config{BaseURL: v.BaseURL, AppID: v.AppID, APIToken: token,
+	return v, kintone.Config{BaseURL: v.BaseURL, AppID: v.AppID, APIToken: crm.Secret(token),
 		AllowInsecureLoopback: s.cfg.AllowInsecureURLs, Transport: s.cfg.Transport}, nil
 }
 

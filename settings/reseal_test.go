@@ -80,7 +80,7 @@ func secretsOf(ctx context.Context, store *settings.Store, id string) (sfSecret,
 		return "", "", err
 	}
 	_, kt, err := store.KintoneConfig(ctx, id)
-	return sf.ClientSecret, kt.APIToken, err
+	return string(sf.ClientSecret), string(kt.APIToken), err
 }
 
 // A store given the replaced key as a previous key reads settings sealed

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/koeiq/syncd/crm"
 	"github.com/koeiq/syncd/mapping"
 	"github.com/koeiq/syncd/salesforce"
 	"github.com/koeiq/syncd/secrets"
@@ -201,7 +202,7 @@ func (s *Store) checkSalesforce(ctx context.Context, in SalesforceInput, secret 
 	client, err := s.salesforceClient(ctx, salesforce.Config{
 		InstanceURL:           in.InstanceURL,
 		ClientID:              in.ClientID,
-		ClientSecret:          secret,
+		ClientSecret:          crm.Secret(secret),
 		AllowInsecureLoopback: s.cfg.AllowInsecureURLs,
 		Transport:             s.cfg.Transport,
 	})
@@ -275,7 +276,7 @@ func (s *Store) SalesforceConfig(ctx context.Context, tenantID string) (*Salesfo
 	return v, salesforce.Config{
 		InstanceURL:           v.InstanceURL,
 		ClientID:              v.ClientID,
-		ClientSecret:          secret,
+		ClientSecret:          crm.Secret(secret),
 		AllowInsecureLoopback: s.cfg.AllowInsecureURLs,
 		Transport:             s.cfg.Transport,
 	}, nil

@@ -78,14 +78,14 @@ func TestRotateSecrets(t *testing.T) {
 	}
 	// a's secrets open with the new key alone; c's token was left alone.
 	_, sf, err := current.SalesforceConfig(ctx, "a")
-	if err != nil || sf.ClientSecret != plain["a-sf"] {
+	if err != nil || string(sf.ClientSecret) != plain["a-sf"] {
 		t.Errorf("a's client secret with the new key: %v", err)
 	}
 	_, kt, err := current.KintoneConfig(ctx, "a")
-	if err != nil || kt.APIToken != plain["a-kt"] {
+	if err != nil || string(kt.APIToken) != plain["a-kt"] {
 		t.Errorf("a's API token with the new key: %v", err)
 	}
-	if _, kt, err := lost.KintoneConfig(ctx, "c"); err != nil || kt.APIToken != plain["c-kt"] {
+	if _, kt, err := lost.KintoneConfig(ctx, "c"); err != nil || string(kt.APIToken) != plain["c-kt"] {
 		t.Errorf("c's token, sealed under a lost key, was changed: %v", err)
 	}
 

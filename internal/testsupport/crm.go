@@ -1,7 +1,11 @@
 package testsupport
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"testing"
@@ -57,4 +61,30 @@ func CheckURLValidator(t *testing.T, name string, validate func(raw string, allo
 			}
 		})
 	}
+}
+
+// Renderings returns every way the tests know of for values to leave the
+// process as text: each printed with each fmt verb that prints a struct,
+// marshalled as JSON, and logged by slog's JSON and text handlers. A test of
+// a secret checks that none of them contains it. A value that cannot be
+// marshalled as JSON fails the test.
+func Renderings(t testing.TB, values ...any) []string {
+	t.Helper()
+	var out []string
+	var logged bytes.Buffer
+	jsonLog := slog.New(slog.NewJSONHandler(&logged, nil))
+	textLog := slog.New(slog.NewTextHandler(&logged, nil))
+	for _, v := range values {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%T"} {
+			out = append(out, fmt.Sprintf(verb, v))
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatalf("json.Marshal(%T): %v", v, err)
+		}
+		out = append(out, string(b))
+		jsonLog.Info("value", "v", v)
+		textLog.Info("value", "v", v)
+	}
+	return append(out, logged.String())
 }

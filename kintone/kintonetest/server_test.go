@@ -32,6 +32,16 @@ func setup(t *testing.T, cfg kintonetest.AppConfig) *testBundle {
 	return &testBundle{srv: srv, app: srv.AddApp("acme", cfg)}
 }
 
+// appTest runs body in a parallel subtest with an app of cfg on a server of
+// its own.
+func appTest(t *testing.T, name string, cfg kintonetest.AppConfig, body func(t *testing.T, b *testBundle)) {
+	t.Helper()
+	t.Run(name, func(t *testing.T) {
+		t.Parallel()
+		body(t, setup(t, cfg))
+	})
+}
+
 // response is a decoded reply.
 type response struct {
 	status int
@@ -154,9 +164,7 @@ func TestAuthentication(t *testing.T) {
 		{"app zero", token, 0, 400, "CB_VA01"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			b := setup(t, kintonetest.AppConfig{})
+		appTest(t, tt.name, kintonetest.AppConfig{}, func(t *testing.T, b *testBundle) {
 			b.srv.AddApp("acme", kintonetest.AppConfig{APIToken: "other-app"})
 			b.srv.AddApp("elsewhere", kintonetest.AppConfig{AppID: 1, APIToken: "elsewhere"})
 
@@ -209,9 +217,7 @@ func TestMalformedRequests(t *testing.T) {
 		{"boolean for a text field", map[string]any{"app": 1, "record": wrap(map[string]any{"call_id": true})}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			b := setup(t, kintonetest.AppConfig{})
+		appTest(t, tt.name, kintonetest.AppConfig{}, func(t *testing.T, b *testBundle) {
 			r := b.do(t, http.MethodPost, "record.json", token, tt.body)
 			if r.status != 400 || r.code() != "CB_IJ01" {
 				t.Errorf("got %d %q, want 400 CB_IJ01", r.status, r.code())
@@ -219,9 +225,7 @@ func TestMalformedRequests(t *testing.T) {
 		})
 	}
 
-	t.Run("no content type", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, kintonetest.AppConfig{})
+	appTest(t, "no content type", kintonetest.AppConfig{}, func(t *testing.T, b *testBundle) {
 		req, _ := http.NewRequest(http.MethodPost, b.app.URL()+"/k/v1/record.json", strings.NewReader(`{"app":1,"record":{}}`))
 		req.Header.Set("X-Cybozu-API-Token", token)
 		resp, err := http.DefaultClient.Do(req)
@@ -234,9 +238,7 @@ func TestMalformedRequests(t *testing.T) {
 		}
 	})
 
-	t.Run("unknown API", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, kintonetest.AppConfig{})
+	appTest(t, "unknown API", kintonetest.AppConfig{}, func(t *testing.T, b *testBundle) {
 		if r := b.do(t, http.MethodDelete, "record.json", token, nil); r.status != 404 {
 			t.Errorf("DELETE record.json: status %d, want 404", r.status)
 		}
@@ -288,9 +290,7 @@ func TestValidation(t *testing.T) {
 		{name: "unknown field ignored", rec: map[string]any{"call_id": "c-1", "nope": "x"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			b := setup(t, kintonetest.AppConfig{})
+		appTest(t, tt.name, kintonetest.AppConfig{}, func(t *testing.T, b *testBundle) {
 			r := b.add(t, tt.rec)
 			if tt.wantKeys == nil {
 				if r.status != 200 {
@@ -376,9 +376,7 @@ func TestUpdateRecord(t *testing.T) {
 		{"invalid value", map[string]any{"id": 1, "record": wrap(map[string]any{"quality_score": "high"})}, 400, "CB_VA01", ""},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			b := setup(t, kintonetest.AppConfig{})
+		appTest(t, tt.name, kintonetest.AppConfig{}, func(t *testing.T, b *testBundle) {
 			b.add(t, map[string]any{"call_id": "c-1", "summary": "v1", "subject": "s"})
 			tt.body["app"] = 1
 			r := b.do(t, http.MethodPut, "record.json", token, tt.body)
@@ -405,9 +403,7 @@ func TestUpdateRecord(t *testing.T) {
 func TestUpdateRecords(t *testing.T) {
 	t.Parallel()
 
-	t.Run("upsert", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, kintonetest.AppConfig{})
+	appTest(t, "upsert", kintonetest.AppConfig{}, func(t *testing.T, b *testBundle) {
 		b.add(t, map[string]any{"call_id": "c-1"})
 		r := b.do(t, http.MethodPut, "records.json", token, map[string]any{"app": 1, "upsert": true, "records": []any{
 			map[string]any{"updateKey": map[string]any{"field": "call_id", "value": "c-1"}, "record": wrap(map[string]any{"summary": "updated"})},
@@ -430,9 +426,7 @@ func TestUpdateRecords(t *testing.T) {
 		}
 	})
 
-	t.Run("all or nothing", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, kintonetest.AppConfig{})
+	appTest(t, "all or nothing", kintonetest.AppConfig{}, func(t *testing.T, b *testBundle) {
 		b.add(t, map[string]any{"call_id": "c-1"})
 		b.add(t, map[string]any{"call_id": "c-2"})
 		r := b.do(t, http.MethodPut, "records.json", token, map[string]any{"app": 1, "records": []any{
@@ -457,9 +451,7 @@ func TestUpdateRecords(t *testing.T) {
 		}
 	})
 
-	t.Run("without upsert mode", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, kintonetest.AppConfig{NoUpsertMode: true})
+	appTest(t, "without upsert mode", kintonetest.AppConfig{NoUpsertMode: true}, func(t *testing.T, b *testBundle) {
 		r := b.do(t, http.MethodPut, "records.json", token, map[string]any{"app": 1, "upsert": true, "records": []any{
 			map[string]any{"updateKey": map[string]any{"field": "call_id", "value": "c-1"}, "record": wrap(map[string]any{})},
 		}})
@@ -500,9 +492,7 @@ func TestBulkLimits(t *testing.T) {
 		{"upsert 101", http.MethodPut, map[string]any{"upsert": true, "records": updates(101)}, 400, "A maximum of 100 records can be updated at one time."},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			b := setup(t, kintonetest.AppConfig{})
+		appTest(t, tt.name, kintonetest.AppConfig{}, func(t *testing.T, b *testBundle) {
 			tt.body["app"] = 1
 			r := b.do(t, tt.method, "records.json", token, tt.body)
 			if r.status != tt.wantStatus {
@@ -683,9 +673,7 @@ func TestFormFields(t *testing.T) {
 func TestFaults(t *testing.T) {
 	t.Parallel()
 
-	t.Run("kinds and headers", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, kintonetest.AppConfig{})
+	appTest(t, "kinds and headers", kintonetest.AppConfig{}, func(t *testing.T, b *testBundle) {
 		b.app.InjectFault(kintonetest.Fault{Kind: kintonetest.FaultRateLimit, Op: "query"})
 		b.app.InjectFault(kintonetest.Fault{Kind: kintonetest.FaultUnavailable, Op: "add"})
 
@@ -709,9 +697,7 @@ func TestFaults(t *testing.T) {
 		}
 	})
 
-	t.Run("until cleared", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, kintonetest.AppConfig{})
+	appTest(t, "until cleared", kintonetest.AppConfig{}, func(t *testing.T, b *testBundle) {
 		b.app.InjectFault(kintonetest.Fault{Kind: kintonetest.FaultDatabaseLock, Times: -1})
 		for range 3 {
 			if r := b.add(t, map[string]any{"call_id": "c-1"}); r.status != 520 || r.code() != "GAIA_RE18" {
@@ -724,9 +710,7 @@ func TestFaults(t *testing.T) {
 		}
 	})
 
-	t.Run("drop after commit", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t, kintonetest.AppConfig{})
+	appTest(t, "drop after commit", kintonetest.AppConfig{}, func(t *testing.T, b *testBundle) {
 		b.app.InjectFault(kintonetest.Fault{Kind: kintonetest.FaultDropAfterCommit})
 		body, _ := json.Marshal(map[string]any{"app": 1, "record": wrap(map[string]any{"call_id": "c-1"})})
 		req, _ := http.NewRequest(http.MethodPost, b.app.URL()+"/k/v1/record.json", bytes.NewReader(body))

@@ -20,6 +20,7 @@ type integration[In, Out any] struct {
 	secretName  string // the secret in errors: "salesforce client secret", "kintone api token"
 	secretField string // the secret's JSON name: "client_secret", "api_token"
 	purpose     func(tenantID string) secrets.Purpose
+	table       syncdsql.SettingsTable
 
 	validate func(s *Store, in In) (In, error)
 	// input says whether in enables the integration, and the secret it
@@ -119,13 +120,11 @@ func getSettings[Row any](ctx context.Context, s *Store, target, tenantID string
 	return row, nil
 }
 
-// markAttention records with mark that the CRM target refused the tenant's
-// credentials, unless the settings changed since version.
-func (s *Store) markAttention(ctx context.Context, target string,
-	mark func(context.Context, syncdsql.DBTX, string, time.Time, string) error,
-	tenantID string, version time.Time, reason string) error {
-	if err := mark(ctx, s.pool, tenantID, version, reason); err != nil {
-		return fmt.Errorf("settings: mark %s settings of %q: %w", target, tenantID, err)
+// markAttention records that the CRM refused the tenant's credentials,
+// unless the settings changed since version.
+func (it *integration[In, Out]) markAttention(ctx context.Context, s *Store, tenantID string, version time.Time, reason string) error {
+	if err := syncdsql.MarkAttention(ctx, s.pool, it.table, tenantID, version, reason); err != nil {
+		return fmt.Errorf("settings: mark %s settings of %q: %w", it.target, tenantID, err)
 	}
 	return nil
 }

@@ -65,10 +65,11 @@ func (s *Store) SaveKintone(ctx context.Context, tenantID string, in KintoneInpu
 	return save(ctx, s, kintoneIntegration, tenantID, in, by)
 }
 
-// kintoneIntegration is how Kintone settings are saved.
+// kintoneIntegration is how Kintone settings are saved, read and marked.
 var kintoneIntegration = &integration[KintoneInput, Kintone]{
 	target: "kintone", secretName: "kintone api token", secretField: "api_token",
 	purpose:  secrets.KintoneAPIToken,
+	table:    syncdsql.KintoneSettingsTable,
 	validate: (*Store).validateKintone,
 	input:    func(in KintoneInput) (bool, *string) { return in.Enabled, in.APIToken },
 	load:     (*Store).loadKintone,
@@ -160,7 +161,7 @@ func (s *Store) loadKintone(ctx context.Context, tenantID string) (*Kintone, []b
 
 // MarkKintoneAttention is MarkSalesforceAttention for Kintone.
 func (s *Store) MarkKintoneAttention(ctx context.Context, tenantID string, version time.Time, reason string) error {
-	return s.markAttention(ctx, "kintone", syncdsql.MarkKintoneAttention, tenantID, version, reason)
+	return kintoneIntegration.markAttention(ctx, s, tenantID, version, reason)
 }
 
 // KintoneReport is what "Test connection" found for Kintone.

@@ -173,10 +173,11 @@ func (s *Store) SaveSalesforce(ctx context.Context, tenantID string, in Salesfor
 	return save(ctx, s, salesforceIntegration, tenantID, in, by)
 }
 
-// salesforceIntegration is how Salesforce settings are saved.
+// salesforceIntegration is how Salesforce settings are saved, read and marked.
 var salesforceIntegration = &integration[SalesforceInput, Salesforce]{
 	target: "salesforce", secretName: "salesforce client secret", secretField: "client_secret",
 	purpose:  secrets.SalesforceClientSecret,
+	table:    syncdsql.SalesforceSettingsTable,
 	validate: (*Store).validateSalesforce,
 	input:    func(in SalesforceInput) (bool, *string) { return in.Enabled, in.ClientSecret },
 	load:     (*Store).loadSalesforce,
@@ -307,7 +308,7 @@ func (s *Store) loadSalesforce(ctx context.Context, tenantID string) (*Salesforc
 // credentials, unless the settings changed since version (their UpdatedAt)
 // was read: a push that failed with old settings must not park new ones.
 func (s *Store) MarkSalesforceAttention(ctx context.Context, tenantID string, version time.Time, reason string) error {
-	return s.markAttention(ctx, "salesforce", syncdsql.MarkSalesforceAttention, tenantID, version, reason)
+	return salesforceIntegration.markAttention(ctx, s, tenantID, version, reason)
 }
 
 // SalesforceReport is what "Test connection" found.

@@ -77,17 +77,6 @@ func SaveSalesforceSettings(ctx context.Context, db DBTX, p SaveSalesforceSettin
 	return err
 }
 
-//go:embed queries/salesforce_attention_mark.sql
-var salesforceAttentionMarkSQL string
-
-// MarkSalesforceAttention records that Salesforce refused the tenant's
-// credentials (reason says how), unless the settings changed since version
-// (their UpdatedAt) was read or are marked already.
-func MarkSalesforceAttention(ctx context.Context, db DBTX, tenantID string, version time.Time, reason string) error {
-	_, err := db.Exec(ctx, salesforceAttentionMarkSQL, tenantID, version, reason)
-	return err
-}
-
 // KintoneSettings is a row of kintone_settings.
 type KintoneSettings struct {
 	Enabled bool
@@ -134,22 +123,6 @@ func SaveKintoneSettings(ctx context.Context, db DBTX, p SaveKintoneSettingsPara
 	return err
 }
 
-//go:embed queries/kintone_attention_mark.sql
-var kintoneAttentionMarkSQL string
-
-// MarkKintoneAttention is MarkSalesforceAttention for Kintone: Kintone
-// refused the tenant's API token.
-func MarkKintoneAttention(ctx context.Context, db DBTX, tenantID string, version time.Time, reason string) error {
-	_, err := db.Exec(ctx, kintoneAttentionMarkSQL, tenantID, version, reason)
-	return err
-}
-
-// SealedSecret is a tenant's secret as stored, sealed.
-type SealedSecret struct {
-	TenantID string
-	Sealed   []byte
-}
-
 // SettingsTable is one CRM's settings table, for the queries the two have
 // alike.
 type SettingsTable int
@@ -161,6 +134,10 @@ const (
 )
 
 var (
+	//go:embed queries/salesforce_attention_mark.sql
+	salesforceAttentionMarkSQL string
+	//go:embed queries/kintone_attention_mark.sql
+	kintoneAttentionMarkSQL string
 	//go:embed queries/reseal_salesforce_lock.sql
 	resealSalesforceLockSQL string
 	//go:embed queries/reseal_salesforce_store.sql
@@ -172,9 +149,23 @@ var (
 )
 
 // settingsQueries are the queries of each SettingsTable.
-var settingsQueries = [...]struct{ lockSecrets, storeSecrets string }{
-	SalesforceSettingsTable: {resealSalesforceLockSQL, resealSalesforceStoreSQL},
-	KintoneSettingsTable:    {resealKintoneLockSQL, resealKintoneStoreSQL},
+var settingsQueries = [...]struct{ markAttention, lockSecrets, storeSecrets string }{
+	SalesforceSettingsTable: {salesforceAttentionMarkSQL, resealSalesforceLockSQL, resealSalesforceStoreSQL},
+	KintoneSettingsTable:    {kintoneAttentionMarkSQL, resealKintoneLockSQL, resealKintoneStoreSQL},
+}
+
+// MarkAttention records that the CRM of table refused the tenant's
+// credentials (reason says how), unless the settings changed since version
+// (their UpdatedAt) was read or are marked already.
+func MarkAttention(ctx context.Context, db DBTX, table SettingsTable, tenantID string, version time.Time, reason string) error {
+	_, err := db.Exec(ctx, settingsQueries[table].markAttention, tenantID, version, reason)
+	return err
+}
+
+// SealedSecret is a tenant's secret as stored, sealed.
+type SealedSecret struct {
+	TenantID string
+	Sealed   []byte
 }
 
 // LockSecrets locks, for re-sealing in db's transaction, the next limit

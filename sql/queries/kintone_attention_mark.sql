@@ -1,6 +1,6 @@
--- MarkKintoneAttention: record that Kintone refused tenant $1's API token,
--- $3 saying how, unless the settings changed since version $2 (their
--- updated_at) was read or are marked already: a push that failed with old
--- settings must not park new ones.
+-- MarkAttention(KintoneSettingsTable): record that Kintone refused tenant
+-- $1's API token, $3 saying how, unless the settings changed since version
+-- $2 (their updated_at) was read or are marked already: a push that failed
+-- with old settings must not park new ones.
 UPDATE kintone_settings SET attention = $3, attention_at = now()
 WHERE tenant_id = $1 AND updated_at = $2 AND attention IS NULL;

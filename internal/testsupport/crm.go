@@ -31,6 +31,75 @@ type URLCase struct {
 	Want     string // the normalised URL; "" means refused
 }
 
+// CommonURLCases returns the cases that hold for every CRM address
+// validator whose accepted hosts include acme.DOMAIN, such as
+// CommonURLCases("cybozu.com"): an https address of one label and the
+// domain is accepted and normalised; another scheme, user info, a port but
+// 443, a query, an IP literal, a malformed or look-alike host, is refused;
+// and with the loopback flag, and only then, http://127.0.0.1:PORT[/path]
+// is accepted. Each validator's test adds the cases of its own domain.
+func CommonURLCases(domain string) []URLCase {
+	host := "acme." + domain
+	https := "https://" + host
+	return []URLCase{
+		// Accepted, normalised.
+		{Name: "one label", Raw: https, Want: https},
+		{Name: "trailing slash", Raw: https + "/", Want: https},
+		{Name: "one trailing dot", Raw: https + ".", Want: https},
+		{Name: "port 443", Raw: https + ":443", Want: https},
+		{Name: "loopback flag does not change https", Raw: https, Loopback: true, Want: https},
+
+		// Other hosts.
+		{Name: "empty", Raw: ""},
+		{Name: "bare domain", Raw: "https://" + domain},
+		{Name: "domain then another", Raw: https + ".evil.example"},
+		{Name: "two labels", Raw: "https://a.b." + domain},
+		{Name: "two trailing dots", Raw: https + ".."},
+		{Name: "leading hyphen", Raw: "https://-" + host},
+		{Name: "trailing hyphen", Raw: "https://acme-." + domain},
+		{Name: "underscore", Raw: "https://ac_me." + domain},
+		{Name: "label too long", Raw: "https://" + strings.Repeat("a", 64) + "." + domain},
+
+		// IDNA and Unicode tricks.
+		{Name: "fullwidth letters", Raw: "https://ａｃｍｅ." + domain},
+		{Name: "ideographic full stop", Raw: "https://acme。" + domain},
+		{Name: "fullwidth full stop", Raw: "https://acme．" + domain},
+		{Name: "cyrillic a", Raw: "https://аcme." + domain},
+		{Name: "percent-encoded dot", Raw: "https://acme%2e" + domain},
+		{Name: "percent-encoded host", Raw: "https://%61cme." + domain},
+
+		// IP literals and metadata addresses.
+		{Name: "metadata IP", Raw: "https://169.254.169.254"},
+		{Name: "IPv6", Raw: "https://[::1]"},
+
+		// Scheme, user info, ports, queries.
+		{Name: "http", Raw: "http://" + host},
+		{Name: "http with loopback flag", Raw: "http://" + host, Loopback: true},
+		{Name: "ftp", Raw: "ftp://" + host},
+		{Name: "no scheme", Raw: host},
+		{Name: "scheme-relative", Raw: "//" + host},
+		{Name: "opaque", Raw: "https:" + host},
+		{Name: "userinfo", Raw: "https://user:pass@" + host},
+		{Name: "userinfo hiding host", Raw: https + "@evil.example"},
+		{Name: "odd port", Raw: https + ":8443"},
+		{Name: "port 80", Raw: https + ":80"},
+		{Name: "empty port", Raw: https + ":"},
+		{Name: "query", Raw: https + "?x=1"},
+		{Name: "backslash", Raw: `https://evil.example\@` + host},
+		{Name: "newline", Raw: https + "\n"},
+
+		// Loopback test servers.
+		{Name: "loopback", Raw: "http://127.0.0.1:8080", Loopback: true, Want: "http://127.0.0.1:8080"},
+		{Name: "loopback path", Raw: "http://127.0.0.1:8080/org/acme", Loopback: true, Want: "http://127.0.0.1:8080/org/acme"},
+		{Name: "loopback path trailing slash", Raw: "http://127.0.0.1:8080/org/acme/", Loopback: true, Want: "http://127.0.0.1:8080/org/acme"},
+		{Name: "loopback without flag", Raw: "http://127.0.0.1:8080"},
+		{Name: "loopback port 0", Raw: "http://127.0.0.1:0", Loopback: true},
+		{Name: "other loopback address", Raw: "http://127.0.0.2:8080", Loopback: true},
+		{Name: "IPv6 loopback", Raw: "http://[::1]:8080", Loopback: true},
+		{Name: "loopback escaped path", Raw: "http://127.0.0.1:8080/org%2Facme", Loopback: true},
+	}
+}
+
 // CheckURLValidator runs each case in a parallel subtest of t. An accepted
 // address must come back from validate normalised to Want. A refused one
 // must return an error that wraps invalid and does not quote the address

@@ -83,9 +83,15 @@ var kintoneIntegration = &integration[KintoneInput, Kintone]{
 
 // checkKintone reads the app's fields with token.
 func (s *Store) checkKintone(ctx context.Context, in KintoneInput, token string) error {
-	_, err := s.kintoneFields(ctx, kintone.Config{BaseURL: in.BaseURL, AppID: in.AppID, APIToken: crm.Secret(token),
-		AllowInsecureLoopback: s.cfg.AllowInsecureURLs, Transport: s.cfg.Transport})
+	_, err := s.kintoneFields(ctx, s.kintoneConfig(in.BaseURL, in.AppID, token))
 	return err
+}
+
+// kintoneConfig is the kintone.Config of the app at baseURL with token, on
+// the store's transport.
+func (s *Store) kintoneConfig(baseURL string, appID int64, token string) kintone.Config {
+	return kintone.Config{BaseURL: baseURL, AppID: appID, APIToken: crm.Secret(token),
+		AllowInsecureLoopback: s.cfg.AllowInsecureURLs, Transport: s.cfg.Transport}
 }
 
 // kintoneFields reads the fields of the app of cfg within the check
@@ -142,8 +148,7 @@ func (s *Store) KintoneConfig(ctx context.Context, tenantID string) (*Kintone, k
 	if err != nil {
 		return nil, kintone.Config{}, err
 	}
-	return v, kintone.Config{BaseURL: v.BaseURL, AppID: v.AppID, APIToken: crm.Secret(token),
-		AllowInsecureLoopback: s.cfg.AllowInsecureURLs, Transport: s.cfg.Transport}, nil
+	return v, s.kintoneConfig(v.BaseURL, v.AppID, token), nil
 }
 
 // loadKintone reads the tenant's settings and its sealed API token (nil

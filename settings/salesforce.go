@@ -200,18 +200,24 @@ var salesforceIntegration = &integration[SalesforceInput, Salesforce]{
 func (s *Store) checkSalesforce(ctx context.Context, in SalesforceInput, secret string) error {
 	ctx, cancel := s.withCheckTimeout(ctx)
 	defer cancel()
-	client, err := s.salesforceClient(ctx, salesforce.Config{
-		InstanceURL:           in.InstanceURL,
-		ClientID:              in.ClientID,
-		ClientSecret:          crm.Secret(secret),
-		AllowInsecureLoopback: s.cfg.AllowInsecureURLs,
-		Transport:             s.cfg.Transport,
-	})
+	client, err := s.salesforceClient(ctx, s.salesforceConfig(in.InstanceURL, in.ClientID, secret))
 	if err != nil {
 		return err
 	}
 	client.Close()
 	return nil
+}
+
+// salesforceConfig is the salesforce.Config of the org at instanceURL with
+// the app's client ID and secret, on the store's transport.
+func (s *Store) salesforceConfig(instanceURL, clientID, secret string) salesforce.Config {
+	return salesforce.Config{
+		InstanceURL:           instanceURL,
+		ClientID:              clientID,
+		ClientSecret:          crm.Secret(secret),
+		AllowInsecureLoopback: s.cfg.AllowInsecureURLs,
+		Transport:             s.cfg.Transport,
+	}
 }
 
 // salesforceClient returns a client of cfg, with the check timeout, once it
@@ -274,13 +280,7 @@ func (s *Store) SalesforceConfig(ctx context.Context, tenantID string) (*Salesfo
 	if err != nil {
 		return nil, salesforce.Config{}, err
 	}
-	return v, salesforce.Config{
-		InstanceURL:           v.InstanceURL,
-		ClientID:              v.ClientID,
-		ClientSecret:          crm.Secret(secret),
-		AllowInsecureLoopback: s.cfg.AllowInsecureURLs,
-		Transport:             s.cfg.Transport,
-	}, nil
+	return v, s.salesforceConfig(v.InstanceURL, v.ClientID, secret), nil
 }
 
 // loadSalesforce reads the tenant's settings and its sealed client secret

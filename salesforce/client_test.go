@@ -13,6 +13,7 @@ import (
 
 	"github.com/koeiq/syncd/crm"
 	"github.com/koeiq/syncd/internal/pgtest"
+	"github.com/koeiq/syncd/internal/testsupport"
 	"github.com/koeiq/syncd/salesforce"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
 )
@@ -79,16 +80,6 @@ func (r *opRecorder) list() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.ops)
-}
-
-// apiError returns err as an *APIError or fails the test.
-func apiError(t *testing.T, err error) *salesforce.APIError {
-	t.Helper()
-	var ae *salesforce.APIError
-	if !errors.As(err, &ae) {
-		t.Fatalf("error %v (%T) is not an *APIError", err, err)
-	}
-	return ae
 }
 
 func task(subject string) salesforce.Fields {
@@ -187,7 +178,7 @@ func TestExpiredTokenIsRefreshedOnceAndRetried(t *testing.T) {
 	orgTest(t, "persistent INVALID_SESSION_ID is retried once then retryable", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 		b.org.InjectFault(salesforcetest.Fault{Op: "create", Kind: salesforcetest.FaultInvalidSession, Count: 2})
 		_, err := b.client.Create(ctx, "Task", task("c-1"))
-		ae := apiError(t, err)
+		ae := testsupport.ErrorAs[*salesforce.APIError](t, err)
 		if ae.StatusCode != http.StatusUnauthorized || ae.ErrorCode != "INVALID_SESSION_ID" {
 			t.Errorf("error = %v, want 401 INVALID_SESSION_ID", ae)
 		}
@@ -389,7 +380,7 @@ func TestErrorClasses(t *testing.T) {
 				fields = task("c-1")
 			}
 			_, err := b.client.Create(t.Context(), sobject, fields)
-			ae := apiError(t, err)
+			ae := testsupport.ErrorAs[*salesforce.APIError](t, err)
 			if ae.StatusCode != tt.wantStatus || ae.ErrorCode != tt.wantCode {
 				t.Errorf("error = %v, want HTTP %d %s", ae, tt.wantStatus, tt.wantCode)
 			}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/koeiq/syncd/crm"
+	"github.com/koeiq/syncd/internal/testsupport"
 	"github.com/koeiq/syncd/salesforce"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
 )
@@ -65,7 +66,7 @@ func TestCreateMany(t *testing.T) {
 		for _, tt := range tests {
 			orgTest(t, tt.name, salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 				_, err := b.client.CreateMany(ctx, "Task", []salesforce.Fields{task("good-1"), tt.bad, task("good-2")})
-				ae := apiError(t, err)
+				ae := testsupport.ErrorAs[*salesforce.APIError](t, err)
 				if ae.StatusCode != http.StatusBadRequest || ae.ErrorCode != tt.wantCode || salesforce.Classify(err) != crm.ClassData {
 					t.Errorf("error = %v, want 400 %s, data", ae, tt.wantCode)
 				}
@@ -86,7 +87,7 @@ func TestCreateMany(t *testing.T) {
 			many[i] = task(fmt.Sprint("c-", i))
 		}
 		_, err = b.client.CreateMany(ctx, "Task", many)
-		if ae := apiError(t, err); ae.StatusCode != 0 || ae.ErrorCode != "EXCEEDED_ID_LIMIT" {
+		if ae := testsupport.ErrorAs[*salesforce.APIError](t, err); ae.StatusCode != 0 || ae.ErrorCode != "EXCEEDED_ID_LIMIT" {
 			t.Errorf("201 records: error = %v, want EXCEEDED_ID_LIMIT not sent", ae)
 		}
 		wantRequests(t, b, "token", 0)
@@ -152,7 +153,7 @@ func TestUpsertMany(t *testing.T) {
 	wantRequests(t, b, "collection_upsert", 1)
 
 	_, err = b.client.UpsertMany(ctx, "Call_Recording__c", "Name", records[:1])
-	if ae := apiError(t, err); ae.StatusCode != http.StatusBadRequest || ae.ErrorCode != "INVALID_FIELD" {
+	if ae := testsupport.ErrorAs[*salesforce.APIError](t, err); ae.StatusCode != http.StatusBadRequest || ae.ErrorCode != "INVALID_FIELD" {
 		t.Errorf("UpsertMany by a field that is no external ID: error = %v, want 400 INVALID_FIELD", ae)
 	}
 }
@@ -275,7 +276,7 @@ func TestUpdateMany(t *testing.T) {
 				ids := create(t, b, 3)
 				_, err := b.client.UpdateMany(ctx, "Task", ids,
 					[]salesforce.Fields{{"CallDisposition": "changed"}, tt.bad, {"CallDisposition": "changed"}})
-				ae := apiError(t, err)
+				ae := testsupport.ErrorAs[*salesforce.APIError](t, err)
 				if ae.StatusCode != http.StatusBadRequest || ae.ErrorCode != tt.wantCode || ae.Op != "update many Task" || salesforce.Classify(err) != crm.ClassData {
 					t.Errorf("error = %v, want 400 %s, data", ae, tt.wantCode)
 				}
@@ -313,7 +314,7 @@ func TestUpdateMany(t *testing.T) {
 				sobject = "Task/../query"
 			}
 			_, err := b.client.UpdateMany(ctx, sobject, tt.ids, tt.records)
-			ae := apiError(t, err)
+			ae := testsupport.ErrorAs[*salesforce.APIError](t, err)
 			if ae.StatusCode != 0 || ae.ErrorCode != tt.wantCode || salesforce.Classify(err) != crm.ClassData {
 				t.Errorf("%s: error = %v, want %q not sent, data", tt.name, ae, tt.wantCode)
 			}

@@ -303,7 +303,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 		})
 		client := fakeClient(t, fake.URL)
 		_, err := client.Create(t.Context(), "Task", task("c-1"))
-		ae := apiError(t, err)
+		ae := testsupport.ErrorAs[*salesforce.APIError](t, err)
 		if ae.StatusCode != http.StatusFound || salesforce.Classify(err) != crm.ClassAuth {
 			t.Errorf("error = %v, want 302, auth", ae)
 		}
@@ -320,7 +320,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 				http.Redirect(w, r, evil.URL+"/services/oauth2/token", status)
 			}, nil)
 			err := fakeClient(t, fake.URL).CheckCredentials(t.Context())
-			ae := apiError(t, err)
+			ae := testsupport.ErrorAs[*salesforce.APIError](t, err)
 			if ae.Op != "token" || ae.StatusCode != status || salesforce.Classify(err) != crm.ClassAuth {
 				t.Errorf("error = %v, want token %d, auth", ae, status)
 			}
@@ -343,7 +343,7 @@ func TestTokenInstanceURL(t *testing.T) {
 				json.NewEncoder(w).Encode(map[string]string{"access_token": "tok", "instance_url": instanceURL})
 			}, func(http.ResponseWriter, *http.Request) { apiCalls.Add(1) })
 			_, err := fakeClient(t, fake.URL).Describe(t.Context(), "Task")
-			ae := apiError(t, err)
+			ae := testsupport.ErrorAs[*salesforce.APIError](t, err)
 			if ae.Op != "token" || !strings.Contains(ae.Message, "instance_url") || salesforce.Classify(err) != crm.ClassAuth {
 				t.Errorf("instance_url %s: error = %v, want a token error about instance_url, auth", instanceURL, ae)
 			}
@@ -385,7 +385,7 @@ func TestTokenInstanceURL(t *testing.T) {
 			io.WriteString(w, `{"instance_url":"`+self+`"}`)
 		}, nil)
 		err := fakeClient(t, fake.URL).CheckCredentials(t.Context())
-		if ae := apiError(t, err); ae.Op != "token" || ae.StatusCode != 200 || salesforce.Classify(err) != crm.ClassAuth {
+		if ae := testsupport.ErrorAs[*salesforce.APIError](t, err); ae.Op != "token" || ae.StatusCode != 200 || salesforce.Classify(err) != crm.ClassAuth {
 			t.Errorf("error = %v, want a token error, auth", ae)
 		}
 	})
@@ -421,7 +421,7 @@ func TestOddResponseBodies(t *testing.T) {
 				io.WriteString(w, tt.body)
 			})
 			_, err := fakeClient(t, fake.URL).Create(t.Context(), "Task", task("c-1"))
-			ae := apiError(t, err)
+			ae := testsupport.ErrorAs[*salesforce.APIError](t, err)
 			if ae.StatusCode != tt.status || ae.ErrorCode != tt.wantCode || !strings.Contains(ae.Message, tt.wantMsg) {
 				t.Errorf("error = %#v, want %d %q with message containing %q", ae, tt.status, tt.wantCode, tt.wantMsg)
 			}
@@ -444,7 +444,7 @@ func TestNextRecordsURLMustStayOnTheInstance(t *testing.T) {
 			json.NewEncoder(w).Encode(map[string]any{"done": false, "nextRecordsUrl": next, "records": []any{}})
 		})
 		_, err := fakeClient(t, fake.URL).Query(t.Context(), "SELECT Id FROM Task")
-		if ae := apiError(t, err); !strings.Contains(ae.Message, "nextRecordsUrl") {
+		if ae := testsupport.ErrorAs[*salesforce.APIError](t, err); !strings.Contains(ae.Message, "nextRecordsUrl") {
 			t.Errorf("nextRecordsUrl %q: error = %v", next, ae)
 		}
 	}

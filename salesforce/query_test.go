@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/koeiq/syncd/crm"
+	"github.com/koeiq/syncd/internal/testsupport"
 	"github.com/koeiq/syncd/salesforce"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
 )
@@ -140,7 +141,7 @@ func TestQuery(t *testing.T) {
 		}
 		for _, tt := range tests {
 			_, err := b.client.Query(ctx, tt.soql)
-			ae := apiError(t, err)
+			ae := testsupport.ErrorAs[*salesforce.APIError](t, err)
 			if ae.ErrorCode != tt.wantCode || (ae.StatusCode == http.StatusBadRequest) != tt.sent || salesforce.Classify(err) != crm.ClassData {
 				t.Errorf("Query(%q) error = %v, want %s (sent: %t), data", tt.soql, ae, tt.wantCode, tt.sent)
 			}

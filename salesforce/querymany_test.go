@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/koeiq/syncd/crm"
+	"github.com/koeiq/syncd/internal/testsupport"
 	"github.com/koeiq/syncd/salesforce"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
 )
@@ -97,7 +98,7 @@ func TestQueryMany(t *testing.T) {
 		}
 		for _, tt := range tests {
 			results, err := b.client.QueryMany(ctx, "SELECT Id FROM Contact", tt.bad, "SELECT Id FROM User")
-			ae := apiError(t, err)
+			ae := testsupport.ErrorAs[*salesforce.APIError](t, err)
 			if results != nil || ae.Op != "query many" || ae.StatusCode != http.StatusBadRequest || ae.ErrorCode != tt.wantCode ||
 				!strings.HasPrefix(ae.Message, "query 2 of 3: ") || salesforce.Classify(err) != crm.ClassData {
 				t.Errorf("QueryMany(..., %q, ...) = %v, %v; want query 2's %s, data", tt.bad, results, ae, tt.wantCode)
@@ -149,11 +150,11 @@ func TestQueryMany(t *testing.T) {
 		}
 		six := slices.Repeat([]string{"SELECT Id FROM Task"}, salesforce.MaxQueryMany+1)
 		_, err := b.client.QueryMany(ctx, six...)
-		if ae := apiError(t, err); ae.ErrorCode != "LIMIT_EXCEEDED" || ae.StatusCode != 0 || salesforce.Classify(err) != crm.ClassData {
+		if ae := testsupport.ErrorAs[*salesforce.APIError](t, err); ae.ErrorCode != "LIMIT_EXCEEDED" || ae.StatusCode != 0 || salesforce.Classify(err) != crm.ClassData {
 			t.Errorf("6 queries: %v", ae)
 		}
 		_, err = b.client.QueryMany(ctx, "SELECT Id FROM Task", " ")
-		if ae := apiError(t, err); ae.ErrorCode != "MALFORMED_QUERY" || ae.StatusCode != 0 {
+		if ae := testsupport.ErrorAs[*salesforce.APIError](t, err); ae.ErrorCode != "MALFORMED_QUERY" || ae.StatusCode != 0 {
 			t.Errorf("an empty query: %v", ae)
 		}
 		if got := b.ops.list(); len(got) != 0 {
@@ -208,7 +209,7 @@ func TestQueryManyMachinery(t *testing.T) {
 		} {
 			b.org.InjectFault(tt.fault)
 			_, err := b.client.QueryMany(ctx, "SELECT Id FROM Task")
-			if ae := apiError(t, err); ae.Op != "query many" || ae.ErrorCode != tt.wantCode || salesforce.Classify(err) != tt.wantClass {
+			if ae := testsupport.ErrorAs[*salesforce.APIError](t, err); ae.Op != "query many" || ae.ErrorCode != tt.wantCode || salesforce.Classify(err) != tt.wantClass {
 				t.Errorf("%v: %v, want %s %s", tt.fault.Kind, ae, tt.wantCode, tt.wantClass)
 			}
 		}
@@ -243,7 +244,7 @@ func TestQueryManyMachinery(t *testing.T) {
 	orgTest(t, "an echoed secret is scrubbed", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 		// Salesforce quotes a bad ID value in its message.
 		_, err := b.client.QueryMany(ctx, "SELECT Id FROM Task", "SELECT Id FROM Task WHERE Id = "+salesforce.QuoteSOQL(testClientSecret))
-		ae := apiError(t, err)
+		ae := testsupport.ErrorAs[*salesforce.APIError](t, err)
 		if ae.ErrorCode != "INVALID_QUERY_FILTER_OPERATOR" || strings.Contains(err.Error(), testClientSecret) || !strings.Contains(ae.Message, "[REDACTED]") {
 			t.Errorf("QueryMany = %v, want the secret redacted", err)
 		}
@@ -279,7 +280,7 @@ func TestQueryManyMachinery(t *testing.T) {
 				w.Write([]byte(tt.body))
 			})
 			_, err := fakeClient(t, fake.URL).QueryMany(ctx, "SELECT Id FROM Task", "SELECT Id FROM Lead")
-			if ae := apiError(t, err); ae.ErrorCode != tt.wantCode || salesforce.Classify(err) != tt.wantClass {
+			if ae := testsupport.ErrorAs[*salesforce.APIError](t, err); ae.ErrorCode != tt.wantCode || salesforce.Classify(err) != tt.wantClass {
 				t.Errorf("%s: %v (%s), want %q %s", tt.name, ae, salesforce.Classify(err), tt.wantCode, tt.wantClass)
 			}
 		}

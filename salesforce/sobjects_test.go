@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/koeiq/syncd/crm"
+	"github.com/koeiq/syncd/internal/testsupport"
 	"github.com/koeiq/syncd/salesforce"
 	"github.com/koeiq/syncd/salesforce/salesforcetest"
 )
@@ -37,7 +38,7 @@ func TestUpdate(t *testing.T) {
 		id := createTask(t, ctx, b, "c-1")
 		b.org.DeleteRecord("Task", id)
 		err := b.client.Update(ctx, "Task", id, salesforce.Fields{"Subject": "x"})
-		if ae := apiError(t, err); ae.StatusCode != http.StatusNotFound || ae.ErrorCode != "ENTITY_IS_DELETED" {
+		if ae := testsupport.ErrorAs[*salesforce.APIError](t, err); ae.StatusCode != http.StatusNotFound || ae.ErrorCode != "ENTITY_IS_DELETED" {
 			t.Errorf("error = %v, want 404 ENTITY_IS_DELETED", ae)
 		}
 		if !salesforce.IsDeleted(err) || salesforce.Classify(err) != crm.ClassData {
@@ -46,7 +47,7 @@ func TestUpdate(t *testing.T) {
 
 		b.org.EmptyRecycleBin()
 		err = b.client.Update(ctx, "Task", id, salesforce.Fields{"Subject": "x"})
-		if ae := apiError(t, err); ae.StatusCode != http.StatusNotFound || ae.ErrorCode != "NOT_FOUND" {
+		if ae := testsupport.ErrorAs[*salesforce.APIError](t, err); ae.StatusCode != http.StatusNotFound || ae.ErrorCode != "NOT_FOUND" {
 			t.Errorf("error = %v, want 404 NOT_FOUND", ae)
 		}
 		if !salesforce.IsDeleted(err) {
@@ -57,7 +58,7 @@ func TestUpdate(t *testing.T) {
 	orgTest(t, "malformed ID is refused without a request", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 		for _, id := range []string{"", "abc", "00T000000000001AA", "00T000000000001AAA/x", "../../query", "00T0000000000-1AAA"} {
 			err := b.client.Update(ctx, "Task", id, salesforce.Fields{"Subject": "x"})
-			ae := apiError(t, err)
+			ae := testsupport.ErrorAs[*salesforce.APIError](t, err)
 			if ae.StatusCode != 0 || ae.ErrorCode != "MALFORMED_ID" || salesforce.Classify(err) != crm.ClassData {
 				t.Errorf("Update(%q) error = %v, want MALFORMED_ID, not sent, data", id, ae)
 			}
@@ -73,7 +74,7 @@ func TestUpdate(t *testing.T) {
 	orgTest(t, "create-only field", salesforcetest.OrgConfig{}, func(t *testing.T, b *testBundle) {
 		id := createTask(t, ctx, b, "c-1")
 		err := b.client.Update(ctx, "Task", id, salesforce.Fields{"TaskSubtype": "Task"})
-		if ae := apiError(t, err); ae.ErrorCode != "INVALID_FIELD_FOR_INSERT_UPDATE" || !slices.Equal(ae.Fields, []string{"TaskSubtype"}) {
+		if ae := testsupport.ErrorAs[*salesforce.APIError](t, err); ae.ErrorCode != "INVALID_FIELD_FOR_INSERT_UPDATE" || !slices.Equal(ae.Fields, []string{"TaskSubtype"}) {
 			t.Errorf("error = %v, want INVALID_FIELD_FOR_INSERT_UPDATE on TaskSubtype", ae)
 		}
 	})
@@ -118,7 +119,7 @@ func TestUpsert(t *testing.T) {
 		id2 := b.org.PutRecord("Task", salesforce.Fields{"Subject": "b", "KoeIQ_Call_Id__c": "c-1"})
 
 		_, err := b.client.Upsert(ctx, "Task", "KoeIQ_Call_Id__c", "c-1", salesforce.Fields{"Subject": "c"})
-		ae := apiError(t, err)
+		ae := testsupport.ErrorAs[*salesforce.APIError](t, err)
 		if ae.StatusCode != http.StatusMultipleChoices || ae.ErrorCode != "MULTIPLE_CHOICES" || salesforce.Classify(err) != crm.ClassData {
 			t.Errorf("error = %v, want 300 MULTIPLE_CHOICES, data", ae)
 		}
@@ -135,7 +136,7 @@ func TestUpsert(t *testing.T) {
 	orgTest(t, "field is not an external ID", salesforcetest.OrgConfig{Objects: []salesforcetest.ObjectDef{salesforcetest.CustomCallObject("Call_Recording__c")}}, func(t *testing.T, b *testBundle) {
 		for _, field := range []string{"Name", "No_Such__c"} {
 			_, err := b.client.Upsert(ctx, "Call_Recording__c", field, "c-1", salesforce.Fields{"Name": "x"})
-			if ae := apiError(t, err); ae.StatusCode != http.StatusNotFound || ae.ErrorCode != "NOT_FOUND" || salesforce.Classify(err) != crm.ClassData {
+			if ae := testsupport.ErrorAs[*salesforce.APIError](t, err); ae.StatusCode != http.StatusNotFound || ae.ErrorCode != "NOT_FOUND" || salesforce.Classify(err) != crm.ClassData {
 				t.Errorf("Upsert by %s: error = %v, want 404 NOT_FOUND, data", field, ae)
 			}
 		}
@@ -149,7 +150,7 @@ func TestUpsert(t *testing.T) {
 			{"", "call_id__c", "c-1", "INVALID_TYPE"},
 		} {
 			_, err := b.client.Upsert(ctx, tc.sobject, tc.field, tc.value, nil)
-			if ae := apiError(t, err); ae.StatusCode != 0 || ae.ErrorCode != tc.code {
+			if ae := testsupport.ErrorAs[*salesforce.APIError](t, err); ae.StatusCode != 0 || ae.ErrorCode != tc.code {
 				t.Errorf("Upsert(%q, %q, %q) error = %v, want %s not sent", tc.sobject, tc.field, tc.value, ae, tc.code)
 			}
 		}
@@ -221,7 +222,7 @@ func TestDescribe(t *testing.T) {
 	}
 
 	_, err = b.client.Describe(ctx, "Nope__c")
-	if ae := apiError(t, err); ae.StatusCode != http.StatusNotFound || ae.ErrorCode != "NOT_FOUND" || ae.Op != "describe Nope__c" {
+	if ae := testsupport.ErrorAs[*salesforce.APIError](t, err); ae.StatusCode != http.StatusNotFound || ae.ErrorCode != "NOT_FOUND" || ae.Op != "describe Nope__c" {
 		t.Errorf("error = %v, want describe Nope__c 404 NOT_FOUND", ae)
 	}
 	wantRequests(t, b, "describe", 3)

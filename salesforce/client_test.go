@@ -1,6 +1,7 @@
 package salesforce_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -374,7 +375,7 @@ func TestErrorClasses(t *testing.T) {
 			if tt.prep != nil {
 				tt.prep(b.org)
 			}
-			sobject := cmpOr(tt.sobject, "Task")
+			sobject := cmp.Or(tt.sobject, "Task")
 			fields := tt.fields
 			if fields == nil {
 				fields = task("c-1")
@@ -405,13 +406,6 @@ func TestErrorClasses(t *testing.T) {
 
 func fault(op string, kind salesforcetest.FaultKind) func(*salesforcetest.Org) {
 	return func(o *salesforcetest.Org) { o.InjectFault(salesforcetest.Fault{Op: op, Kind: kind}) }
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func TestTransientErrorsSucceedOnRetry(t *testing.T) {

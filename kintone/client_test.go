@@ -29,7 +29,7 @@ type testBundle struct {
 	app      *kintonetest.App
 	client   *kintone.Client
 	logs     *testsupport.SyncBuffer
-	requests *requestLog
+	requests *testsupport.RequestLog
 }
 
 type setupOptions struct {
@@ -51,7 +51,7 @@ func setup(t *testing.T, opts ...setupOptions) *testBundle {
 		srv:      srv,
 		app:      srv.AddApp("acme", appCfg),
 		logs:     &testsupport.SyncBuffer{},
-		requests: &requestLog{},
+		requests: &testsupport.RequestLog{},
 	}
 	b.client = b.newClient(t, func(cfg *kintone.Config) {
 		for _, o := range opts {
@@ -73,7 +73,7 @@ func (b *testBundle) newClient(t *testing.T, mutate func(*kintone.Config)) *kint
 		APIToken:              testToken,
 		AllowInsecureLoopback: true,
 		Timeout:               5 * time.Second,
-		OnRequest:             b.requests.record,
+		OnRequest:             b.requests.Record,
 		Logger:                slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if mutate != nil {
@@ -95,31 +95,6 @@ func (b *testBundle) mustAdd(t *testing.T, rec kintone.Record) string {
 		t.Fatalf("Add: %v", err)
 	}
 	return id
-}
-
-type observed struct {
-	op     string
-	status int
-}
-
-type requestLog struct {
-	mu   sync.Mutex
-	seen []observed
-}
-
-func (l *requestLog) record(op string, status int, elapsed time.Duration) {
-	if elapsed < 0 {
-		panic("negative elapsed time")
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.seen = append(l.seen, observed{op, status})
-}
-
-func (l *requestLog) all() []observed {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return slices.Clone(l.seen)
 }
 
 func callRecord(callID string) kintone.Record {
@@ -628,8 +603,8 @@ func TestOnRequest(t *testing.T) {
 	b.client.AddMany(ctx, []kintone.Record{callRecord("c-2")})
 	b.client.Update(ctx, "1", kintone.Record{})
 
-	want := []observed{{"add", 200}, {"upsert", 200}, {"add", 400}, {"query", 200}, {"fields", 200}, {"add_many", 200}, {"update", 200}}
-	if got := b.requests.all(); !slices.Equal(got, want) {
+	want := []string{"add 200", "upsert 200", "add 400", "query 200", "fields 200", "add_many 200", "update 200"}
+	if got := b.requests.Calls(); !slices.Equal(got, want) {
 		t.Errorf("OnRequest saw %v, want %v", got, want)
 	}
 }
@@ -790,7 +765,7 @@ func TestTransportFailures(t *testing.T) {
 		if c := kintone.Classify(err); c != crm.ClassRetryable {
 			t.Errorf("Classify = %v, want retryable", c)
 		}
-		if got := b.requests.all(); !slices.Equal(got, []observed{{"add", 0}}) {
+		if got := b.requests.Calls(); !slices.Equal(got, []string{"add 0"}) {
 			t.Errorf("OnRequest saw %v, want add with status 0", got)
 		}
 	})

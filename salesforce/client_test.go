@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,7 +28,7 @@ type testBundle struct {
 	srv    *salesforcetest.Server
 	org    *salesforcetest.Org
 	client *salesforce.Client
-	ops    *opRecorder
+	ops    *testsupport.RequestLog
 }
 
 // setup starts a test server with one org configured by orgCfg (credentials
@@ -46,14 +45,14 @@ func setup(t *testing.T, orgCfg salesforcetest.OrgConfig, mod ...func(*salesforc
 		orgCfg.ClientSecret = testClientSecret
 	}
 	org := srv.AddOrg("acme", orgCfg)
-	ops := &opRecorder{}
+	ops := &testsupport.RequestLog{}
 	cfg := &salesforce.Config{
 		InstanceURL:           org.URL(),
 		ClientID:              testClientID,
 		ClientSecret:          testClientSecret,
 		AllowInsecureLoopback: true,
 		Timeout:               10 * time.Second,
-		OnRequest:             ops.record,
+		OnRequest:             ops.Record,
 	}
 	for _, m := range mod {
 		m(cfg)
@@ -63,24 +62,6 @@ func setup(t *testing.T, orgCfg salesforcetest.OrgConfig, mod ...func(*salesforc
 		t.Fatalf("NewClient: %v", err)
 	}
 	return &testBundle{srv: srv, org: org, client: client, ops: ops}
-}
-
-// opRecorder collects OnRequest calls.
-type opRecorder struct {
-	mu  sync.Mutex
-	ops []string // "op status"
-}
-
-func (r *opRecorder) record(op string, status int, elapsed time.Duration) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.ops = append(r.ops, fmt.Sprintf("%s %d", op, status))
-}
-
-func (r *opRecorder) list() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.ops)
 }
 
 func task(subject string) salesforce.Fields {
@@ -116,7 +97,7 @@ func TestCreate(t *testing.T) {
 			t.Errorf("record[%s] = %#v, want %#v", k, rec[k], want)
 		}
 	}
-	if got, want := b.ops.list(), []string{"token 200", "create 201"}; !slices.Equal(got, want) {
+	if got, want := b.ops.Calls(), []string{"token 200", "create 201"}; !slices.Equal(got, want) {
 		t.Errorf("OnRequest saw %q, want %q", got, want)
 	}
 	if got := b.client.InstanceURL(); got != b.org.URL() {
@@ -446,7 +427,7 @@ func TestDroppedConnectionAfterCommit(t *testing.T) {
 	if len(recs) != 1 || recs[0]["Subject"] != "c-1" {
 		t.Errorf("records = %v, want the one that was created although the answer was lost", recs)
 	}
-	if got := b.ops.list(); !slices.Contains(got, "create 0") {
+	if got := b.ops.Calls(); !slices.Contains(got, "create 0") {
 		t.Errorf("OnRequest saw %q, want a create with status 0", got)
 	}
 }

@@ -258,7 +258,7 @@ func TestUpdateMany(t *testing.T) {
 			t.Errorf("the other object's record changed: %v", rec)
 		}
 		wantRequests(t, b, "collection_update", 1)
-		if got := b.ops.list(); !slices.Contains(got, "collection_update 200") {
+		if got := b.ops.Calls(); !slices.Contains(got, "collection_update 200") {
 			t.Errorf("OnRequest saw %q, want collection_update 200", got)
 		}
 		wantAPIUsage(t, b, 2) // one create, one update batch

@@ -481,7 +481,7 @@ func TestOnRequestOperations(t *testing.T) {
 		}
 	}
 	want := []string{"token 200", "create 201", "update 204", "upsert 201", "query 200", "describe 200", "collection_create 200", "collection_upsert 200"}
-	if got := b.ops.list(); !slices.Equal(got, want) {
+	if got := b.ops.Calls(); !slices.Equal(got, want) {
 		t.Errorf("OnRequest saw %q, want %q", got, want)
 	}
 }

@@ -76,7 +76,7 @@ func TestQueryMany(t *testing.T) {
 		if got, want := b.org.RequestCounts(), map[string]int{"token": 1, "composite": 1}; fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("RequestCounts = %v, want %v", got, want)
 		}
-		if got, want := b.ops.list(), []string{"token 200", "composite 200"}; !slices.Equal(got, want) {
+		if got, want := b.ops.Calls(), []string{"token 200", "composite 200"}; !slices.Equal(got, want) {
 			t.Errorf("OnRequest saw %q, want %q", got, want)
 		}
 		if u, ok := b.client.APIUsage(); !ok || u.Used != 1 {
@@ -138,7 +138,7 @@ func TestQueryMany(t *testing.T) {
 			t.Errorf("leads = %v, want none", results[2])
 		}
 		// The composite, then the Tasks' pages 2 and 3 as ordinary queries.
-		if got, want := b.ops.list(), []string{"token 200", "composite 200", "query 200", "query 200"}; !slices.Equal(got, want) {
+		if got, want := b.ops.Calls(), []string{"token 200", "composite 200", "query 200", "query 200"}; !slices.Equal(got, want) {
 			t.Errorf("OnRequest saw %q, want %q", got, want)
 		}
 		wantAPIUsage(t, b, 3)
@@ -157,7 +157,7 @@ func TestQueryMany(t *testing.T) {
 		if ae := testsupport.ErrorAs[*salesforce.APIError](t, err); ae.ErrorCode != "MALFORMED_QUERY" || ae.StatusCode != 0 {
 			t.Errorf("an empty query: %v", ae)
 		}
-		if got := b.ops.list(); len(got) != 0 {
+		if got := b.ops.Calls(); len(got) != 0 {
 			t.Errorf("requests were sent: %q", got)
 		}
 		if results, err := b.client.QueryMany(ctx, six[:salesforce.MaxQueryMany]...); err != nil || len(results) != salesforce.MaxQueryMany {
@@ -192,7 +192,7 @@ func TestQueryManyMachinery(t *testing.T) {
 			t.Fatalf("QueryMany after the session expired: %v", err)
 		}
 		want := []string{"token 200", "composite 200", "composite 401", "token 200", "composite 200"}
-		if got := b.ops.list(); !slices.Equal(got, want) {
+		if got := b.ops.Calls(); !slices.Equal(got, want) {
 			t.Errorf("OnRequest saw %q, want %q", got, want)
 		}
 	})

@@ -105,7 +105,7 @@ func TestUpsert(t *testing.T) {
 		if len(recs) != 1 || recs[0]["call_id__c"] != callID || recs[0]["quality_score__c"] != 90.0 {
 			t.Errorf("records = %v, want one with call_id__c %q and score 90", recs, callID)
 		}
-		if got := b.ops.list(); !slices.Equal(got, []string{"token 200", "upsert 201", "upsert 200"}) {
+		if got := b.ops.Calls(); !slices.Equal(got, []string{"token 200", "upsert 201", "upsert 200"}) {
 			t.Errorf("OnRequest saw %q", got)
 		}
 	})

@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // ErrorAs returns the error of type E that [errors.As] finds in err's tree,
@@ -156,4 +159,30 @@ func Renderings(t testing.TB, values ...any) []string {
 		textLog.Info("value", "v", v)
 	}
 	return append(out, logged.String())
+}
+
+// RequestLog records what a CRM client reports to its Config.OnRequest. It
+// is safe for concurrent use; the zero value is ready.
+type RequestLog struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+// Record is a Config.OnRequest: it records op and status as "op status". It
+// panics on a negative elapsed time, which no client may report.
+func (l *RequestLog) Record(op string, status int, elapsed time.Duration) {
+	if elapsed < 0 {
+		panic("negative elapsed time")
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.calls = append(l.calls, fmt.Sprintf("%s %d", op, status))
+}
+
+// Calls returns the calls recorded so far, such as "add 200" or "token 0"
+// (0 when no answer arrived).
+func (l *RequestLog) Calls() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.calls)
 }

@@ -106,6 +106,16 @@ func (it *integration[In, Out]) open(ctx context.Context, s *Store, tenantID str
 	return v, secret, nil
 }
 
+// openSet is open for testing the stored settings: settings without a
+// stored secret are a *ValidationError naming it.
+func (it *integration[In, Out]) openSet(ctx context.Context, s *Store, tenantID string) (*Out, string, error) {
+	v, secret, err := it.open(ctx, s, tenantID)
+	if err == nil && secret == "" {
+		return nil, "", &ValidationError{it.secretField, "is not set"}
+	}
+	return v, secret, err
+}
+
 // getSettings reads the tenant's settings row of target with get, or
 // ErrNotFound.
 func getSettings[Row any](ctx context.Context, s *Store, target, tenantID string,

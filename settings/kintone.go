@@ -182,14 +182,11 @@ type KintoneReport struct {
 // fields syncd writes that the app lacks, and whether call_id can identify a
 // call's record.
 func (s *Store) TestKintone(ctx context.Context, tenantID string) (*KintoneReport, error) {
-	v, cfg, err := s.KintoneConfig(ctx, tenantID)
+	v, token, err := kintoneIntegration.openSet(ctx, s, tenantID)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.APIToken == "" {
-		return nil, &ValidationError{"api_token", "is not set"}
-	}
-	fields, err := s.kintoneFields(ctx, cfg)
+	fields, err := s.kintoneFields(ctx, s.kintoneConfig(v.BaseURL, v.AppID, token))
 	if err != nil {
 		return nil, err
 	}

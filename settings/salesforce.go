@@ -336,16 +336,13 @@ type SalesforceReport struct {
 // what would stop a push before any call is pushed. Credential failures come
 // back as a *CheckError.
 func (s *Store) TestSalesforce(ctx context.Context, tenantID string) (*SalesforceReport, error) {
-	v, cfg, err := s.SalesforceConfig(ctx, tenantID)
+	v, secret, err := salesforceIntegration.openSet(ctx, s, tenantID)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.ClientSecret == "" {
-		return nil, &ValidationError{"client_secret", "is not set"}
-	}
 	ctx, cancel := s.withCheckTimeout(ctx)
 	defer cancel()
-	client, err := s.salesforceClient(ctx, cfg)
+	client, err := s.salesforceClient(ctx, s.salesforceConfig(v.InstanceURL, v.ClientID, secret))
 	if err != nil {
 		return nil, err
 	}

@@ -49,8 +49,9 @@ type Config struct {
 
 	// OnRequest, if set, is called after every HTTP request with the
 	// operation ("add", "update", "upsert", "add_many", "query", "fields"),
-	// the HTTP status (0 when no response arrived) and the time taken. It
-	// runs on the caller's goroutine and must be quick. Defaults to nil.
+	// the HTTP status (0 when no response arrived) and the time until the
+	// response headers arrived. It runs on the caller's goroutine and must
+	// be quick. Defaults to nil.
 	OnRequest func(op string, status int, elapsed time.Duration) `json:"-"`
 
 	// Logger receives debug logs of each request: operation, status, elapsed
@@ -488,13 +489,13 @@ func (c *Client) do(ctx context.Context, op, method, path string, params url.Val
 
 	start := time.Now()
 	resp, err := c.http.Do(req)
+	elapsed := time.Since(start) // until the response headers arrived, as Salesforce's
 	if err != nil {
-		c.finish(ctx, op, 0, time.Since(start), err)
+		c.finish(ctx, op, 0, elapsed, err)
 		return fmt.Errorf("kintone: %s: %w", op, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
-	elapsed := time.Since(start)
 	if err != nil {
 		err = fmt.Errorf("kintone: %s: read response: %w", op, err)
 		c.finish(ctx, op, resp.StatusCode, elapsed, err)

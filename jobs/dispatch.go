@@ -134,7 +134,10 @@ func (c *Client) ensurePushJobs(ctx context.Context, tx pgx.Tx, orgs []org, self
 		}
 		switch {
 		case row.Claimable > 0:
-			want := min(limit-row.HeldSlots, (row.Claimable+c.cfg.BatchSize-1)/c.cfg.BatchSize) - row.JobsDue
+			// Jobs that started and have not claimed yet will each take
+			// a batch of the claimable calls, as the due ones will.
+			batches := (row.Claimable + c.cfg.BatchSize - 1) / c.cfg.BatchSize
+			want := min(limit-row.HeldSlots, batches-row.Starting) - row.JobsDue
 			for range max(want, 0) {
 				params = append(params, river.InsertManyParams{Args: args})
 			}

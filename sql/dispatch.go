@@ -106,6 +106,9 @@ type PushJobsOwedRow struct {
 	// HeldSlots counts the request slots held now, and the org's push jobs
 	// that started within Lease and hold none yet (SelfJobID excluded).
 	HeldSlots int
+	// Starting counts those jobs that started and hold no slot yet: each
+	// is about to claim up to a batch of the claimable calls.
+	Starting int
 	// JobsDue counts the org's push jobs waiting to run now; JobsWaiting
 	// all its waiting push jobs, snoozed ones included.
 	JobsDue     int
@@ -125,7 +128,7 @@ type PushJobsOwedRow struct {
 // tenant and target order, one per distinct org.
 func PushJobsOwed(ctx context.Context, db DBTX, p PushJobsOwedParams) ([]PushJobsOwedRow, error) {
 	return queryRows(ctx, db, func(r *PushJobsOwedRow) []any {
-		return []any{&r.TenantID, &r.Target, &r.Claimable, &r.NextDue, &r.HeldSlots,
+		return []any{&r.TenantID, &r.Target, &r.Claimable, &r.NextDue, &r.HeldSlots, &r.Starting,
 			&r.JobsDue, &r.JobsWaiting, &r.Held, &r.Slow}
 	}, pushJobsOwedSQL, p.Tenants, p.Targets, p.ClaimableCap,
 		p.BudgetHoldShare, p.BudgetHoldFor.Seconds(), p.BudgetSlowShare, p.Lease.Seconds(), p.SelfJobID)

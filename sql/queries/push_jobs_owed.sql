@@ -10,6 +10,8 @@
 --   held_slots   request slots held now, and push jobs of the org that
 --                started in the last $7 seconds and hold none yet (they are
 --                about to take one); job $8, the caller's own, is not counted,
+--   starting     those starting jobs alone: each is about to claim a batch
+--                of the claimable calls,
 --   jobs_due     push jobs of the org waiting to run now,
 --   jobs_waiting all its waiting push jobs, snoozed ones included,
 --   held         the tenant's pushes are held: credentials refused
@@ -29,13 +31,7 @@ SELECT orgs.tenant_id, orgs.target, calls.claimable,
         FROM sync_records r
         WHERE r.tenant_id = orgs.tenant_id AND r.target = orgs.target AND r.state = 'pending'
     ) END AS next_due,
-    (SELECT count(*) FROM push_slots s
-     WHERE s.tenant_id = orgs.tenant_id AND s.target = orgs.target AND s.lease_until > now())
-    + (SELECT count(*) FROM river_job j
-       WHERE j.state = 'running' AND j.queue = orgs.target AND j.kind = orgs.target || '_push'
-         AND j.args @> jsonb_build_object('tenant_id', orgs.tenant_id)
-         AND j.attempted_at > now() - make_interval(secs => $7) AND j.id <> $8
-         AND NOT EXISTS (SELECT FROM push_slots s WHERE s.job_id = j.id AND s.lease_until > now())) AS held_slots,
+    slots.held + slots.starting AS held_slots, slots.starting,
     jobs.due, jobs.waiting,
     coalesce(CASE orgs.target WHEN 'salesforce' THEN ss.attention ELSE ks.attention END IS NOT NULL
         OR st.paused_until > now()
@@ -54,6 +50,16 @@ CROSS JOIN LATERAL (
         LIMIT $3
     ) AS c
 ) AS calls
+CROSS JOIN LATERAL (
+    SELECT
+        (SELECT count(*) FROM push_slots s
+         WHERE s.tenant_id = orgs.tenant_id AND s.target = orgs.target AND s.lease_until > now()) AS held,
+        (SELECT count(*) FROM river_job j
+         WHERE j.state = 'running' AND j.queue = orgs.target AND j.kind = orgs.target || '_push'
+           AND j.args @> jsonb_build_object('tenant_id', orgs.tenant_id)
+           AND j.attempted_at > now() - make_interval(secs => $7) AND j.id <> $8
+           AND NOT EXISTS (SELECT FROM push_slots s WHERE s.job_id = j.id AND s.lease_until > now())) AS starting
+) AS slots
 CROSS JOIN LATERAL (
     -- Waiting push jobs of the org (River's fetch index: state, queue).
     SELECT count(*) FILTER (WHERE j.scheduled_at <= now()) AS due, count(*) AS waiting
